@@ -1,0 +1,51 @@
+"""A terminal view of a run: a progress bar while training and one summary line at the end."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class ProgressBar:
+    """Subscriber that draws `[####....] step/total  loss ...  img/s  ETA` on stderr."""
+
+    def __init__(self, total: int, start: int = 0, stream=None, width: int = 28):
+        self.total, self.start, self.width = total, start, width
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.last: dict[str, float] = {}
+        self.t0 = time.perf_counter()
+        self._last_draw = 0.0
+
+    def __call__(self, event) -> None:
+        from ..engine.events import Metric, Scalars, Status
+
+        if isinstance(event, Scalars):
+            self.last = event.values
+            self.draw(event.step)
+        elif isinstance(event, Metric):
+            self.line(f"step {event.step}: {event.name} = {event.value:.4g} (N={event.n})")
+        elif isinstance(event, Status) and event.state == "alert":
+            self.line(f"{event.state}: {event.message}")
+
+    def draw(self, step: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_draw < (0.1 if self.tty else 5.0):
+            return
+        self._last_draw = now
+        frac = min(1.0, step / max(1, self.total))
+        bar = "#" * int(frac * self.width) + "." * (self.width - int(frac * self.width))
+        done = step - self.start
+        rate = done / max(now - self.t0, 1e-9)
+        eta = (self.total - step) / rate if rate > 0 else 0
+        shown = " ".join(f"{k}={v:.3g}" for k, v in list(self.last.items())[:4] if k != "images_per_sec")
+        ips = self.last.get("images_per_sec", 0.0)
+        text = f"[{bar}] {step}/{self.total}  {shown}  {ips:.0f} img/s  ETA {eta:.0f}s"
+        self.stream.write(("\r" + text + "\033[K") if self.tty else text + "\n")
+        self.stream.flush()
+
+    def line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()

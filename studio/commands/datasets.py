@@ -1,0 +1,46 @@
+"""`studio datasets`: the built-in and online dataset sources, and what else can be opened."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("datasets", help="list built-in datasets and supported sources")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--inspect", metavar="SOURCE", help="open SOURCE and print its facts and skipped files")
+    p.set_defaults(handler=run)
+
+
+def list_sources() -> list[dict]:
+    """Built-in (and, where the data layer offers them, online) sources as plain dicts."""
+    try:
+        from ..data.sources import list_sources as data_sources
+    except ImportError:
+        from ..data.builtin import BUILTINS
+
+        return [{"name": f"builtin:{b.name}", "kind": b.kind.value, "description": b.description, "online": False}
+                for b in BUILTINS.values()]
+    return data_sources()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.inspect:
+        from ..data import open_dataset
+
+        ds = open_dataset(args.inspect)
+        facts = ds.describe()
+        facts["skipped_files"] = [{"path": s.path, "reason": s.reason} for s in ds.skipped]
+        print(json.dumps(facts, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in facts.items()))
+        return 0
+    sources = list_sources()
+    if args.json:
+        print(json.dumps(sources, indent=2))
+        return 0
+    for s in sources:
+        online = "  (downloads)" if s.get("online") else ""
+        print(f"{s['name']:<28} {s['kind']:<9} {s['description']}{online}")
+    print("\nAlso: a folder of images (sub-folders = classes), a .zip of one, .npy/.npz arrays, MNIST IDX files,"
+          " a CIFAR-10 batch folder, CelebA with list_attr_celeba.txt.")
+    return 0

@@ -1,0 +1,87 @@
+"""`studio sample`: a grid PNG of samples from a run directory or checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import UserError
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("sample", help="write a grid of samples from a run or checkpoint as PNG")
+    p.add_argument("run", help="run directory or checkpoint file")
+    p.add_argument("--out", default="samples.png", help="PNG file to write (default samples.png)")
+    p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument("--label", default=None, help="class name or index for conditional models (default: cycle through classes)")
+    p.add_argument("--reference", default=None, help="dataset source of reference/input images (U-Net VAE-GAN, pix2pix, CycleGAN); default: the run's dataset")
+    p.add_argument("--checkpoint", default="last", choices=("last", "best"), help="which checkpoint of a run directory")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    p.set_defaults(handler=run)
+
+
+def label_vectors(spec, label: str | None, n: int):
+    """Condition vectors for `n` samples: one named/indexed class, or cycling through classes."""
+    import torch
+
+    from ..methods.base import condition_vectors
+
+    if spec.label_dim == 0:
+        if label is not None:
+            raise UserError("--label: this model is not conditional")
+        return None
+    if label is None:
+        if spec.multi_label:
+            return torch.zeros(n, spec.label_dim)
+        return condition_vectors(torch.arange(n) % spec.label_dim, spec)
+    names = list(spec.label_names)
+    chosen = [part.strip() for part in label.split("+")]
+    vec = torch.zeros(spec.label_dim)
+    for part in chosen:
+        if part in names:
+            vec[names.index(part)] = 1.0
+        elif part.isdigit() and int(part) < spec.label_dim:
+            vec[int(part)] = 1.0
+        else:
+            raise UserError(f"--label {part!r}: not one of this model's labels ({', '.join(names)})")
+    return vec.expand(n, -1).clone()
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..engine import load_method, pick_device
+    from ..engine.rundir import atomic_write_bytes, png_bytes
+    from ..images import image_grid
+
+    if args.n < 1:
+        raise UserError("--n must be at least 1")
+    loaded = load_method(args.run, pick_device(args.device), which=args.checkpoint)
+    method = loaded.method
+    if not method.spec.is_images:
+        raise UserError(f"{args.run}: this run generates 2-D points, not images; open it in the studio to see its scatter")
+    gen = torch.Generator().manual_seed(args.seed)
+    z = method.latent(args.n, generator=gen).to(method.device) if hasattr(method.params, "latent_dim") else None
+    labels = label_vectors(method.spec, args.label, args.n)
+    reference = None
+    if method.needs_reference:
+        reference = reference_images(args.reference or loaded.config.get("dataset"), method, args.n, args.seed)
+    out = method.preview(z, None if labels is None else labels.to(method.device), reference)
+    atomic_write_bytes(Path(args.out), png_bytes(image_grid(out)))
+    print(f"wrote {args.out} ({args.n} samples from {loaded.path}, step {loaded.step})")
+    return 0
+
+
+def reference_images(source: str, method, n: int, seed: int):
+    """n images from a dataset source, in [-1, 1] on the method's device, for reference-taking methods."""
+    import torch
+
+    from ..data import open_dataset
+    from ..engine.sampler import to_unit_range
+
+    if not source:
+        raise UserError("--reference: this method needs reference images; give a dataset source")
+    ds = open_dataset(source, size=method.spec.image_size, channels=method.spec.channels)
+    idx = torch.randperm(len(ds.data), generator=torch.Generator().manual_seed(seed))[:n]
+    return to_unit_range(ds.data[idx].to(method.device))

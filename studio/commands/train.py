@@ -1,0 +1,94 @@
+"""`studio train`: train a method on a dataset from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import UserError
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("train", help="train a method on a dataset", description="Train a method on a dataset, "
+                       "recording config, metrics, checkpoints and sample grids in a run directory.")
+    p.add_argument("--method", default=None, help="method name (see `studio methods`); default dcgan")
+    p.add_argument("--dataset", default=None, help="dataset source: builtin:shapes, a folder, a zip, .npy, ... (see `studio datasets`)")
+    p.add_argument("--steps", type=int, default=None, help="total training steps (when resuming: the new total)")
+    p.add_argument("--preset", default=None, help="named hyperparameter preset, e.g. paper or tiny")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a hyperparameter (repeatable), e.g. --set lr_g=1e-4")
+    p.add_argument("--run-dir", default=None, help="where to record the run (default runs/<method>-<time>)")
+    p.add_argument("--resume", metavar="DIR", default=None, help="continue the run in DIR from its last checkpoint")
+    p.add_argument("--device", default=None, help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--size", type=int, default=None, help="resize images to SIZE×SIZE")
+    p.add_argument("--channels", type=int, choices=(1, 3), default=None, help="convert images to 1 or 3 channels")
+    for name, text in (("log-every", "log scalars every N steps"), ("sample-every", "save a sample grid every N steps"),
+                       ("checkpoint-every", "write checkpoints/last.pt every N steps"),
+                       ("eval-every", "evaluate (KID/FID, mode coverage) every N steps; 0 = never"),
+                       ("eval-samples", "samples per evaluation")):
+        p.add_argument(f"--{name}", type=int, default=None, help=text)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run)
+
+
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    """['lr_g=1e-4', ...] -> {'lr_g': '1e-4'}; values are typed later by the method's params."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set batch_size=32")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from ..engine import RunConfig, Trainer
+    from ..engine.checkpoint import resolve_checkpoint
+    from ..engine.rundir import RunDirectory
+    from ._progress import ProgressBar
+
+    resume = args.resume is not None
+    if resume:
+        run_dir = Path(args.resume)
+        resolve_checkpoint(run_dir)  # a clear error now if there is nothing to resume from
+        config = RunConfig.from_dict(RunDirectory(run_dir).read_config().get("run", {}))
+        if args.method and args.method != config.method:
+            raise UserError(f"--resume {run_dir}: that run trains {config.method}, not {args.method}")
+    else:
+        config = RunConfig()
+        if args.method:
+            config.method = args.method
+        if args.dataset:
+            config.dataset = args.dataset
+        config.preset = args.preset
+        config.params = parse_overrides(args.overrides)
+        run_dir = Path(args.run_dir or f"runs/{config.method}-{time.strftime('%Y%m%d-%H%M%S')}")
+        if (run_dir / "checkpoints" / "last.pt").exists():
+            raise UserError(f"--run-dir {run_dir} already holds a run: use --resume {run_dir} to continue it, "
+                            "or choose another folder")
+    if resume and args.overrides:
+        config.params.update(parse_overrides(args.overrides))
+    for attr, value in (("steps", args.steps), ("device", args.device), ("seed", args.seed), ("image_size", args.size),
+                        ("channels", args.channels), ("log_every", args.log_every), ("sample_every", args.sample_every),
+                        ("checkpoint_every", args.checkpoint_every), ("eval_every", args.eval_every),
+                        ("eval_samples", args.eval_samples)):
+        if value is not None:
+            setattr(config, attr, value)
+    config.validate()
+    trainer = Trainer(config, run_dir=run_dir, resume=resume)
+    if not args.quiet:
+        trainer.subscribe(ProgressBar(config.steps))
+    state = trainer.run()
+    if not args.quiet and sys.stderr.isatty():
+        sys.stderr.write("\n")
+    if state in ("finished", "stopped"):
+        print(f"{state}: {trainer.message} (run directory: {run_dir})")
+    else:
+        print(f"studio train: {state}: {trainer.message}", file=sys.stderr)
+    return 0 if state in ("finished", "stopped") else 1
+

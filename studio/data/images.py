@@ -1,0 +1,230 @@
+"""Decode one image safely: refuse bombs and broken files with a reason, never crash or hang.
+
+Every failure becomes `BadImage(reason)`; callers turn it into a `Skipped` entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import stat
+import warnings
+from pathlib import Path
+from typing import IO, Callable, Iterator, NamedTuple
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from .options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
+
+# Half-written files must fail, not load as grey padding (Pillow's default; pinned here because
+# some other library in the process could have flipped it).
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+# Only formats with a real magic number: Pillow's TGA and similar plugins accept almost any bytes,
+# so a text file named .png could otherwise "decode" as noise.
+FORMATS = ("PNG", "JPEG", "MPO", "BMP", "DIB", "GIF", "WEBP", "TIFF", "PPM")
+IMAGE_EXTENSIONS = frozenset(
+    ".png .jpg .jpeg .jpe .jfif .mpo .bmp .dib .gif .webp .tif .tiff .ppm .pgm .pbm .pnm".split()
+)
+# Modes whose pixels carry no colour: a folder of only these loads with one channel.
+GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+Opener = Callable[[], IO[bytes]]
+
+
+class BadImage(Exception):
+    """One file that cannot be used; the message is the reason shown to the user."""
+
+
+class ImageInfo(NamedTuple):
+    """What the header says, read without decoding pixels."""
+
+    width: int
+    height: int
+    mode: str
+    format: str
+
+    @property
+    def grey(self) -> bool:
+        return self.mode in GREY_MODES
+
+
+def is_image_name(name: str) -> bool:
+    """True when the file name has an image extension we try to decode."""
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    # One place that opens files, so tests can simulate an unreadable file even as root.
+    return open(path, "rb")
+
+
+def path_opener(path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Opener:
+    """An opener for a file on disk that refuses non-regular, empty and oversized files."""
+
+    def opener() -> IO[bytes]:
+        try:
+            st = os.stat(path)  # follows links: a link loop fails here with ELOOP
+        except OSError as exc:
+            raise BadImage(_os_reason(exc)) from None
+        if not stat.S_ISREG(st.st_mode):
+            # A FIFO or device named .png would block or stream forever.
+            raise BadImage("not a regular file (device, pipe or socket)")
+        if st.st_size == 0:
+            raise BadImage("empty file (0 bytes)")
+        if st.st_size > max_file_bytes:
+            raise BadImage(f"file is {st.st_size:,} bytes, over the {max_file_bytes:,}-byte limit")
+        try:
+            return _open_binary(path)
+        except OSError as exc:
+            raise BadImage(_os_reason(exc)) from None
+
+    return opener
+
+
+def bytes_opener(data: bytes) -> Opener:
+    """An opener over bytes already in memory (zip members)."""
+
+    def opener() -> IO[bytes]:
+        if not data:
+            raise BadImage("empty file (0 bytes)")
+        return io.BytesIO(data)
+
+    return opener
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot read: permission denied"
+    if exc.errno == errno.ENOENT:
+        return "file vanished or is a broken symbolic link"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+@contextlib.contextmanager
+def pil_guard(max_pixels: int = MAX_PIXELS) -> Iterator[None]:
+    """Make Pillow refuse oversized images: its pixel limit set, its bomb warning an error."""
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+
+
+def _open_image(f: IO[bytes], max_pixels: int) -> Image.Image:
+    try:
+        img = Image.open(f, formats=FORMATS)
+    except UnidentifiedImageError:
+        raise BadImage("not a readable image (unknown format or corrupt header)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadImage(f"refused: {exc}") from None
+    w, h = img.size
+    # Checked from the header, before any pixel is decoded.
+    if w <= 0 or h <= 0:
+        raise BadImage(f"invalid size {w}×{h} in header")
+    if w * h > max_pixels:
+        raise BadImage(
+            f"refused: {w}×{h} = {w * h:,} pixels is over the limit of {max_pixels:,} (possible decompression bomb)"
+        )
+    return img
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, BadImage):
+        return str(exc)
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return f"refused: {exc}"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return _os_reason(exc)
+    text = str(exc).strip() or type(exc).__name__
+    if "truncated" in text.lower():
+        return f"truncated image data ({text})"
+    return f"corrupt image ({type(exc).__name__}: {text})"
+
+
+def probe(opener: Opener, max_pixels: int = MAX_PIXELS) -> ImageInfo:
+    """Read the header only: size, mode and format; raise BadImage with the reason."""
+    try:
+        with opener() as f:
+            img = _open_image(f, max_pixels)
+            return ImageInfo(img.size[0], img.size[1], img.mode, img.format or "?")
+    except Exception as exc:  # noqa: BLE001 - Pillow plugins raise many types on hostile input
+        raise BadImage(_reason(exc)) from None
+
+
+def decode(
+    opener: Opener,
+    *,
+    channels: int,
+    size: int,
+    max_pixels: int = MAX_PIXELS,
+    background: tuple[int, int, int] = BACKGROUND,
+) -> np.ndarray:
+    """Decode to uint8 (channels, size, size): centre square crop, then resize."""
+    try:
+        with opener() as f:
+            img = _open_image(f, max_pixels)
+            if img.format in ("JPEG", "MPO"):
+                w, h = img.size
+                side = min(w, h)
+                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is small: far faster.
+                img.draft(img.mode, (-(-size * w // side), -(-size * h // side)))
+            img.load()
+            img = _upright(img)
+            img = _to_mode(img, channels, background)
+            return _crop_resize(img, size)
+    except Exception as exc:  # noqa: BLE001 - see probe
+        raise BadImage(_reason(exc)) from None
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(img) or img
+    except Exception:  # noqa: BLE001 - a broken EXIF block should not cost the image
+        return img
+
+
+def _to_mode(img: Image.Image, channels: int, background: tuple[int, int, int]) -> Image.Image:
+    """Convert any Pillow mode to "L" or "RGB", scaling 16-bit and float data, flattening alpha."""
+    mode = img.mode
+    if mode.startswith("I;16") or mode == "I":
+        a = np.asarray(img).astype(np.float64)
+        # 16-bit sources span 0..65535; an "I" image that fits in a byte is already 8-bit data.
+        if mode.startswith("I;16") or a.max(initial=0) > 255:
+            a = a / 257.0
+        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
+    elif mode == "F":
+        a = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        if a.size and a.max() <= 1.0:
+            a = a * 255.0
+        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), "L")
+    elif mode in ALPHA_MODES or (mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        base = Image.new("RGBA", rgba.size, (*background, 255))
+        img = Image.alpha_composite(base, rgba).convert("RGB")
+    elif mode == "1":
+        img = img.convert("L")
+    elif mode not in ("L", "RGB"):
+        img = img.convert("RGB")  # P, CMYK, YCbCr, ...; LAB and friends fail here and are reported
+    target = "L" if channels == 1 else "RGB"
+    return img if img.mode == target else img.convert(target)
+
+
+def _crop_resize(img: Image.Image, size: int) -> np.ndarray:
+    w, h = img.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    if (w, h) != (size, size):
+        box = (left, top, left + side, top + side)
+        img = img.resize((size, size), Image.Resampling.LANCZOS, box=box)
+    a = np.asarray(img, dtype=np.uint8)
+    return np.ascontiguousarray(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))

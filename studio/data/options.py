@@ -1,0 +1,74 @@
+"""Options shared by every loader, and the safety limits that guard decoding."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+# A decoded image larger than this is refused before decoding (a decompression bomb would
+# otherwise allocate gigabytes from a few kilobytes of file). 64 Mpx allows 8192×8192 photos.
+MAX_PIXELS = 64 * 1024 * 1024
+# A single file larger than this is not read at all (also bounds zip members' declared size).
+MAX_FILE_BYTES = 256 * 1024 * 1024
+# Decoded images beyond this many bytes are streamed from disk instead of held in memory.
+MEMORY_LIMIT = 2 * 1024**3
+# Transparent pixels are composited onto white: sprite and icon sets look as drawn.
+BACKGROUND = (255, 255, 255)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class LoadOptions:
+    """What the caller asked for; every loader reads only the fields it needs."""
+
+    size: int | None = None
+    channels: int | None = None
+    seed: int | None = None
+    count: int | None = None
+    progress: Progress | None = None
+    attributes: Sequence[str] | None = None
+    split: str = "train"
+    cache_dir: Path | None = None
+    quickdraw_url: str | None = None
+    max_pixels: int = MAX_PIXELS
+    max_file_bytes: int = MAX_FILE_BYTES
+    memory_limit: int = MEMORY_LIMIT
+    stream: bool | None = None
+    background: tuple[int, int, int] = BACKGROUND
+    retries: int = 3
+    timeout: float = 30.0
+
+    def report(self, done: int, total: int) -> None:
+        """Forward progress to the caller; a failing callback must not stop the load."""
+        if self.progress is None:
+            return
+        try:
+            self.progress(done, total)
+        except Exception:  # noqa: BLE001 - a UI callback's bug is not a data error
+            pass
+
+    def check(self, source: str) -> None:
+        """Refuse option values that cannot work, naming the source."""
+        from .dataset import DatasetError
+
+        if self.size is not None and not (isinstance(self.size, int) and 1 <= self.size <= 4096):
+            raise DatasetError(f"{source}: size={self.size!r} is not valid; give a whole number from 1 to 4096")
+        if self.channels not in (None, 1, 3):
+            raise DatasetError(f"{source}: channels={self.channels!r} is not valid; give 1 (grey) or 3 (colour)")
+        if self.count is not None and not (isinstance(self.count, int) and self.count >= 1):
+            raise DatasetError(f"{source}: count={self.count!r} is not valid; give a positive whole number")
+        if self.split not in ("train", "test", "all"):
+            raise DatasetError(f"{source}: split={self.split!r} is not valid; give 'train', 'test' or 'all'")
+
+
+def cache_root(cache_dir: Path | str | None = None) -> Path:
+    """Where downloads are kept: the argument, else $STUDIO_CACHE_DIR, else ~/.cache/gan-studio."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    env = os.environ.get("STUDIO_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path.home() / ".cache" / "gan-studio"

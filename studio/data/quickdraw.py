@@ -1,0 +1,59 @@
+"""`quickdraw:<category>`: Google's Quick, Draw! 28×28 bitmaps, downloaded once into the cache."""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from pathlib import Path
+
+from .arrays import open_array
+from .dataset import Dataset, DatasetError
+from .download import DownloadError, download
+from .options import LoadOptions, cache_root
+
+DEFAULT_URL = "https://storage.googleapis.com/quickdraw_dataset/full/numpy_bitmap"
+EXAMPLES = "cat, dog, apple, bicycle, face, house, tree, The Eiffel Tower"
+
+
+def quickdraw_url(base: str | None = None) -> str:
+    """The base URL: the argument, else $STUDIO_QUICKDRAW_URL, else Google's public bucket."""
+    return (base or os.environ.get("STUDIO_QUICKDRAW_URL") or DEFAULT_URL).rstrip("/")
+
+
+def quickdraw_path(category: str, cache_dir: Path | str | None = None) -> Path:
+    """Where the category's .npy is cached."""
+    return cache_root(cache_dir) / "quickdraw" / f"{category}.npy"
+
+
+def _check_category(category: str) -> None:
+    # The name becomes a file name in the cache: no path tricks.
+    bad = not category.strip() or category in (".", "..") or any(c in category for c in "/\\\x00")
+    if bad:
+        raise DatasetError(f"quickdraw:{category}: not a valid category name; try one of: {EXAMPLES}")
+
+
+def open_quickdraw(category: str, opts: LoadOptions) -> Dataset:
+    """Download (or reuse) `<category>.npy` and load it; `count` limits how many drawings are read."""
+    source = f"quickdraw:{category}"
+    _check_category(category)
+    dest = quickdraw_path(category, opts.cache_dir)
+    url = f"{quickdraw_url(opts.quickdraw_url)}/{urllib.parse.quote(category)}.npy"
+    try:
+        download(url, dest, progress=opts.progress, retries=opts.retries, timeout=opts.timeout)
+    except DownloadError as exc:
+        if exc.status == 404:
+            raise DatasetError(f"{source}: there is no such Quick, Draw! category (HTTP 404 for {url}); "
+                               f"names are case-sensitive, e.g. {EXAMPLES}") from None
+        raise DatasetError(f"{source}: download failed: {exc}. Check the internet connection and try again "
+                           "(the download resumes); built-in sets (builtin:shapes, ...) work offline") from None
+    except OSError as exc:
+        raise DatasetError(f"{source}: cannot write the download to {dest.parent} ({exc.strerror or exc}); "
+                           "set STUDIO_CACHE_DIR to a writable folder") from None
+    try:
+        dataset = open_array(dest, opts, source=source)
+    except DatasetError as exc:
+        # A cached file that does not load is useless and would fail every time: remove it.
+        dest.unlink(missing_ok=True)
+        raise DatasetError(f"{exc}. The cached file was deleted; open {source} again to re-download it") from None
+    dataset.notes.append(f"cached at {dest}")
+    return dataset

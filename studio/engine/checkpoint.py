@@ -1,0 +1,91 @@
+"""Checkpoints: tensors and plain data only, written atomically, read with weights_only=True.
+
+A checkpoint holds the method's name, resolved params and data spec, so the generator can be
+rebuilt from the file alone (`load_method`) without the dataset.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..methods.base import DataSpec, Method
+from ..methods.registry import get_method
+from .rundir import RunDirError, atomic_write_bytes
+
+FORMAT = 1
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Serialise to memory first, then write atomically: a failure leaves the old file intact."""
+    buf = io.BytesIO()
+    torch.save({"format": FORMAT, **state}, buf)
+    atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint without running any code from it; RunDirError names the file if it can't."""
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise RunDirError(f"{path}: no such checkpoint") from None
+    except pickle.UnpicklingError as exc:
+        raise RunDirError(
+            f"{path}: refused to load: the file holds objects other than tensors and plain data "
+            f"(it could run code), or is corrupt ({str(exc).splitlines()[0]})") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise RunDirError(f"{path}: not a readable checkpoint ({str(exc).splitlines()[0]})") from None
+    if not isinstance(state, dict) or "method" not in state or "state" not in state:
+        raise RunDirError(f"{path}: not a GAN Studio checkpoint")
+    return state
+
+
+def resolve_checkpoint(path: str | Path, which: str = "last") -> Path:
+    """A checkpoint file from a file path or a run directory (its checkpoints/<which>.pt)."""
+    path = Path(path)
+    if path.is_dir():
+        candidate = path / "checkpoints" / f"{which}.pt"
+        if not candidate.is_file() and which != "last":
+            candidate = path / "checkpoints" / "last.pt"
+        if not candidate.is_file():
+            raise RunDirError(f"{path}: no checkpoint yet (expected {candidate})")
+        return candidate
+    if not path.exists():
+        raise RunDirError(f"{path}: no such run directory or checkpoint")
+    return path
+
+
+@dataclass
+class LoadedRun:
+    """A method rebuilt from a checkpoint, with what the run used to show its samples."""
+
+    method: Method
+    step: int
+    config: dict
+    fixed_z: torch.Tensor | None
+    fixed_labels: torch.Tensor | None
+    path: Path
+
+
+def build_method(state: dict[str, Any], device: torch.device | str = "cpu") -> Method:
+    """Construct the checkpoint's method (untrained) from its name, params and data spec."""
+    cls = get_method(state["method"])
+    params = cls.make_params(None, state["params"])
+    return cls(params, DataSpec.from_dict(state["spec"]), device)
+
+
+def load_method(path: str | Path, device: torch.device | str = "cpu", which: str = "last") -> LoadedRun:
+    """Rebuild the trained method from a run directory or checkpoint file, ready to sample."""
+    ckpt_path = resolve_checkpoint(path, which)
+    state = load_checkpoint(ckpt_path, map_location=device)
+    method = build_method(state, device)
+    method.load_state_dict(state["state"], optimizers=False)
+    method.train(False)
+    fixed = state.get("fixed", {})
+    return LoadedRun(method, int(state["step"]), state.get("config", {}), fixed.get("z"), fixed.get("labels"), ckpt_path)

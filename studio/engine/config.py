@@ -1,0 +1,64 @@
+"""RunConfig: everything needed to repeat a run, saved as config.json and inside each checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..methods.params import ConfigError
+
+
+@dataclass
+class RunConfig:
+    """What to train, on what, for how long, and how often to log, sample, save and evaluate."""
+
+    method: str = "dcgan"
+    dataset: str = "builtin:shapes"
+    preset: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # overrides on top of the preset
+    steps: int = 1000
+    seed: int = 0
+    device: str = "auto"
+    image_size: int | None = None  # resize images to this size (None: the dataset's own)
+    channels: int | None = None  # 1 or 3 (None: the dataset's own)
+    dataset_count: int | None = None  # limit the number of items loaded (None: all)
+    log_every: int = 10
+    sample_every: int = 100
+    checkpoint_every: int = 500
+    eval_every: int = 0  # 0: no in-training evaluation
+    eval_samples: int = 1000
+    eval_metrics: list[str] = field(default_factory=lambda: ["kid"])
+    fixed_samples: int = 64  # size of the fixed latent batch shown as the sample grid
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad value."""
+        for name in ("steps", "log_every", "sample_every", "checkpoint_every", "fixed_samples"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}={getattr(self, name)} must be at least 1")
+        if self.eval_every < 0 or self.eval_samples < 2:
+            raise ConfigError("eval_every must be 0 (off) or positive, and eval_samples at least 2")
+        if self.channels not in (None, 1, 3):
+            raise ConfigError(f"channels={self.channels} must be 1 or 3")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        """Build from a dict, ignoring keys this version does not know (old configs still load)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def load(cls, path: Path) -> "RunConfig":
+        """Read a config.json (JSON only: a config never runs code)."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot read the run's config ({exc})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the run's config is not a JSON object")
+        return cls.from_dict(data.get("run", data))

@@ -1,0 +1,220 @@
+"""The run directory: the durable record of a run, written by a subscriber and read by anyone.
+
+    config.json      the RunConfig, resolved params and data spec (JSON only)
+    metrics.jsonl    one JSON object per logged step, flushed line by line
+    status.json      the latest run state (lets another process follow the run live)
+    checkpoints/     last.pt, best.pt, written atomically (temp file, fsync, rename)
+    samples/         step-N.png grids of the fixed latent batch
+    exports/         GIFs, strips, tables
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .events import Event, Images, Metric, Points, Scalars, Status
+
+
+class RunDirError(Exception):
+    """A run directory or checkpoint could not be read or written; the message names the file."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a crash leaves either the old file or the new, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN/Inf; keep the fact that it happened
+    return value
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """Encode an H×W×C (or H×W) uint8 array as PNG."""
+    from PIL import Image
+
+    arr = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+class RunDirectory:
+    """Reads and writes one run directory; as a subscriber it records the event stream."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._metrics_fh = None
+
+    # --- paths ---------------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def status_path(self) -> Path:
+        return self.path / "status.json"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def samples(self) -> Path:
+        return self.path / "samples"
+
+    @property
+    def exports(self) -> Path:
+        return self.path / "exports"
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    # --- writing -------------------------------------------------------------------------------
+    def create(self, config: dict) -> None:
+        """Make the folders and write config.json."""
+        for folder in (self.path, self.checkpoints, self.samples):
+            folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.config_path, json.dumps(config, indent=2).encode("utf-8"))
+
+    def _append_metrics(self, record: dict) -> None:
+        if self._metrics_fh is None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._repair_torn_tail()
+            self._metrics_fh = open(self.metrics_path, "a", encoding="utf-8")
+        self._metrics_fh.write(json.dumps({k: _json_safe(v) for k, v in record.items()}) + "\n")
+        self._metrics_fh.flush()
+
+    def _repair_torn_tail(self) -> None:
+        # A crash can leave a half-written last line; cut it so new lines start on their own line.
+        if not self.metrics_path.exists():
+            return
+        data = self.metrics_path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(self.metrics_path, "r+b") as fh:
+                fh.truncate(data.rfind(b"\n") + 1)
+
+    def write_status(self, state: str, step: int, message: str = "") -> None:
+        record = {"state": state, "step": step, "message": message, "time": time.time(), "pid": os.getpid()}
+        atomic_write_bytes(self.status_path, json.dumps(record).encode("utf-8"))
+
+    def __call__(self, event: Event) -> None:
+        """Subscriber: record each event in the directory."""
+        if isinstance(event, Scalars):
+            self._append_metrics({"step": event.step, "time": round(event.time, 3), **event.values})
+        elif isinstance(event, Metric):
+            self._append_metrics({"step": event.step, "metric": event.name, event.name: event.value,
+                                  "n": event.n, **event.extra})
+        elif isinstance(event, Images) and event.name == "samples":
+            atomic_write_bytes(self.samples / f"step-{event.step:07d}.png", png_bytes(event.image))
+        elif isinstance(event, Points):
+            atomic_write_bytes(self.samples / f"points-{event.step:07d}.npy", _npy_bytes(event.points))
+        elif isinstance(event, Status):
+            if event.state not in ("checkpoint",):
+                self.write_status(event.state, event.step, event.message)
+            if event.state in ("alert", "diverged", "error"):
+                self._append_metrics({"step": event.step, "event": event.state, "message": event.message})
+
+    def close(self) -> None:
+        if self._metrics_fh is not None:
+            self._metrics_fh.close()
+            self._metrics_fh = None
+
+    # --- reading -------------------------------------------------------------------------------
+    def read_config(self) -> dict:
+        try:
+            data = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RunDirError(f"{self.path}: not a run directory (no config.json)") from None
+        except (OSError, ValueError) as exc:
+            raise RunDirError(f"{self.config_path}: unreadable ({exc})") from None
+        if not isinstance(data, dict):
+            raise RunDirError(f"{self.config_path}: not a JSON object")
+        return data
+
+    def read_status(self) -> dict:
+        try:
+            return json.loads(self.status_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def iter_metrics(self, offset: int = 0) -> Iterator[tuple[dict, int]]:
+        """(record, offset after it) for each complete line from byte `offset`; a torn last line
+        (no newline yet, or cut by a crash) is left for later and bad lines are skipped."""
+        try:
+            with open(self.metrics_path, "rb") as fh:
+                fh.seek(offset)
+                for line in fh:
+                    if not line.endswith(b"\n"):
+                        return
+                    offset += len(line)
+                    try:
+                        record = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(record, dict):
+                        yield record, offset
+        except FileNotFoundError:
+            return
+
+    def read_metrics(self) -> list[dict]:
+        """Every complete metrics record."""
+        return [r for r, _ in self.iter_metrics()]
+
+    def sample_images(self) -> list[tuple[int, Path]]:
+        """(step, path) of each saved sample grid, in step order."""
+        out = []
+        for p in self.samples.glob("step-*.png"):
+            try:
+                out.append((int(p.stem.split("-")[1]), p))
+            except (IndexError, ValueError):
+                continue
+        return sorted(out)
+
+
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()

@@ -1,0 +1,327 @@
+"""The trainer: runs a method's schedule on a dataset and emits events to its subscribers.
+
+It knows nothing of Qt, files or terminals: the run directory, the GUI and the CLI are subscribers.
+Control (pause, resume, stop) comes from other threads through thread-safe flags.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ..data import Dataset, DatasetKind, open_dataset
+from ..images import image_grid, to_uint8
+from ..methods.base import DataSpec, Method, condition_vectors
+from ..methods.params import ConfigError
+from ..methods.registry import get_method
+from .checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from .config import RunConfig
+from .device import pick_device
+from .events import Event, Images, Metric, Points, Scalars, Status, Subscriber
+from .rundir import RunDirectory
+from .sampler import DeviceSampler, to_unit_range
+
+# Evaluator: called every eval_every steps with the method and step; returns metric events.
+Evaluator = Callable[[Method, int], list[Metric]]
+
+POINTS_SHOWN = 1000  # generated points sent to the live scatter of 2-D sets
+
+
+class Diverged(Exception):
+    """A logged scalar became NaN or infinite."""
+
+
+def run_step(method: Method, draw: Callable[[], Any]) -> dict[str, torch.Tensor]:
+    """One training step: each phase of the method's schedule, as often as it says, each on a fresh batch."""
+    out: dict[str, torch.Tensor] = {}
+    for phase, repeats in method.schedule():
+        for _ in range(repeats):
+            out.update(method.train_phase(phase, draw()))
+    return out
+
+
+class Trainer:
+    """Train `config.method` on `config.dataset`, recording into `run_dir` when given."""
+
+    def __init__(self, config: RunConfig, *, run_dir: str | Path | None = None, dataset: Dataset | None = None,
+                 subscribers: tuple[Subscriber, ...] = (), resume: bool = False, evaluator: Evaluator | None = None):
+        config.validate()
+        self.config = config
+        self.run_dir = RunDirectory(run_dir) if run_dir is not None else None
+        self.dataset = dataset
+        self.subscribers: list[Subscriber] = list(subscribers)
+        self.resume_requested = resume
+        self.evaluator = evaluator
+        self.step = 0
+        self.state = "idle"
+        self.message = ""
+        self.method: Method | None = None
+        self.device: torch.device | None = None
+        self._pause = threading.Event()
+        self._stop = threading.Event()
+        self._pending: list[tuple[int, dict[str, torch.Tensor]]] = []
+        self._last_log_time = 0.0
+        self._last_log_step = 0
+        self._elapsed_before = 0.0
+        self._start_time = 0.0
+        self._best: float | None = None
+        self._last_good_checkpoint_step: int | None = None
+
+    # --- control from any thread ---------------------------------------------------------------
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.append(subscriber)
+
+    def pause(self) -> None:
+        self._pause.set()
+
+    def resume(self) -> None:
+        self._pause.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pause.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
+
+    # --- the run -------------------------------------------------------------------------------
+    def emit(self, event: Event) -> None:
+        for subscriber in self.subscribers:
+            subscriber(event)
+
+    def _status(self, state: str, message: str = "", path: str = "") -> None:
+        if state not in ("checkpoint", "alert"):
+            self.state, self.message = state, message
+        self.emit(Status(self.step, state, message, path))
+
+    def setup(self) -> None:
+        """Open the data, build the method and restore a checkpoint when resuming."""
+        cfg = self.config
+        self.device = pick_device(cfg.device)
+        cls = get_method(cfg.method)
+        if self.dataset is None:
+            self.dataset = open_dataset(cfg.dataset, size=cfg.image_size, channels=cfg.channels, count=cfg.dataset_count)
+        if self.dataset.kind not in cls.kinds:
+            kinds = ", ".join(k.value for k in cls.kinds)
+            raise ConfigError(f"{cfg.method} trains on {kinds} data, but {cfg.dataset} holds {self.dataset.kind.value}; "
+                              f"pick a dataset of the right kind (see `studio datasets`)")
+        spec = DataSpec.from_dataset(self.dataset)
+        checkpoint = None
+        if self.resume_requested and self.run_dir is not None:
+            checkpoint = load_checkpoint(resolve_checkpoint(self.run_dir.path), map_location="cpu")
+            params = cls.make_params(None, checkpoint["params"])
+        else:
+            params = cls.make_params(cfg.preset, cfg.params)
+        torch.manual_seed(cfg.seed)
+        self.method = cls(params, spec, self.device)
+        self.sampler = DeviceSampler(self.dataset, spec, params.batch_size, self.device, seed=cfg.seed)
+        self._make_fixed_batch()
+        if checkpoint is not None:
+            self._restore(checkpoint)
+        if self.evaluator is None and cfg.eval_every:
+            self.evaluator = _default_evaluator(cfg, self.dataset, self.device)
+        if self.run_dir is not None:
+            self.run_dir.create({"run": cfg.to_dict(), "params": self.method.params_dict(), "spec": spec.to_dict(),
+                                 "dataset": self.dataset.describe()})
+            self.subscribers.insert(0, self.run_dir)
+
+    def _make_fixed_batch(self) -> None:
+        # The fixed latent batch is drawn on the CPU from its own seed: the same on every device.
+        cfg, ds, method = self.config, self.dataset, self.method
+        n = POINTS_SHOWN if ds.kind == DatasetKind.POINTS else cfg.fixed_samples
+        gen = torch.Generator().manual_seed(cfg.seed + 1)
+        self.fixed_z = method.latent(n, generator=gen).to(self.device) if hasattr(method.params, "latent_dim") else None
+        self.fixed_labels = None
+        if ds.labels is not None:
+            labels = torch.arange(n) % ds.label_dim if not ds.multi_label else ds.labels[torch.arange(n) % len(ds.labels)]
+            self.fixed_labels = condition_vectors(labels, method.spec, self.device)
+        self.fixed_reference = None
+        if ds.is_images:
+            take = torch.arange(min(n, len(ds.data)))
+            self.fixed_reference = to_unit_range(ds.data[take].to(self.device))
+            self.real_grid = image_grid(ds.data[take])
+
+    def _restore(self, ckpt: dict) -> None:
+        self.method.load_state_dict(_to_device(ckpt["state"], self.device))
+        self.sampler.load_state_dict(ckpt["sampler"])
+        torch.set_rng_state(ckpt["rng"]["cpu"])
+        if self.device.type == "cuda" and ckpt["rng"].get("cuda") is not None:
+            torch.cuda.set_rng_state(ckpt["rng"]["cuda"], self.device)
+        fixed = ckpt.get("fixed", {})
+        if fixed.get("z") is not None:
+            self.fixed_z = fixed["z"].to(self.device)
+        if fixed.get("labels") is not None:
+            self.fixed_labels = fixed["labels"].to(self.device)
+        self.step = int(ckpt["step"])
+        self._elapsed_before = float(ckpt.get("elapsed", 0.0))
+        self._best = ckpt.get("best")
+        self._last_good_checkpoint_step = self.step
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: weights, optimizers, RNG, sampler, fixed batch."""
+        rng = {"cpu": torch.get_rng_state(),
+               "cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
+        return {
+            "step": self.step,
+            "method": self.method.name,
+            "params": self.method.params_dict(),
+            "spec": self.method.spec.to_dict(),
+            "config": self.config.to_dict(),
+            "state": self.method.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "rng": rng,
+            "fixed": {"z": self.fixed_z, "labels": self.fixed_labels},
+            "elapsed": self._elapsed(),
+            "best": self._best,
+        }
+
+    def _elapsed(self) -> float:
+        return self._elapsed_before + (time.perf_counter() - self._start_time if self._start_time else 0.0)
+
+    def save(self, name: str = "last") -> Path | None:
+        """Write checkpoints/<name>.pt (after checking the pending scalars are finite)."""
+        self._flush_scalars()
+        if self.run_dir is None:
+            return None
+        path = self.run_dir.checkpoints / f"{name}.pt"
+        save_checkpoint(path, self.checkpoint_state())
+        if name == "last":
+            self._last_good_checkpoint_step = self.step
+        self._status("checkpoint", f"saved {name}.pt at step {self.step}", str(path))
+        return path
+
+    def _flush_scalars(self) -> None:
+        """Average the pending per-step scalars, check them, and emit one Scalars event."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        keys = sorted({k for _, values in pending for k in values})
+        means = torch.stack([torch.stack([v[k].float() for _, v in pending if k in v]).mean() for k in keys])
+        values = dict(zip(keys, means.tolist()))  # the one host-device sync of the interval
+        bad = [k for k, v in values.items() if not math.isfinite(v)]
+        if bad:
+            step = next((s for s, v in pending if any(k in v and not torch.isfinite(v[k]) for k in bad)), pending[-1][0])
+            key = next(k for s, v in pending if s == step for k in bad if k in v and not torch.isfinite(v[k]))
+            raise Diverged(f"training diverged at step {step}: {key} became {values[key] if step == pending[-1][0] else 'non-finite'}")
+        now = time.perf_counter()
+        steps_done = self.step - self._last_log_step
+        rate = steps_done * self.method.params.batch_size / max(now - self._last_log_time, 1e-9)
+        self._last_log_time, self._last_log_step = now, self.step
+        values["images_per_sec"] = rate
+        self.emit(Scalars(self.step, values, self._elapsed()))
+
+    def emit_samples(self) -> None:
+        """Generate from the fixed batch and emit a grid (or, for 2-D sets, the points)."""
+        with torch.no_grad():
+            out = self.method.preview(self.fixed_z, self.fixed_labels, self.fixed_reference)
+        if self.dataset.kind == DatasetKind.POINTS:
+            self.emit(Points(self.step, out.float().cpu().numpy()))
+        else:
+            self.emit(Images(self.step, "samples", image_grid(to_uint8(out))))
+
+    def _evaluate(self) -> None:
+        if self.evaluator is None:
+            return
+        metrics = self.evaluator(self.method, self.step)
+        for metric in metrics:
+            self.emit(metric)
+        primary = next((m for m in metrics if m.name in ("fid", "kid", "mode_coverage_quality")), None)
+        if primary is not None and primary.name in ("fid", "kid") and math.isfinite(primary.value):
+            if self._best is None or primary.value < self._best:
+                self._best = primary.value
+                self.save("best")
+
+    def run(self) -> str:
+        """Train until `config.steps` (total, counting earlier runs when resuming) or a stop; return the final state."""
+        try:
+            if self.method is None:
+                self.setup()
+        except Exception as exc:  # nothing trained yet: report and end
+            self._status("error", _describe_error(exc))
+            return self.state
+        cfg = self.config
+        self._start_time = self._last_log_time = time.perf_counter()
+        self._last_log_step = self.step
+        self._status("started", f"{cfg.method} on {cfg.dataset} from step {self.step} to {cfg.steps}")
+        if self.dataset.is_images and self.step == 0:
+            self.emit(Images(self.step, "real", self.real_grid))
+        if self.step == 0:
+            self.emit_samples()
+        try:
+            self.method.train(True)
+            while self.step < cfg.steps:
+                if self._stop.is_set():
+                    break
+                if self._pause.is_set():
+                    self._flush_scalars()
+                    self._status("paused", f"paused at step {self.step}")
+                    while self._pause.is_set() and not self._stop.is_set():
+                        time.sleep(0.05)
+                    self._start_time = self._last_log_time = time.perf_counter() - (self._elapsed() - self._elapsed_before)
+                    if not self._stop.is_set():
+                        self._status("resumed", f"resumed at step {self.step}")
+                    continue
+                scalars = run_step(self.method, self.sampler.draw)
+                self.step += 1
+                self._pending.append((self.step, scalars))
+                if self.step % cfg.log_every == 0:
+                    self._flush_scalars()
+                if self.step % cfg.sample_every == 0:
+                    self.emit_samples()
+                if cfg.eval_every and self.step % cfg.eval_every == 0:
+                    self._evaluate()
+                if self.step % cfg.checkpoint_every == 0:
+                    self.save("last")
+            self._flush_scalars()
+            if self.step % cfg.sample_every != 0:
+                self.emit_samples()
+            self.save("last")
+            final = "stopped" if self.step < cfg.steps else "finished"
+            self._status(final, f"{final} at step {self.step}")
+        except Diverged as exc:
+            kept = (f"the last good checkpoint (step {self._last_good_checkpoint_step}) is kept; resume from it with a lower learning rate"
+                    if self._last_good_checkpoint_step is not None else "no checkpoint had been written yet")
+            self._status("diverged", f"{exc}; {kept}")
+        except Exception as exc:
+            self._status("error", _describe_error(exc))
+        finally:
+            if self.run_dir is not None:
+                self.run_dir.close()
+        return self.state
+
+
+def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -> Evaluator | None:
+    """The metrics layer's in-training evaluator for this config (None where it is not installed)."""
+    try:
+        from ..metrics.training import make_evaluator
+    except ImportError:
+        return None
+    return make_evaluator(cfg, dataset, device)
+
+
+def _to_device(obj: Any, device: torch.device) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {k: _to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_to_device(v, device) for v in obj]
+    return obj
+
+
+def _describe_error(exc: BaseException) -> str:
+    """One readable line for any failure, with advice for the common ones."""
+    if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower():
+        return ("out of GPU memory: lower batch_size (e.g. --set batch_size=32) or the network width, "
+                "or train at a smaller image size")
+    if isinstance(exc, OSError) and exc.errno == 28:
+        return f"the disk is full ({exc.filename or 'while writing'}): free some space; earlier checkpoints are intact"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    known = (ConfigError, ValueError, FileNotFoundError)
+    return text if isinstance(exc, known) or type(exc).__name__ in ("DatasetError", "RunDirError") else f"{type(exc).__name__}: {text}"

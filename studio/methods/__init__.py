@@ -1,0 +1,8 @@
+"""Methods: one module per model, registered by name (see `registry`)."""
+
+from .base import Batch, DataSpec, Method, Plot, condition_vectors
+from .params import BaseParams, ConfigError, param
+from .registry import all_methods, get_method, register
+
+__all__ = ["Batch", "BaseParams", "ConfigError", "DataSpec", "Method", "Plot", "all_methods",
+           "condition_vectors", "get_method", "param", "register"]

@@ -1,0 +1,204 @@
+"""What every method is: networks, optimizers, a step schedule, `train_phase`, `sample`.
+
+Methods know nothing about files, threads or widgets. The engine draws batches, runs the schedule,
+logs the scalars a phase returns and saves `state_dict()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from ..data.dataset import Dataset, DatasetKind
+from .params import BaseParams, build_params, params_to_dict
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """The shape of the data a method is built for (saved in checkpoints to rebuild it)."""
+
+    kind: DatasetKind
+    channels: int = 0
+    image_size: int = 0
+    point_dim: int = 0
+    label_dim: int = 0
+    label_names: tuple[str, ...] = ()
+    multi_label: bool = False
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset) -> "DataSpec":
+        return cls(ds.kind, ds.channels, ds.image_size, ds.point_dim, ds.label_dim, tuple(ds.label_names), ds.multi_label)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind.value, "channels": self.channels, "image_size": self.image_size,
+                "point_dim": self.point_dim, "label_dim": self.label_dim,
+                "label_names": list(self.label_names), "multi_label": self.multi_label}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DataSpec":
+        return cls(DatasetKind(d["kind"]), d["channels"], d["image_size"], d["point_dim"], d["label_dim"],
+                   tuple(d["label_names"]), d["multi_label"])
+
+    @property
+    def is_images(self) -> bool:
+        return self.kind != DatasetKind.POINTS
+
+
+@dataclass
+class Batch:
+    """One training batch on the training device.
+
+    `x`: images in [-1, 1] (N, C, H, W) or points (N, D). `y`: condition vectors (N, label_dim),
+    one-hot or multi-hot, or None. `target`: the paired target images (PAIRED) or a batch of the
+    second domain (UNPAIRED).
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor | None = None
+    target: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A group of scalars that belong on one chart, with reference lines (name -> y)."""
+
+    title: str
+    scalars: tuple[str, ...]
+    reference_lines: dict[str, float] = field(default_factory=dict)
+
+
+class Method:
+    """Base class of every method; subclasses register themselves with `@register`."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    source: ClassVar[str] = ""
+    kinds: ClassVar[tuple[DatasetKind, ...]] = (DatasetKind.IMAGES,)
+    Params: ClassVar[type] = BaseParams
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    scalars: ClassVar[dict[str, str]] = {}  # documented scalar name -> meaning
+    plots: ClassVar[tuple[Plot, ...]] = ()
+    has_encoder: ClassVar[bool] = False
+    # True where `sample` needs a reference image (U-Net VAE-GAN) or translates an input (pix2pix).
+    needs_reference: ClassVar[bool] = False
+
+    def __init__(self, params: Any, spec: DataSpec, device: torch.device | str = "cpu"):
+        self.params = params
+        self.spec = spec
+        self.device = torch.device(device)
+        self.nets: dict[str, nn.Module] = {}
+        self.opts: dict[str, torch.optim.Optimizer] = {}
+        self.build()
+        for net in self.nets.values():
+            net.to(self.device)
+        self.opts.update(self.build_optimizers())
+
+    # --- what a method defines -------------------------------------------------------------
+    def build(self) -> None:
+        """Create the networks in `self.nets`."""
+        raise NotImplementedError
+
+    def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Create one optimizer per trained part (called after the networks are on the device)."""
+        raise NotImplementedError
+
+    def schedule(self) -> list[tuple[str, int]]:
+        """The phases of one training step and how often each runs, e.g. [("critic", 5), ("generator", 1)]."""
+        return [("step", 1)]
+
+    def train_phase(self, phase: str, batch: Batch) -> dict[str, torch.Tensor]:
+        """Run one update of `phase` on `batch`; return detached 0-dim tensors to log."""
+        raise NotImplementedError
+
+    def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw n latent vectors from the prior (on the method's device)."""
+        dim = getattr(self.params, "latent_dim")
+        return torch.randn(n, dim, generator=generator, device=self._gen_device(generator))
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+               reference: torch.Tensor | None = None) -> torch.Tensor:
+        """Generate from latents (and condition vectors): images in [-1, 1] or points."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def preview(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+                reference: torch.Tensor | None = None) -> torch.Tensor:
+        """The images shown as the run's sample grid (translation methods show input and output)."""
+        return self.sample(z, labels, reference)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map images in [-1, 1] to latents (only methods with `has_encoder`)."""
+        raise NotImplementedError(f"{self.name} has no encoder")
+
+    def extra_state(self) -> dict[str, Any]:
+        """Training state beyond weights and optimizers (e.g. BEGAN's k_t): tensors and plain data."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore what `extra_state` returned."""
+
+    # --- shared machinery ---------------------------------------------------------------------
+    @property
+    def conditional(self) -> bool:
+        """True when the networks take a condition vector."""
+        return bool(getattr(self.params, "conditional", False)) and self.spec.label_dim > 0
+
+    @property
+    def cond_dim(self) -> int:
+        return self.spec.label_dim if self.conditional else 0
+
+    def generator_nets(self) -> list[str]:
+        """Names of the networks needed to sample (exported, snapshotted for the Sample tab)."""
+        return [n for n in ("generator", "decoder", "encoder") if n in self.nets]
+
+    def train(self, mode: bool = True) -> None:
+        for net in self.nets.values():
+            net.train(mode)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "nets": {k: v.state_dict() for k, v in self.nets.items()},
+            "opts": {k: v.state_dict() for k, v in self.opts.items()},
+            "extra": self.extra_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any], *, optimizers: bool = True) -> None:
+        for k, v in state["nets"].items():
+            self.nets[k].load_state_dict(v)
+        if optimizers:
+            for k, v in state.get("opts", {}).items():
+                self.opts[k].load_state_dict(v)
+        self.load_extra_state(state.get("extra", {}))
+
+    def params_dict(self) -> dict:
+        return params_to_dict(self.params)
+
+    def _gen_device(self, generator: torch.Generator | None) -> torch.device:
+        return generator.device if generator is not None else self.device
+
+    @classmethod
+    def make_params(cls, preset: str | None = None, overrides: dict | None = None) -> Any:
+        """Params from the defaults, a named preset, then user overrides (validated)."""
+        from .params import ConfigError
+
+        layer: dict = {}
+        if preset:
+            if preset not in cls.presets:
+                raise ConfigError(f"unknown preset '{preset}' for {cls.name}; presets: {', '.join(cls.presets) or 'none'}")
+            layer = cls.presets[preset]
+        return build_params(cls.Params, layer, overrides or {})
+
+
+def condition_vectors(labels: torch.Tensor | None, spec: DataSpec, device=None) -> torch.Tensor | None:
+    """Class indices or multi-hot rows -> float condition vectors (N, label_dim); None passes."""
+    if labels is None or spec.label_dim == 0:
+        return None
+    labels = labels.to(device) if device is not None else labels
+    if labels.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8) and labels.dim() == 1:
+        return torch.nn.functional.one_hot(labels.long(), spec.label_dim).float()
+    return labels.float()

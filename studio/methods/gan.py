@@ -1,0 +1,52 @@
+"""Vanilla GAN (Goodfellow et al. 2014; seed 003): MLP generator and discriminator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from ..data.dataset import DatasetKind
+from ..nn.blocks import MLPCritic, MLPGenerator
+from .adversarial import BCEGAN
+from .params import BaseParams, param
+from .registry import register
+
+
+@dataclass
+class GANParams(BaseParams):
+    latent_dim: int = param(16, "Size of the noise vector z.", low=1, high=1024)
+    hidden: int = param(128, "Units in each hidden layer of G and D.", low=4, high=4096)
+    layers: int = param(3, "Hidden layers in G and D.", low=1, high=8)
+    lr_g: float = param(2e-4, "Generator learning rate (Adam).", low=1e-6, high=1e-1, log=True)
+    lr_d: float = param(2e-4, "Discriminator learning rate (Adam).", low=1e-6, high=1e-1, log=True)
+    beta1: float = param(0.5, "Adam β1.", low=0.0, high=0.999)
+    beta2: float = param(0.999, "Adam β2.", low=0.0, high=0.9999)
+    conditional: bool = param(False, "Condition G and D on the dataset's labels.")
+
+
+@register
+class VanillaGAN(BCEGAN):
+    name = "gan"
+    title = "Vanilla GAN"
+    source = "Goodfellow et al., Generative Adversarial Nets (2014); seed 003"
+    description = (
+        "The original GAN: a generator and a discriminator, both multi-layer perceptrons, play a "
+        "minimax game. D outputs the probability that its input is real and is trained with binary "
+        "cross-entropy; G uses the non-saturating loss -log D(G(z)). At equilibrium D outputs 1/2 "
+        "everywhere and its loss sits at 2 ln 2. Works on 2-D points (watch it cover, or collapse "
+        "onto, the modes of the ring and grid sets) and on small flattened images."
+    )
+    kinds = (DatasetKind.POINTS, DatasetKind.IMAGES)
+    Params = GANParams
+    presets = {
+        "paper": {"latent_dim": 100, "hidden": 512, "layers": 2, "lr_g": 2e-4, "lr_d": 2e-4, "batch_size": 100},
+        "tiny": {"latent_dim": 8, "hidden": 32, "layers": 2, "batch_size": 32},
+    }
+
+    def build(self):
+        p, s = self.params, self.spec
+        shape = (s.channels, s.image_size, s.image_size) if s.is_images else (s.point_dim,)
+        self.nets["generator"] = MLPGenerator(p.latent_dim, shape, p.hidden, p.layers, self.cond_dim,
+                                              nn.Tanh() if s.is_images else None)
+        self.nets["discriminator"] = MLPCritic(shape, p.hidden, p.layers, self.cond_dim)
