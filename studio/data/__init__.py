@@ -2,5 +2,6 @@
 
 from .dataset import Dataset, DatasetError, DatasetKind, Skipped
 from .open import open_dataset
+from .sources import list_builtins, list_sources
 
-__all__ = ["Dataset", "DatasetError", "DatasetKind", "Skipped", "open_dataset"]
+__all__ = ["Dataset", "DatasetError", "DatasetKind", "Skipped", "list_builtins", "list_sources", "open_dataset"]

@@ -1,15 +1,120 @@
-"""`open_dataset(source)`: one entry point for every kind of source."""
+"""`open_dataset(source)`: one entry point for every kind of source; it only recognises and dispatches."""
 
 from __future__ import annotations
 
+import os
+import zipfile
+from pathlib import Path
+from typing import Sequence
+
+from .arrays import fit_images, open_array
 from .builtin import open_builtin
+from .celeba import ATTR_FILE, find_attr_file, open_celeba
+from .cifar import find_cifar, is_cifar_batch, open_cifar
 from .dataset import Dataset, DatasetError
+from .folders import open_files, open_folder
+from .idx import find_idx_images, is_idx, open_idx
+from .images import is_image_name
+from .online import open_torchvision
+from .options import BACKGROUND, MAX_PIXELS, MEMORY_LIMIT, LoadOptions, Progress
+from .quickdraw import open_quickdraw
+from .zips import open_zip
+
+HELP = ("give a folder of images, a .zip of one, a .npy/.npz array, MNIST IDX files, a CIFAR-10 batch folder, "
+        "a CelebA folder, quickdraw:<category>, torchvision:<name> or builtin:<name> (see `studio datasets`)")
+_TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 
 
-def open_dataset(source, *, size: int | None = None, channels: int | None = None, seed: int | None = None,
-                 count: int | None = None, progress=None) -> Dataset:
-    """Open a dataset source; raise DatasetError naming the source when nothing usable is found."""
-    text = str(source)
-    if text.startswith("builtin:"):
-        return open_builtin(text.split(":", 1)[1], size=size, seed=seed, count=count)
-    raise DatasetError(f"{text}: this kind of source is not supported yet")
+def open_dataset(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    size: int | None = None,
+    channels: int | None = None,
+    seed: int | None = None,
+    count: int | None = None,
+    progress: Progress | None = None,
+    attributes: Sequence[str] | None = None,
+    split: str = "train",
+    cache_dir: str | os.PathLike | None = None,
+    quickdraw_url: str | None = None,
+    max_pixels: int = MAX_PIXELS,
+    memory_limit: int = MEMORY_LIMIT,
+    stream: bool | None = None,
+    background: tuple[int, int, int] = BACKGROUND,
+    retries: int = 3,
+) -> Dataset:
+    """Open a dataset source; raise DatasetError naming the source and what to do when nothing is usable.
+
+    `size`/`channels` resize (square centre crop) and convert images; `count` caps how many are
+    read; `progress(done, total)` reports bytes while downloading and files while decoding;
+    `attributes` picks CelebA attributes; `split` is "train", "test" or "all" where a source has
+    splits; `stream` forces (True) or forbids (False) decoding folders lazily from disk.
+    """
+    opts = LoadOptions(size=size, channels=channels, seed=seed, count=count, progress=progress,
+                       attributes=attributes, split=split, cache_dir=Path(cache_dir) if cache_dir else None,
+                       quickdraw_url=quickdraw_url, max_pixels=max_pixels, memory_limit=memory_limit,
+                       stream=stream, background=background, retries=retries)
+    if isinstance(source, (list, tuple)):
+        opts.check(f"{len(source)} files")
+        if not source:
+            raise DatasetError(f"an empty list of files was given; {HELP}")
+        return open_files(source, opts)
+    text = os.fspath(source) if isinstance(source, os.PathLike) else str(source)
+    opts.check(text)
+    scheme, sep, rest = text.partition(":")
+    if sep and scheme == "builtin":
+        return _fit_builtin(open_builtin(rest, size=size, seed=seed, count=count), channels)
+    if sep and scheme == "quickdraw":
+        return open_quickdraw(rest, opts)
+    if sep and scheme == "torchvision":
+        return open_torchvision(rest, opts)
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise DatasetError(f"{text}: no such file or folder; {HELP}")
+    return _open_folder(path, opts, text) if path.is_dir() else _open_file(path, opts, text)
+
+
+def _fit_builtin(dataset: Dataset, channels: int | None) -> Dataset:
+    # Built-ins draw in colour; a grey model asks for channels=1 and gets converted images.
+    if channels is not None and dataset.is_images and dataset.channels != channels:
+        dataset.data = fit_images(dataset.data, None, channels)
+        if dataset.targets is not None:
+            dataset.targets = fit_images(dataset.targets, None, channels)
+    return dataset
+
+
+def _open_folder(path: Path, opts: LoadOptions, source: str) -> Dataset:
+    if find_attr_file(path) is not None:
+        return open_celeba(path, opts, source=source)
+    if find_cifar(path) is not None:
+        return open_cifar(path, opts, source=source)
+    if find_idx_images(path):
+        return open_idx(path, opts, source=source)
+    return open_folder(path, opts, source=source)
+
+
+def _open_file(path: Path, opts: LoadOptions, source: str) -> Dataset:
+    name = path.name.lower()
+    if name.endswith((".npy", ".npz")):
+        return open_array(path, opts, source=source)
+    if name.endswith(_TAR_SUFFIXES):
+        raise DatasetError(f"{source}: tar/7z/rar archives are not opened directly; extract it and open the "
+                           "folder (a .zip can be opened as it is)")
+    if path.name == ATTR_FILE:
+        return open_celeba(path, opts, source=source)
+    if is_cifar_batch(path):
+        return open_cifar(path, opts, source=source)
+    if is_idx(path):
+        return open_idx(path, opts, source=source)
+    if name.endswith(".zip") or _is_zip(path):
+        return open_zip(path, opts, source=source)
+    if is_image_name(name):
+        return open_files([path], opts)
+    raise DatasetError(f"{source}: not a recognised dataset file; {HELP}")
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        return zipfile.is_zipfile(path)
+    except OSError:
+        return False

@@ -80,12 +80,25 @@ def build_method(state: dict[str, Any], device: torch.device | str = "cpu") -> M
     return cls(params, DataSpec.from_dict(state["spec"]), device)
 
 
+def method_from_state(state: dict[str, Any], device: torch.device | str = "cpu", path: Path | None = None) -> LoadedRun:
+    """A ready-to-sample method from a checkpoint dict or a `Trainer.snapshot()`."""
+    method = build_method(state, device)
+    method.load_state_dict(_to(state["state"], device), optimizers=False)
+    method.train(False)
+    fixed = state.get("fixed", {})
+    return LoadedRun(method, int(state["step"]), state.get("config", {}), fixed.get("z"), fixed.get("labels"),
+                     path or Path("<snapshot>"))
+
+
+def _to(obj: Any, device) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {k: _to(v, device) for k, v in obj.items()}
+    return obj
+
+
 def load_method(path: str | Path, device: torch.device | str = "cpu", which: str = "last") -> LoadedRun:
     """Rebuild the trained method from a run directory or checkpoint file, ready to sample."""
     ckpt_path = resolve_checkpoint(path, which)
-    state = load_checkpoint(ckpt_path, map_location=device)
-    method = build_method(state, device)
-    method.load_state_dict(state["state"], optimizers=False)
-    method.train(False)
-    fixed = state.get("fixed", {})
-    return LoadedRun(method, int(state["step"]), state.get("config", {}), fixed.get("z"), fixed.get("labels"), ckpt_path)
+    return method_from_state(load_checkpoint(ckpt_path, map_location=device), device, ckpt_path)

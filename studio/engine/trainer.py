@@ -62,6 +62,7 @@ class Trainer:
         self.message = ""
         self.method: Method | None = None
         self.device: torch.device | None = None
+        self._snapshot_lock = threading.Lock()
         self._pause = threading.Event()
         self._stop = threading.Event()
         self._pending: list[tuple[int, dict[str, torch.Tensor]]] = []
@@ -89,6 +90,22 @@ class Trainer:
     @property
     def paused(self) -> bool:
         return self._pause.is_set()
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """A CPU copy of the method's weights and fixed batch, safe to take from another thread
+        while training goes on (it waits for the current step to end); None before setup."""
+        if self.method is None:
+            return None
+        with self._snapshot_lock:
+            state = {
+                "step": self.step, "method": self.method.name, "params": self.method.params_dict(),
+                "spec": self.method.spec.to_dict(), "config": self.config.to_dict(),
+                "state": {"nets": {k: {n: t.detach().to("cpu", copy=True) for n, t in v.state_dict().items()}
+                                   for k, v in self.method.nets.items()}, "extra": self.method.extra_state()},
+                "fixed": {"z": None if self.fixed_z is None else self.fixed_z.cpu(),
+                          "labels": None if self.fixed_labels is None else self.fixed_labels.cpu()},
+            }
+        return state
 
     # --- the run -------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -267,7 +284,8 @@ class Trainer:
                     if not self._stop.is_set():
                         self._status("resumed", f"resumed at step {self.step}")
                     continue
-                scalars = run_step(self.method, self.sampler.draw)
+                with self._snapshot_lock:
+                    scalars = run_step(self.method, self.sampler.draw)
                 self.step += 1
                 self._pending.append((self.step, scalars))
                 if self.step % cfg.log_every == 0:

@@ -1,0 +1,33 @@
+"""What `open_dataset` accepts, as plain dicts for `studio datasets --json` and the GUI's picker."""
+
+from __future__ import annotations
+
+from .builtin import BUILTINS
+from .online import ONLINE
+
+FILE_SOURCES = [
+    ("<folder>", "a folder of images (PNG, JPEG, BMP, GIF, WebP, TIFF); sub-folders become class labels"),
+    ("<file.zip>", "a zip of such a folder, read in memory"),
+    ("<file.npy|.npz>", "an image array: N×784 (Quick, Draw!), N×H×W, N×H×W×C or N×C×H×W"),
+    ("<mnist folder>", "MNIST / Fashion-MNIST IDX files (train-images-idx3-ubyte[.gz] + labels)"),
+    ("<cifar folder>", "CIFAR-10 python batches (data_batch_1..5, test_batch, batches.meta)"),
+    ("<celeba folder>", "CelebA images with list_attr_celeba.txt (40 multi-hot attributes)"),
+]
+
+
+def list_builtins() -> list[dict]:
+    """The procedural built-in sets: name, kind (images, paired, unpaired, points), description."""
+    return [
+        {"name": f"builtin:{b.name}", "kind": b.kind.value, "description": b.description, "online": False}
+        for b in BUILTINS.values()
+    ]
+
+
+def list_sources() -> list[dict]:
+    """Every source: built-ins, downloadable sets (`online: True`) and the file formats."""
+    online = [{"name": "quickdraw:<category>", "kind": "images", "online": True,
+               "description": "Quick, Draw! 28×28 drawings of one category, e.g. quickdraw:cat (~100 MB each)"}]
+    online += [{"name": f"torchvision:{k}", "kind": "images", "description": v, "online": True}
+               for k, v in ONLINE.items()]
+    files = [{"name": n, "kind": "images", "description": d, "online": False, "file": True} for n, d in FILE_SOURCES]
+    return list_builtins() + online + files
