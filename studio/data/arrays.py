@@ -78,9 +78,7 @@ def to_uint8(chunk: np.ndarray, source: str) -> np.ndarray:
         elif lo >= -eps and hi <= 255 + eps:
             scaled = chunk
         else:
-            raise DatasetError(
-                f"{source}: float pixels must lie in [0,1], [-1,1] or [0,255]; found {lo:.3g}..{hi:.3g}"
-            )
+            raise DatasetError(f"{source}: float pixels must lie in [0,1], [-1,1] or [0,255]; found {lo:.3g}..{hi:.3g}")
         return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
     raise DatasetError(
         f"{source}: pixels of type {chunk.dtype} cannot be images; use uint8 (0..255) or float (0..1 or -1..1)"
@@ -143,11 +141,15 @@ def _load(path: Path, source: str):
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise DatasetError(f"{source}: the array holds Python objects (pickled), which are not loaded for safety; "
-                               "save plain numeric arrays with np.save") from None
+            raise DatasetError(
+                f"{source}: the array holds Python objects (pickled), which are not loaded for safety; "
+                "save plain numeric arrays with np.save"
+            ) from None
         raise DatasetError(f"{source}: not a valid .npy/.npz file ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise DatasetError(f"{source}: cannot read the array file ({exc}); it may be truncated, re-download it") from None
+        raise DatasetError(
+            f"{source}: cannot read the array file ({exc}); it may be truncated, re-download it"
+        ) from None
 
 
 def open_array(path: Path, opts: LoadOptions, *, source: str | None = None) -> Dataset:
@@ -170,8 +172,14 @@ def open_array(path: Path, opts: LoadOptions, *, source: str | None = None) -> D
     if labels_arr is not None and labels is None:
         notes.append("the label array does not match the images (shape or type) and was ignored")
     names = [str(i) for i in range(int(labels.max()) + 1)] if labels is not None and len(labels) else []
-    return Dataset(source=source, kind=DatasetKind.IMAGES, data=data, labels=labels if names else None,
-                   label_names=names, notes=notes)
+    return Dataset(
+        source=source,
+        kind=DatasetKind.IMAGES,
+        data=data,
+        labels=labels if names else None,
+        label_names=names,
+        notes=notes,
+    )
 
 
 def _pick_npz(npz, source: str):

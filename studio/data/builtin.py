@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -37,6 +37,8 @@ BACKGROUND = torch.tensor([24, 24, 32], dtype=torch.float32)
 
 @dataclass(frozen=True)
 class BuiltinInfo:
+    """One built-in set: its name, kind, a line for listings, and the function that draws it."""
+
     name: str
     kind: DatasetKind
     description: str
@@ -181,12 +183,26 @@ def grid(count: int = 20_000, seed: int = 0, **_) -> Dataset:
 BUILTINS: dict[str, BuiltinInfo] = {
     info.name: info
     for info in [
-        BuiltinInfo("shapes", DatasetKind.IMAGES, "10,000 32×32 colour shapes labelled circle/square/triangle/cross", shapes),
-        BuiltinInfo("shapes-attributes", DatasetKind.IMAGES, "the shapes with multi-hot attributes: round, has_corners, red, green, blue, large", shapes_attributes),
+        BuiltinInfo(
+            "shapes", DatasetKind.IMAGES, "10,000 32×32 colour shapes labelled circle/square/triangle/cross", shapes
+        ),
+        BuiltinInfo(
+            "shapes-attributes",
+            DatasetKind.IMAGES,
+            "the shapes with multi-hot attributes: round, has_corners, red, green, blue, large",
+            shapes_attributes,
+        ),
         BuiltinInfo("rings", DatasetKind.POINTS, "2-D points: 8 Gaussians on the unit circle (std 0.01)", rings),
         BuiltinInfo("grid", DatasetKind.POINTS, "2-D points: 25 Gaussians on a 5×5 grid (std 0.05)", grid),
-        BuiltinInfo("outlines2shapes", DatasetKind.PAIRED, "paired outlines → filled colour shapes (pix2pix)", outlines2shapes),
-        BuiltinInfo("outlines|shapes", DatasetKind.UNPAIRED, "unpaired domains: outlines and filled shapes (CycleGAN)", outlines_shapes_unpaired),
+        BuiltinInfo(
+            "outlines2shapes", DatasetKind.PAIRED, "paired outlines → filled colour shapes (pix2pix)", outlines2shapes
+        ),
+        BuiltinInfo(
+            "outlines|shapes",
+            DatasetKind.UNPAIRED,
+            "unpaired domains: outlines and filled shapes (CycleGAN)",
+            outlines_shapes_unpaired,
+        ),
     ]
 }
 

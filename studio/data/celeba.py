@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -35,8 +35,10 @@ def read_attributes(path: Path, skipped: list[Skipped]) -> tuple[list[str], dict
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read the attribute file ({exc.strerror or exc})") from None
     if len(lines) < 2 or not lines[0].strip().isdigit():
-        raise DatasetError(f"{path}: not a CelebA attribute file (the first line should be the image count, "
-                           "the second the attribute names)")
+        raise DatasetError(
+            f"{path}: not a CelebA attribute file (the first line should be the image count, "
+            "the second the attribute names)"
+        )
     names = lines[1].split()
     rows: dict[str, np.ndarray] = {}
     for number, line in enumerate(lines[2:], start=3):
@@ -48,7 +50,9 @@ def read_attributes(path: Path, skipped: list[Skipped]) -> tuple[list[str], dict
         except ValueError:
             values = np.empty(0)
         if len(values) != len(names) or not np.isin(values, (-1, 0, 1)).all():
-            skipped.append(Skipped(f"{path.name} line {number}", f"expected a file name and {len(names)} values of -1/1"))
+            skipped.append(
+                Skipped(f"{path.name} line {number}", f"expected a file name and {len(names)} values of -1/1")
+            )
             continue
         rows[fields[0]] = (values > 0).astype(np.float32)
     if not rows:
@@ -90,28 +94,45 @@ def open_celeba(root: Path, opts: LoadOptions, *, source: str | None = None) -> 
     columns = _select(names, opts.attributes, source)
     wanted = _partition(base, opts.split)
     labels = Labels([names[i] for i in columns], multi_label=True)
+    notes = [f"split '{opts.split}' from {PARTITION_FILE}: {len(wanted):,} images"] if wanted else []
 
-    zip_path = next((p for p in (base / "img_align_celeba.zip", base / "Img" / "img_align_celeba.zip") if p.is_file()), None)
-    folder = next((base / f for f in _IMAGE_FOLDERS if (base / f).is_dir() and any(
-        is_image_name(p.name) for p in (base / f).iterdir())), None)
+    zip_path = next(
+        (p for p in (base / "img_align_celeba.zip", base / "Img" / "img_align_celeba.zip") if p.is_file()), None
+    )
+    folder = next(
+        (
+            base / f
+            for f in _IMAGE_FOLDERS
+            if (base / f).is_dir() and any(is_image_name(p.name) for p in (base / f).iterdir())
+        ),
+        None,
+    )
     if folder is None and zip_path is not None:
         with open_archive(zip_path, source) as zf:
             members = zip_members(zf, opts, skipped)
-            items = _match({n: member_opener(zf, info) for n, info in members.items()}, rows, columns, wanted,
-                           skipped)
-            return load_items(source, items, opts, skipped=skipped, labels=labels, archive=zip_path,
-                              what="CelebA images")
+            items = _match({n: member_opener(zf, info) for n, info in members.items()}, rows, columns, wanted, skipped)
+            return load_items(
+                source, items, opts, skipped=skipped, labels=labels, archive=zip_path, notes=notes, what="CelebA images"
+            )
     if folder is None:
-        raise DatasetError(f"{source}: no CelebA images found; put the img_align_celeba folder (or "
-                           f"img_align_celeba.zip) next to {ATTR_FILE}")
+        raise DatasetError(
+            f"{source}: no CelebA images found; put the img_align_celeba folder (or "
+            f"img_align_celeba.zip) next to {ATTR_FILE}"
+        )
     paths = {p.relative_to(folder).as_posix(): p for p in walk_files(folder, skipped)}
     openers = {rel: path_opener(p, opts.max_file_bytes) for rel, p in paths.items()}
     items = _match(openers, rows, columns, wanted, skipped, keys=paths)
-    return load_items(source, items, opts, skipped=skipped, labels=labels, what="CelebA images")
+    return load_items(source, items, opts, skipped=skipped, labels=labels, notes=notes, what="CelebA images")
 
 
-def _match(openers: dict, rows: dict[str, np.ndarray], columns: list[int], wanted: set[str] | None,
-           skipped: list[Skipped], keys: dict | None = None) -> list[Item]:
+def _match(
+    openers: dict,
+    rows: dict[str, np.ndarray],
+    columns: list[int],
+    wanted: set[str] | None,
+    skipped: list[Skipped],
+    keys: dict | None = None,
+) -> list[Item]:
     items = []
     for rel, opener in openers.items():
         name = rel.rsplit("/", 1)[-1]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -105,15 +105,26 @@ def load_items(
     """Probe, decode and assemble `items`; raise DatasetError when none can be used."""
     items = subsample(items, opts.count, opts.seed)
     notes = list(notes or [])
+    try:
+        return _load_items(source, items, opts, skipped, labels, archive, notes, what)
+    finally:
+        skipped.sort(key=lambda s: s.path)  # one list in path order, whichever pass rejected a file
+
+
+def _load_items(source, items, opts, skipped, labels, archive, notes, what) -> Dataset:
     with pil_guard(opts.max_pixels):
         good: list[Item] = []
         infos: list[ImageInfo] = []
-        for item in items:
+        # Progress runs over both passes: headers (first half), then decoding (second half).
+        total, step = 2 * len(items), max(1, len(items) // 100)
+        for i, item in enumerate(items):
             try:
                 infos.append(probe(item.opener, opts.max_pixels))
                 good.append(item)
             except BadImage as exc:
                 skipped.append(Skipped(item.name, str(exc)))
+            if (i + 1) % step == 0:
+                opts.report(i + 1, total)
         if not good:
             _nothing_usable(source, skipped, what)
         channels = opts.channels or (1 if all(i.grey for i in infos) else 3)
@@ -121,29 +132,31 @@ def load_items(
         total_bytes = len(good) * channels * side * side
         stream = opts.stream if opts.stream is not None else total_bytes > opts.memory_limit
         if stream:
+            opts.report(total, total)
             return _streamed(source, good, opts, channels, side, skipped, labels, archive, notes, total_bytes)
-        data, ok = _decode_all(good, opts, channels, side, skipped)
+        data, ok = _decode_all(good, opts, channels, side, skipped, len(items))
     if not ok.any():
         _nothing_usable(source, skipped, what)
-    kept = [it for it, k in zip(good, ok) if k]
+    kept = [it for it, k in zip(good, ok, strict=True) if k]
     return Dataset(
         source=source,
         kind=DatasetKind.IMAGES,
-        data=torch.from_numpy(data[ok]),
+        data=torch.from_numpy(data if ok.all() else data[ok]),  # no second copy in the common case
         skipped=skipped,
         notes=notes,
         **_label_fields(kept, labels),
     )
 
 
-def _decode_all(good: list[Item], opts: LoadOptions, channels: int, side: int, skipped: list[Skipped]):
+def _decode_all(good: list[Item], opts: LoadOptions, channels: int, side: int, skipped: list[Skipped], probed: int):
     data = np.zeros((len(good), channels, side, side), dtype=np.uint8)
     ok = np.zeros(len(good), dtype=bool)
 
     def one(i: int) -> str | None:
         try:
-            data[i] = decode(good[i].opener, channels=channels, size=side, max_pixels=opts.max_pixels,
-                             background=opts.background)
+            data[i] = decode(
+                good[i].opener, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
+            )
             ok[i] = True
             return None
         except BadImage as exc:
@@ -151,13 +164,14 @@ def _decode_all(good: list[Item], opts: LoadOptions, channels: int, side: int, s
 
     n = len(good)
     step = max(1, n // 100)
+    total = probed + n
     workers = _workers(n)
     with ThreadPoolExecutor(workers) if workers > 1 else _Inline() as pool:
         for i, reason in enumerate(pool.map(one, range(n))):
             if reason is not None:
                 skipped.append(Skipped(good[i].name, reason))
             if (i + 1) % step == 0 or i + 1 == n:
-                opts.report(i + 1, n)
+                opts.report(probed + i + 1, total)
     return data, ok
 
 
@@ -190,16 +204,22 @@ def _streamed(source, good, opts, channels, side, skipped, labels, archive, note
         if len(preview) >= PREVIEW_COUNT:
             break
         try:
-            preview.append(decode(item.opener, channels=channels, size=side, max_pixels=opts.max_pixels,
-                                  background=opts.background))
+            preview.append(
+                decode(
+                    item.opener, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
+                )
+            )
         except BadImage as exc:
             skipped.append(Skipped(item.name, str(exc)))
     if not preview:
         _nothing_usable(source, skipped, "images")
-    notes.append(
-        f"{len(good):,} images at {side}×{side} would need {total_bytes / 2**30:.1f} GiB; "
-        "they are decoded from disk while training (pass a smaller size to hold them in memory)"
-    )
+    if total_bytes > opts.memory_limit:
+        notes.append(
+            f"{len(good):,} images at {side}×{side} would need {total_bytes / 2**30:.1f} GiB; "
+            "they are decoded from disk while training (pass a smaller size to hold them in memory)"
+        )
+    else:
+        notes.append("images are decoded from disk while training (stream=True)")
     return Dataset(
         source=source,
         kind=DatasetKind.IMAGES,

@@ -87,7 +87,7 @@ class Dataset:
             return 0
         return int(self.labels.shape[1]) if self.multi_label else len(self.label_names)
 
-    def torch_dataset(self) -> "torch.utils.data.Dataset":
+    def torch_dataset(self) -> torch.utils.data.Dataset:
         """A torch Dataset of `(x, label)` pairs (label -1 when unlabelled); streams large folders."""
         from .streaming import torch_dataset
 

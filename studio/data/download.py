@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -31,8 +30,9 @@ class _Retry(Exception):
     """A transient failure: the connection dropped or the file came up short."""
 
 
-def download(url: str, dest: Path, *, progress: Progress | None = None, retries: int = 3,
-             timeout: float = 30.0) -> Path:
+def download(
+    url: str, dest: Path, *, progress: Progress | None = None, retries: int = 3, timeout: float = 30.0
+) -> Path:
     """Fetch `url` into `dest` unless it is already there; resume an interrupted `.part` file.
 
     `progress(done_bytes, total_bytes)` is called as data arrives (total 0 when the server does not
@@ -51,7 +51,7 @@ def download(url: str, dest: Path, *, progress: Progress | None = None, retries:
             return dest
         except urllib.error.HTTPError as exc:
             raise DownloadError(f"{url}: the server answered HTTP {exc.code} {exc.reason}", exc.code) from None
-        except (_Retry, urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError) as exc:
+        except (TimeoutError, _Retry, urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:
             attempt += 1
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
             if attempt > retries:
@@ -114,7 +114,9 @@ def _fetch(url: str, part: Path, progress: Progress | None, timeout: float) -> N
         raise _Retry(f"connection closed early: got {done:,} of {total:,} bytes")
     if total is not None and done > total:
         part.unlink(missing_ok=True)
-        raise DownloadError(f"{url}: got {done:,} bytes but the server announced {total:,}; the partial file was deleted")
+        raise DownloadError(
+            f"{url}: got {done:,} bytes but the server announced {total:,}; the partial file was deleted"
+        )
 
 
 def _report(progress: Progress | None, done: int, total: int | None) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .collection import Item, Labels, folder_labels, is_metadata, load_items
 from .dataset import Dataset, DatasetError, Skipped
@@ -38,6 +38,10 @@ def walk_files(root: Path, skipped: list[Skipped]) -> list[Path]:
         subfolders = []
         for entry in entries:
             path = Path(entry.path)
+            if entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                # .git, .cache, .ipynb_checkpoints: thousands of non-images, reported once.
+                skipped.append(Skipped(_rel(path, root), "hidden folder, not read"))
+                continue
             try:
                 if entry.is_symlink():
                     st = os.stat(path)  # raises ELOOP for a link cycle, ENOENT for a dangling link
@@ -47,7 +51,11 @@ def walk_files(root: Path, skipped: list[Skipped]) -> list[Path]:
                     files.append(path)
                     continue
             except OSError as exc:
-                reason = "symbolic link loop" if exc.errno == errno.ELOOP else f"broken symbolic link ({exc.strerror or exc})"
+                reason = (
+                    "symbolic link loop"
+                    if exc.errno == errno.ELOOP
+                    else f"broken symbolic link ({exc.strerror or exc})"
+                )
                 skipped.append(Skipped(_rel(path, root), reason))
                 continue
             if stat.S_ISDIR(st.st_mode):
@@ -94,7 +102,16 @@ def open_folder(root: Path, opts: LoadOptions, *, source: str | None = None) -> 
         Item(rel, path_opener(root / rel, opts.max_file_bytes), root / rel, None if label_ids is None else label_ids[i])
         for i, rel in enumerate(rels)
     ]
-    notes = [f"labels from {len(names)} sub-folders: {', '.join(names[:8])}{' …' if len(names) > 8 else ''}"] if names else []
+    notes = (
+        [f"labels from {len(names)} sub-folders: {', '.join(names[:8])}{' …' if len(names) > 8 else ''}"]
+        if names
+        else []
+    )
+    if not names and any("/" in r for r in rels) and any("/" not in r for r in rels):
+        notes.append(
+            "images both at the top level and in sub-folders: no class labels "
+            "(put every image in a class sub-folder to get labels)"
+        )
     return load_items(source, items, opts, skipped=skipped, labels=Labels(names), notes=notes)
 
 

@@ -17,8 +17,18 @@ from .options import LoadOptions
 # IDX type codes (big-endian on disk).
 _DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _MAX_BYTES = 4 * 1024**3  # a header may claim any size; refuse before allocating
-FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                 "Ankle boot"]
+FASHION_NAMES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 _IMAGES_RE = re.compile(r"^(train|t10k)-images[.-]idx3-ubyte(\.gz)?$", re.IGNORECASE)
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -44,7 +54,7 @@ def read_idx(path: Path, expect_ndim: int | None = None, limit: int | None = Non
     try:
         with path.open("rb") as raw:
             gzipped = raw.read(2) == GZIP_MAGIC
-        with (gzip.open(path, "rb") if gzipped else path.open("rb")) as f:
+        with gzip.open(path, "rb") if gzipped else path.open("rb") as f:
             return _read(f, expect_ndim, limit)
     except (OSError, EOFError, zlib.error) as exc:
         raise IdxError(f"cannot read ({exc}); the file may be truncated or not gzip as its name says") from None
@@ -66,7 +76,9 @@ def _read(f, expect_ndim, limit) -> np.ndarray:
     dtype = np.dtype(_DTYPES[head[2]])
     nbytes = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
     if nbytes > _MAX_BYTES:
-        raise IdxError(f"header claims {'×'.join(map(str, dims))} items ({nbytes:,} bytes), more than any IDX set holds")
+        raise IdxError(
+            f"header claims {'×'.join(map(str, dims))} items ({nbytes:,} bytes), more than any IDX set holds"
+        )
     data = f.read(nbytes)
     if len(data) < nbytes:
         raise IdxError(f"data is cut short: {len(data):,} of {nbytes:,} bytes; re-download the file")
@@ -75,8 +87,11 @@ def _read(f, expect_ndim, limit) -> np.ndarray:
 
 def _find(root: Path, pattern: re.Pattern) -> list[Path]:
     # torchvision keeps them in <root>/MNIST/raw/; users unpack them anywhere under a folder.
-    found = [p for p in sorted(root.glob("*")) + sorted(root.glob("*/raw/*")) + sorted(root.glob("raw/*"))
-             if p.is_file() and pattern.match(p.name)]
+    found = [
+        p
+        for p in sorted(root.glob("*")) + sorted(root.glob("*/raw/*")) + sorted(root.glob("raw/*"))
+        if p.is_file() and pattern.match(p.name)
+    ]
     return found
 
 
@@ -105,8 +120,10 @@ def open_idx(path: Path, opts: LoadOptions, *, source: str | None = None) -> Dat
         # A folder with both plain and .gz copies: use one of them.
         chosen = _dedupe(chosen)
         if not chosen:
-            raise DatasetError(f"{source}: no IDX image files for split '{opts.split}' "
-                               "(expected train-images-idx3-ubyte[.gz] or t10k-images-idx3-ubyte[.gz])")
+            raise DatasetError(
+                f"{source}: no IDX image files for split '{opts.split}' "
+                "(expected train-images-idx3-ubyte[.gz] or t10k-images-idx3-ubyte[.gz])"
+            )
     else:
         chosen = [path]
     skipped: list[Skipped] = []
@@ -137,8 +154,15 @@ def open_idx(path: Path, opts: LoadOptions, *, source: str | None = None) -> Dat
             names = [str(i) for i in range(int(label_t.max()) + 1)]
     elif any(lab is not None for lab in labels):
         notes.append("some image files have no matching labels; the set is unlabelled")
-    return Dataset(source=source, kind=DatasetKind.IMAGES, data=data, labels=label_t, label_names=names,
-                   skipped=skipped, notes=notes)
+    return Dataset(
+        source=source,
+        kind=DatasetKind.IMAGES,
+        data=data,
+        labels=label_t,
+        label_names=names,
+        skipped=skipped,
+        notes=notes,
+    )
 
 
 def _dedupe(paths: list[Path]) -> list[Path]:

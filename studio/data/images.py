@@ -9,10 +9,13 @@ import contextlib
 import errno
 import io
 import os
+import re
 import stat
+import threading
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Callable, Iterator, NamedTuple
+from typing import IO, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -25,7 +28,8 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 # Only formats with a real magic number: Pillow's TGA and similar plugins accept almost any bytes,
 # so a text file named .png could otherwise "decode" as noise.
-FORMATS = ("PNG", "JPEG", "MPO", "BMP", "DIB", "GIF", "WEBP", "TIFF", "PPM")
+Image.init()  # register every plugin now: Image.open(formats=...) fails on ones not yet loaded
+FORMATS = tuple(f for f in ("PNG", "JPEG", "MPO", "BMP", "DIB", "GIF", "WEBP", "TIFF", "PPM") if f in Image.OPEN)
 IMAGE_EXTENSIONS = frozenset(
     ".png .jpg .jpeg .jpe .jfif .mpo .bmp .dib .gif .webp .tif .tiff .ppm .pgm .pbm .pnm".split()
 )
@@ -107,17 +111,34 @@ def _os_reason(exc: OSError) -> str:
     return f"cannot read: {exc.strerror or exc}"
 
 
+_guard_lock = threading.Lock()
+_guard_limits: list[int] = []  # limits of the guards now open, in any thread
+_saved_limit: int | None = None
+
+
 @contextlib.contextmanager
 def pil_guard(max_pixels: int = MAX_PIXELS) -> Iterator[None]:
-    """Make Pillow refuse oversized images: its pixel limit set, its bomb warning an error."""
-    old = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = max_pixels
+    """Make Pillow refuse oversized images: its pixel limit set, its bomb warning an error.
+
+    Guards may overlap across threads (a GUI preview while a run loads): the strictest open limit
+    applies, and Pillow's own value comes back only when the last guard closes.
+    """
+    global _saved_limit
+    with _guard_lock:
+        if not _guard_limits:
+            _saved_limit = Image.MAX_IMAGE_PIXELS
+        _guard_limits.append(max_pixels)
+        Image.MAX_IMAGE_PIXELS = min(_guard_limits)
     try:
         with warnings.catch_warnings():
+            # Corrupt metadata makes Pillow warn per file; the file's fate is reported instead.
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             yield
     finally:
-        Image.MAX_IMAGE_PIXELS = old
+        with _guard_lock:
+            _guard_limits.remove(max_pixels)
+            Image.MAX_IMAGE_PIXELS = min(_guard_limits) if _guard_limits else _saved_limit
 
 
 def _open_image(f: IO[bytes], max_pixels: int) -> Image.Image:
@@ -126,7 +147,7 @@ def _open_image(f: IO[bytes], max_pixels: int) -> Image.Image:
     except UnidentifiedImageError:
         raise BadImage("not a readable image (unknown format or corrupt header)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadImage(f"refused: {exc}") from None
+        raise BadImage(_bomb_reason(exc, max_pixels)) from None
     w, h = img.size
     # Checked from the header, before any pixel is decoded.
     if w <= 0 or h <= 0:
@@ -138,11 +159,18 @@ def _open_image(f: IO[bytes], max_pixels: int) -> Image.Image:
     return img
 
 
+def _bomb_reason(exc: BaseException, max_pixels: int) -> str:
+    # Pillow's own message quotes its internal limit (twice ours for the error); quote ours.
+    match = re.search(r"\((\d+) pixels\)", str(exc))
+    pixels = f"{int(match.group(1)):,} pixels" if match else "the image"
+    return f"refused: {pixels} is over the limit of {max_pixels:,} (possible decompression bomb)"
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, BadImage):
         return str(exc)
     if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-        return f"refused: {exc}"
+        return _bomb_reason(exc, Image.MAX_IMAGE_PIXELS or MAX_PIXELS)
     if isinstance(exc, OSError) and exc.errno is not None:
         return _os_reason(exc)
     text = str(exc).strip() or type(exc).__name__

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .arrays import fit_images, open_array
 from .builtin import open_builtin
@@ -20,8 +20,10 @@ from .options import BACKGROUND, MAX_PIXELS, MEMORY_LIMIT, LoadOptions, Progress
 from .quickdraw import open_quickdraw
 from .zips import open_zip
 
-HELP = ("give a folder of images, a .zip of one, a .npy/.npz array, MNIST IDX files, a CIFAR-10 batch folder, "
-        "a CelebA folder, quickdraw:<category>, torchvision:<name> or builtin:<name> (see `studio datasets`)")
+HELP = (
+    "give a folder of images, a .zip of one, a .npy/.npz array, MNIST IDX files, a CIFAR-10 batch folder, "
+    "a CelebA folder, quickdraw:<category>, torchvision:<name> or builtin:<name> (see `studio datasets`)"
+)
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 
 
@@ -50,10 +52,22 @@ def open_dataset(
     `attributes` picks CelebA attributes; `split` is "train", "test" or "all" where a source has
     splits; `stream` forces (True) or forbids (False) decoding folders lazily from disk.
     """
-    opts = LoadOptions(size=size, channels=channels, seed=seed, count=count, progress=progress,
-                       attributes=attributes, split=split, cache_dir=Path(cache_dir) if cache_dir else None,
-                       quickdraw_url=quickdraw_url, max_pixels=max_pixels, memory_limit=memory_limit,
-                       stream=stream, background=background, retries=retries)
+    opts = LoadOptions(
+        size=size,
+        channels=channels,
+        seed=seed,
+        count=count,
+        progress=progress,
+        attributes=attributes,
+        split=split,
+        cache_dir=Path(cache_dir) if cache_dir else None,
+        quickdraw_url=quickdraw_url,
+        max_pixels=max_pixels,
+        memory_limit=memory_limit,
+        stream=stream,
+        background=background,
+        retries=retries,
+    )
     if isinstance(source, (list, tuple)):
         opts.check(f"{len(source)} files")
         if not source:
@@ -98,8 +112,10 @@ def _open_file(path: Path, opts: LoadOptions, source: str) -> Dataset:
     if name.endswith((".npy", ".npz")):
         return open_array(path, opts, source=source)
     if name.endswith(_TAR_SUFFIXES):
-        raise DatasetError(f"{source}: tar/7z/rar archives are not opened directly; extract it and open the "
-                           "folder (a .zip can be opened as it is)")
+        raise DatasetError(
+            f"{source}: tar/7z/rar archives are not opened directly; extract it and open the "
+            "folder (a .zip can be opened as it is)"
+        )
     if path.name == ATTR_FILE:
         return open_celeba(path, opts, source=source)
     if is_cifar_batch(path):

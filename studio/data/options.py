@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 # A decoded image larger than this is refused before decoding (a decompression bomb would
 # otherwise allocate gigabytes from a few kilobytes of file). 64 Mpx allows 8192×8192 photos.
@@ -54,14 +55,21 @@ class LoadOptions:
         """Refuse option values that cannot work, naming the source."""
         from .dataset import DatasetError
 
-        if self.size is not None and not (isinstance(self.size, int) and 1 <= self.size <= 4096):
+        if self.size is not None and not (_is_int(self.size) and 1 <= self.size <= 4096):
             raise DatasetError(f"{source}: size={self.size!r} is not valid; give a whole number from 1 to 4096")
         if self.channels not in (None, 1, 3):
             raise DatasetError(f"{source}: channels={self.channels!r} is not valid; give 1 (grey) or 3 (colour)")
-        if self.count is not None and not (isinstance(self.count, int) and self.count >= 1):
+        if self.count is not None and not (_is_int(self.count) and self.count >= 1):
             raise DatasetError(f"{source}: count={self.count!r} is not valid; give a positive whole number")
+        # numpy integers pass the checks above; plain ints from here on.
+        self.size = None if self.size is None else int(self.size)
+        self.count = None if self.count is None else int(self.count)
         if self.split not in ("train", "test", "all"):
             raise DatasetError(f"{source}: split={self.split!r} is not valid; give 'train', 'test' or 'all'")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def cache_root(cache_dir: Path | str | None = None) -> Path:

@@ -42,13 +42,19 @@ def open_quickdraw(category: str, opts: LoadOptions) -> Dataset:
         download(url, dest, progress=opts.progress, retries=opts.retries, timeout=opts.timeout)
     except DownloadError as exc:
         if exc.status == 404:
-            raise DatasetError(f"{source}: there is no such Quick, Draw! category (HTTP 404 for {url}); "
-                               f"names are case-sensitive, e.g. {EXAMPLES}") from None
-        raise DatasetError(f"{source}: download failed: {exc}. Check the internet connection and try again "
-                           "(the download resumes); built-in sets (builtin:shapes, ...) work offline") from None
+            raise DatasetError(
+                f"{source}: there is no such Quick, Draw! category (HTTP 404 for {url}); "
+                f"names are case-sensitive, e.g. {EXAMPLES}"
+            ) from None
+        raise DatasetError(
+            f"{source}: download failed: {exc}. Check the internet connection and try again "
+            "(the download resumes); built-in sets (builtin:shapes, ...) work offline"
+        ) from None
     except OSError as exc:
-        raise DatasetError(f"{source}: cannot write the download to {dest.parent} ({exc.strerror or exc}); "
-                           "set STUDIO_CACHE_DIR to a writable folder") from None
+        raise DatasetError(
+            f"{source}: cannot write the download to {dest.parent} ({exc.strerror or exc}); "
+            "set STUDIO_CACHE_DIR to a writable folder"
+        ) from None
     try:
         dataset = open_array(dest, opts, source=source)
     except DatasetError as exc:

@@ -25,9 +25,16 @@ def list_builtins() -> list[dict]:
 
 def list_sources() -> list[dict]:
     """Every source: built-ins, downloadable sets (`online: True`) and the file formats."""
-    online = [{"name": "quickdraw:<category>", "kind": "images", "online": True,
-               "description": "Quick, Draw! 28×28 drawings of one category, e.g. quickdraw:cat (~100 MB each)"}]
-    online += [{"name": f"torchvision:{k}", "kind": "images", "description": v, "online": True}
-               for k, v in ONLINE.items()]
+    online = [
+        {
+            "name": "quickdraw:<category>",
+            "kind": "images",
+            "online": True,
+            "description": "Quick, Draw! 28×28 drawings of one category, e.g. quickdraw:cat (~100 MB each)",
+        }
+    ]
+    online += [
+        {"name": f"torchvision:{k}", "kind": "images", "description": v, "online": True} for k, v in ONLINE.items()
+    ]
     files = [{"name": n, "kind": "images", "description": d, "online": False, "file": True} for n, d in FILE_SOURCES]
     return list_builtins() + online + files

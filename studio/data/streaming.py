@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Sequence
 
 import torch
 import torch.utils.data
@@ -38,9 +38,17 @@ class StreamingImages(torch.utils.data.Dataset):
     one and its reason recorded in `failures` (per worker process), so an epoch never crashes.
     """
 
-    def __init__(self, paths: Sequence[Path], *, size: int, channels: int, labels: torch.Tensor | None = None,
-                 archive: Path | None = None, max_pixels: int = MAX_PIXELS,
-                 background: tuple[int, int, int] = BACKGROUND):
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        *,
+        size: int,
+        channels: int,
+        labels: torch.Tensor | None = None,
+        archive: Path | None = None,
+        max_pixels: int = MAX_PIXELS,
+        background: tuple[int, int, int] = BACKGROUND,
+    ):
         self.paths = list(paths)
         self.size = size
         self.channels = channels
@@ -74,8 +82,13 @@ class StreamingImages(torch.utils.data.Dataset):
         """Decode one file; raises BadImage with the reason."""
         path = self.paths[index]
         with pil_guard(self.max_pixels):
-            array = decode(self._opener(path), channels=self.channels, size=self.size,
-                           max_pixels=self.max_pixels, background=self.background)
+            array = decode(
+                self._opener(path),
+                channels=self.channels,
+                size=self.size,
+                max_pixels=self.max_pixels,
+                background=self.background,
+            )
         return torch.from_numpy(array)
 
     def __getitem__(self, index: int):
@@ -89,13 +102,20 @@ class StreamingImages(torch.utils.data.Dataset):
                 continue
             label = self.labels[i] if self.labels is not None else torch.tensor(-1)
             return image, label
-        raise RuntimeError(f"{MAX_FALLBACKS} files in a row could not be read near {self.paths[index]}; "
-                           f"for example: {next(iter(self.failures.items()), '')}")
+        raise RuntimeError(
+            f"{MAX_FALLBACKS} files in a row could not be read near {self.paths[index]}; "
+            f"for example: {next(iter(self.failures.items()), '')}"
+        )
 
 
 def torch_dataset(dataset) -> torch.utils.data.Dataset:
     """A torch Dataset yielding `(x, label)` for any `Dataset`, streamed when it has stream_paths."""
     if dataset.stream_paths is None:
         return ImageTensors(dataset.data, dataset.labels)
-    return StreamingImages(dataset.stream_paths, size=dataset.image_size, channels=dataset.channels,
-                           labels=dataset.labels, archive=dataset.stream_archive)
+    return StreamingImages(
+        dataset.stream_paths,
+        size=dataset.image_size,
+        channels=dataset.channels,
+        labels=dataset.labels,
+        archive=dataset.stream_archive,
+    )
