@@ -40,7 +40,7 @@ class BCEGAN(Method):
         return self.nets["generator"](z, batch.y if self.conditional else None)
 
     def train_phase(self, phase: str, batch: Batch) -> dict[str, torch.Tensor]:
-        G, D = self.nets["generator"], self.nets["discriminator"]
+        D = self.nets["discriminator"]
         y = batch.y if self.conditional else None
         if phase == "discriminator":
             with torch.no_grad():

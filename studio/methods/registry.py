@@ -9,6 +9,7 @@ from .base import Method
 from .params import ConfigError
 
 _REGISTRY: dict[str, type[Method]] = {}
+_loaded = False  # a directly imported method module registers itself before the rest are loaded
 
 
 def register(cls: type[Method]) -> type[Method]:
@@ -30,8 +31,10 @@ def _load_all() -> None:
 
 def all_methods() -> dict[str, type[Method]]:
     """Every registered method by name, in registration order."""
-    if not _REGISTRY:
+    global _loaded
+    if not _loaded:
         _load_all()
+        _loaded = True
     return dict(_REGISTRY)
 
 
