@@ -1,0 +1,206 @@
+"""The in-training evaluator: `make_evaluator(cfg, dataset, device)` gives the trainer a callable
+`evaluator(method, step) -> list[Metric]`, run every `cfg.eval_every` steps.
+
+- 2-D point sets: mode coverage on 2,500 samples (the benchmark protocol), whatever eval_metrics says.
+- Images: the metrics named in `cfg.eval_metrics` ("kid", "fid", "diversity") on `cfg.eval_samples`
+  samples. Without the Inception weights FID/KID are skipped and the diversity score (with a
+  fallback feature extractor) stands in, with the reason in its first Metric's extra["message"].
+- A sharp fall in diversity, classes or modes covered adds a Metric named "alert" whose
+  extra["message"] says "possible mode collapse: ..."; the trainer turns it into a Status("alert").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from ..data.dataset import Dataset, DatasetKind
+from ..engine.config import RunConfig
+from ..engine.events import Metric
+from ..methods.base import Method
+from .coverage import PROTOCOL_SAMPLES, mode_coverage
+from .diversity import (
+    ClassifierFeatures,
+    class_histogram,
+    classes_covered,
+    diversity_score,
+    has_single_labels,
+    label_classifier,
+    mean_pairwise_distance,
+)
+from .errors import MetricError
+from .features import (
+    FeatureExtractor,
+    InceptionFeatures,
+    PixelFeatures,
+    dataset_batches,
+    extract,
+    generated_batches,
+    sample_labels,
+    to_unit_rgb,
+)
+from .frechet import frechet_distance
+from .inception import find_weights, missing_weights_message
+from .kid import kernel_inception_distance
+from .stats import Statistics, real_statistics
+
+KNOWN = ("kid", "fid", "coverage", "diversity")
+BATCH = 100
+COLLAPSE_RATIO = 0.5  # alert when diversity falls below this share of its best, or coverage to half
+Evaluator = Callable[[Method, int], list[Metric]]
+
+
+def make_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -> Evaluator | None:
+    """The evaluator for this run's config and data, or None when there is nothing to measure."""
+    wanted = [m.strip().lower() for m in cfg.eval_metrics]
+    unknown = [m for m in wanted if m not in KNOWN]
+    if unknown:
+        raise MetricError(f"eval_metrics: unknown {', '.join(unknown)}; choose from {', '.join(KNOWN)}")
+    if not dataset.is_images:
+        return PointsEvaluator(dataset, seed=cfg.seed) if dataset.modes is not None else None
+    image_metrics = [m for m in wanted if m != "coverage"]
+    if not image_metrics:
+        return None
+    return ImageEvaluator(dataset, image_metrics, cfg.eval_samples, device, seed=cfg.seed)
+
+
+@dataclass
+class CollapseWatch:
+    """Remembers the best diversity and coverage so far and words an alert on a sharp fall (once per fall)."""
+
+    best_diversity: float = 0.0
+    best_covered: int = 0
+    best_step: int = 0
+    alerting: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+    def check(self, step: int, diversity: float | None = None, covered: int | None = None, of: int = 0,
+              what: str = "classes") -> str | None:
+        """The alert message if this evaluation shows a collapse that the previous one did not."""
+        reasons = []
+        if diversity is not None:
+            if diversity < COLLAPSE_RATIO * self.best_diversity:
+                reasons.append(f"diversity {diversity:.2f} is below half its best ({self.best_diversity:.2f})")
+            # More varied than the data is not better (early noise is very varied): cap the best at 1.
+            self.best_diversity = max(self.best_diversity, min(diversity, 1.0))
+        if covered is not None:
+            if self.best_covered >= 2 and covered <= self.best_covered * COLLAPSE_RATIO:
+                reasons.append(f"{what} covered fell to {covered} of {of} (best {self.best_covered})")
+            self.best_covered = max(self.best_covered, covered)
+        was, self.alerting = self.alerting, bool(reasons)
+        if reasons and not was:
+            return f"possible mode collapse at step {step}: " + "; ".join(reasons)
+        return None
+
+
+def alert_metric(step: int, message: str) -> Metric:
+    """The Metric the trainer turns into a Status("alert")."""
+    return Metric(step, "alert", 1.0, 0, {"message": message})
+
+
+class PointsEvaluator:
+    """Mode coverage of 2,500 generated points (modes covered, share of high-quality points)."""
+
+    def __init__(self, dataset: Dataset, seed: int = 0):
+        self.modes = dataset.modes
+        self.std = dataset.mode_std
+        self.seed = seed + 2  # its own latents, fixed across evaluations
+        self.watch = CollapseWatch()
+
+    def __call__(self, method: Method, step: int) -> list[Metric]:
+        points = torch.cat([b.float().cpu() for b in generated_batches(method, PROTOCOL_SAMPLES, 500, self.seed)])
+        cov = mode_coverage(points, self.modes, self.std)
+        metrics = [Metric(step, "modes_covered", float(cov.modes_covered), cov.n, {"of": cov.modes, "counts": cov.counts}),
+                   Metric(step, "high_quality", cov.high_quality, cov.n)]
+        message = self.watch.check(step, covered=cov.modes_covered, of=cov.modes, what="modes")
+        return metrics + ([alert_metric(step, message)] if message else [])
+
+
+class ImageEvaluator:
+    """KID / FID against the real images and the diversity monitor, on n generated images."""
+
+    def __init__(self, dataset: Dataset, wanted: list[str], n: int, device: torch.device, seed: int = 0):
+        self.dataset = dataset
+        # Translation methods generate the second domain: compare with the targets.
+        self.real = dataset.data if dataset.kind == DatasetKind.IMAGES else dataset.targets
+        self.wanted = wanted
+        self.n = n
+        self.device = device
+        self.seed = seed + 2
+        self.watch = CollapseWatch()
+        self.note = ""  # said once, on the first metric of the first evaluation
+        self._ready = False
+
+    # --- set-up on the first evaluation (it can take a while; the trainer is already running) ---
+    def _setup(self) -> None:
+        wants_inception = any(m in self.wanted for m in ("kid", "fid"))
+        weights = find_weights() if wants_inception else None
+        self.inception: InceptionFeatures | None = InceptionFeatures(weights, self.device) if weights else None
+        self.show_diversity = "diversity" in self.wanted or (wants_inception and self.inception is None)
+        if wants_inception and self.inception is None:
+            self.note = f"{missing_weights_message()}; showing the diversity score instead"
+        self.classifier: ClassifierFeatures | None = None
+        if self.show_diversity and has_single_labels(self.dataset):
+            self.classifier = label_classifier(self.dataset, self.device)
+        real_set = Dataset(self.dataset.source, DatasetKind.IMAGES, self.real)
+        self.real_stats: Statistics | None = None
+        if self.inception is not None:
+            self.real_stats = real_statistics(real_set, self.inception, n=self.n, seed=self.seed, batch_size=BATCH,
+                                              keep_features="kid" in self.wanted or self.show_diversity)
+        self.diversity_features: FeatureExtractor | None = None
+        if self.show_diversity:
+            # Inception's features when they are computed anyway; else the classifier's; else shrunken pixels.
+            self.diversity_features = self.inception or self.classifier or PixelFeatures(device=self.device)
+            if self.diversity_features is self.inception:
+                real_feats = self.real_stats.features
+            else:
+                real_feats = extract(self.diversity_features, dataset_batches(real_set, BATCH, min(self.n, 2000), self.seed))
+            self.real_spread = mean_pairwise_distance(real_feats)
+        self._ready = True
+
+    def __call__(self, method: Method, step: int) -> list[Metric]:
+        if not self._ready:
+            self._setup()
+        labels = sample_labels(method, self.n, self.dataset, self.seed)
+        reference = self.dataset.data if method.needs_reference else None
+        inception_feats, diversity_feats, predictions = [], [], []
+        for batch in generated_batches(method, self.n, BATCH, self.seed, labels, reference):
+            images = to_unit_rgb(batch.to(self.device))  # every extractor lives on self.device
+            if self.inception is not None:
+                inception_feats.append(self.inception(images).float().cpu())
+            if self.diversity_features is not None and self.diversity_features is not self.inception:
+                diversity_feats.append(self.diversity_features(images).float().cpu())
+            if self.classifier is not None:
+                predictions.append(self.classifier.predict(images).cpu())
+        metrics: list[Metric] = []
+        if self.inception is not None:
+            metrics += self._inception_metrics(step, torch.cat(inception_feats))
+        diversity = covered = None
+        if self.diversity_features is not None:
+            feats = torch.cat(inception_feats if self.diversity_features is self.inception else diversity_feats)
+            diversity = diversity_score(feats, self.real_spread)
+            metrics.append(Metric(step, "diversity", diversity, self.n, {"features": self.diversity_features.name}))
+        if self.classifier is not None:
+            histogram = class_histogram(torch.cat(predictions), self.classifier.classes)
+            covered = classes_covered(histogram)
+            metrics.append(Metric(step, "classes_covered", float(covered), self.n,
+                                  {"histogram": histogram, "of": self.classifier.classes,
+                                   "classifier_accuracy": round(self.classifier.accuracy, 4)}))
+        if self.note and metrics:
+            metrics[0].extra["message"], self.note = self.note, ""
+        message = self.watch.check(step, diversity, covered, self.classifier.classes if self.classifier else 0)
+        return metrics + ([alert_metric(step, message)] if message else [])
+
+    def _inception_metrics(self, step: int, generated: torch.Tensor) -> list[Metric]:
+        real, n_real = self.real_stats, self.real_stats.n
+        out = []
+        if "kid" in self.wanted:
+            mean, std = kernel_inception_distance(generated, real.features, device=self.device)
+            out.append(Metric(step, "kid", mean, self.n, {"kid_std": std, "n_real": n_real}))
+        if "fid" in self.wanted:
+            gen = Statistics.of(generated)
+            out.append(Metric(step, "fid", frechet_distance(gen.mu, gen.sigma, real.mu, real.sigma, self.device),
+                              self.n, {"n_real": n_real}))
+        return out

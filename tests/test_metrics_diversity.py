@@ -1,0 +1,77 @@
+"""The mode-collapse monitor: diversity score, label classifier and class histogram, collapse alerts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from studio.data import open_dataset
+from studio.metrics import class_histogram, classes_covered, diversity_score, label_classifier
+from studio.metrics import diversity as diversity_mod
+from studio.metrics.features import to_unit_rgb
+from studio.metrics.training import CollapseWatch
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return open_dataset("builtin:shapes", count=2000)
+
+
+@pytest.fixture(scope="module")
+def classifier(shapes, tmp_path_factory):
+    return label_classifier(shapes, cache_dir=tmp_path_factory.mktemp("classifiers"))
+
+
+def test_classifier_learns_the_shapes(classifier):
+    assert classifier.classes == 4
+    assert classifier.accuracy > 0.85
+
+
+def test_collapsed_batch_scores_low_and_covers_one_class_diverse_batch_covers_all(shapes, classifier):
+    real = to_unit_rgb(shapes.data[:200])
+    diverse = to_unit_rgb(shapes.data[1000:1200])
+    collapsed = to_unit_rgb(shapes.data[1000:1001].expand(200, -1, -1, -1))
+    real_feats = classifier(real)
+    assert diversity_score(classifier(diverse), real_feats) == pytest.approx(1.0, abs=0.2)
+    assert diversity_score(classifier(collapsed), real_feats) < 1e-3
+
+    hist_diverse = class_histogram(classifier.predict(diverse), 4)
+    hist_collapsed = class_histogram(classifier.predict(collapsed), 4)
+    assert sum(hist_diverse) == 200 and classes_covered(hist_diverse) == 4
+    assert sorted(hist_collapsed) == [0, 0, 0, 200] and classes_covered(hist_collapsed) == 1
+    assert hist_collapsed.index(200) == int(shapes.labels[1000])
+
+
+def test_classes_covered_needs_a_quarter_of_a_fair_share():
+    assert classes_covered([97, 1, 1, 1]) == 1  # stray misclassifications are not coverage
+    assert classes_covered([40, 30, 24, 6]) == 3  # 6 < a quarter of 100/4 = 6.25
+    assert classes_covered([40, 30, 23, 7]) == 4
+
+
+def test_the_classifier_is_trained_once_and_loaded_from_its_cache(shapes, tmp_path, monkeypatch):
+    trained = []
+    real_train = diversity_mod.train_classifier
+
+    def counting_train(*args, **kwargs):
+        trained.append(1)
+        return real_train(*args, steps=20, **{k: v for k, v in kwargs.items() if k != "steps"})
+
+    monkeypatch.setattr(diversity_mod, "train_classifier", counting_train)
+    first = label_classifier(shapes, cache_dir=tmp_path)
+    second = label_classifier(shapes, cache_dir=tmp_path)
+    assert len(trained) == 1 and first.identity == second.identity
+    images = to_unit_rgb(shapes.data[:8])
+    torch.testing.assert_close(first(images), second(images))
+    (cached,) = tmp_path.glob("*.pt")
+    torch.load(cached, weights_only=True)  # tensors only
+
+
+def test_collapse_watch_alerts_once_on_a_sharp_fall_and_rearms():
+    watch = CollapseWatch()
+    assert watch.check(100, diversity=2.5, covered=1, of=4) is None  # early noise: varied, one class
+    assert watch.check(200, diversity=0.9, covered=4, of=4) is None
+    message = watch.check(300, diversity=0.3, covered=2, of=4)
+    assert message.startswith("possible mode collapse") and "diversity 0.30" in message and "2 of 4" in message
+    assert watch.check(400, diversity=0.2, covered=1, of=4) is None  # same collapse: said once
+    assert watch.check(500, diversity=0.95, covered=4, of=4) is None
+    assert watch.check(600, diversity=0.1, covered=4, of=4) is not None  # a new collapse
