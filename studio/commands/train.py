@@ -30,7 +30,13 @@ def add_command(sub) -> None:
                        ("eval-samples", "samples per evaluation")):
         p.add_argument(f"--{name}", type=int, default=None, help=text)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(handler=run)
+    # Scaling out (docs/SCALING.md): several processes, TensorBoard event files.
+    p.add_argument("--gpus", type=int, default=None, metavar="N",
+                   help="train on N GPUs of this machine (re-launches itself with torchrun); "
+                        "with --device cpu, N CPU processes")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard event files to <run-dir>/tensorboard (pip install tensorboard)")
+    p.set_defaults(handler=run, train_parser=p)
 
 
 def parse_overrides(items: list[str]) -> dict[str, str]:
@@ -52,6 +58,12 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.rundir import RunDirectory
     from ._progress import ProgressBar
 
+    if args.tensorboard:
+        _check_tensorboard()
+    if args.gpus is not None:
+        _check_process_count(args.gpus, args.device)
+        if args.gpus > 1:
+            return _launch_processes(args)
     resume = args.resume is not None
     if resume:
         run_dir = Path(args.resume)
@@ -80,15 +92,84 @@ def run(args: argparse.Namespace) -> int:
         if value is not None:
             setattr(config, attr, value)
     config.validate()
-    trainer = Trainer(config, run_dir=run_dir, resume=resume)
-    if not args.quiet:
-        trainer.subscribe(ProgressBar(config.steps))
-    state = trainer.run()
-    if not args.quiet and sys.stderr.isatty():
+    dist = _join_process_group(config.device)  # single-process unless started by torchrun
+    board = None
+    try:
+        trainer = Trainer(config, run_dir=run_dir, resume=resume)
+        if not args.quiet and dist.is_main:
+            trainer.subscribe(ProgressBar(config.steps))
+        if args.tensorboard and dist.is_main:
+            board = _open_tensorboard(run_dir)
+            trainer.subscribe(board)
+        state = trainer.run()
+    finally:
+        if board is not None:
+            board.close()
+        _leave_process_group()
+    if not args.quiet and sys.stderr.isatty() and dist.is_main:
         sys.stderr.write("\n")
     if state in ("finished", "stopped"):
-        print(f"{state}: {trainer.message} (run directory: {run_dir})")
+        if dist.is_main:
+            print(f"{state}: {trainer.message} (run directory: {run_dir})")
     else:
-        print(f"studio train: {state}: {trainer.message}", file=sys.stderr)
+        rank = f" (rank {dist.rank})" if dist.active else ""
+        print(f"studio train{rank}: {state}: {trainer.message}", file=sys.stderr)
     return 0 if state in ("finished", "stopped") else 1
+
+
+# --- scaling out (studio/engine/distributed.py, studio/engine/tensorboard.py) ---------------------
+def _check_tensorboard() -> None:
+    from ..engine.tensorboard import INSTALL_HINT, tensorboard_available
+
+    if not tensorboard_available():
+        raise UserError(f"--tensorboard: the tensorboard package is not installed; {INSTALL_HINT}")
+
+
+def _open_tensorboard(run_dir: Path):
+    from ..engine.tensorboard import TensorBoardMissing, TensorBoardSubscriber
+
+    try:
+        return TensorBoardSubscriber(run_dir)
+    except TensorBoardMissing as exc:
+        raise UserError(f"--tensorboard: {exc}") from None
+
+
+def _join_process_group(device: str):
+    from ..engine import distributed
+
+    try:
+        return distributed.init_from_env(device)
+    except distributed.DistributedError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _leave_process_group() -> None:
+    from ..engine import distributed
+
+    distributed.shutdown()
+
+
+def _check_process_count(nproc: int, device: str | None) -> None:
+    from ..engine import distributed
+
+    try:
+        distributed.check_process_count(nproc, device)
+    except distributed.DistributedError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _launch_processes(args: argparse.Namespace) -> int:
+    """`--gpus N`: run this same command in N processes under torchrun and return its exit code."""
+    import time
+
+    from ..engine import RunConfig, distributed
+
+    if args.resume is None and args.run_dir is None:
+        # Every rank must agree on the folder, so name it once here.
+        args.run_dir = f"runs/{args.method or RunConfig().method}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if args.resume is None and (Path(args.run_dir) / "checkpoints" / "last.pt").exists():
+        raise UserError(f"--run-dir {args.run_dir} already holds a run: use --resume {args.run_dir} to continue it, "
+                        "or choose another folder")
+    forwarded = distributed.argv_from_namespace(args.train_parser, args, drop=("gpus",))
+    return distributed.launch(args.gpus, ["train", *forwarded])
 

@@ -19,6 +19,7 @@ from ..images import image_grid, to_uint8
 from ..methods.base import DataSpec, Method, condition_vectors
 from ..methods.params import ConfigError
 from ..methods.registry import get_method
+from . import distributed
 from .checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
 from .config import RunConfig
 from .device import pick_device
@@ -57,6 +58,7 @@ class Trainer:
         self.subscribers: list[Subscriber] = list(subscribers)
         self.resume_requested = resume
         self.evaluator = evaluator
+        self.dist = distributed.current()  # single-process unless torchrun started this one
         self.step = 0
         self.state = "idle"
         self.message = ""
@@ -141,7 +143,10 @@ class Trainer:
         self._make_fixed_batch()
         if checkpoint is not None:
             self._restore(checkpoint)
-        if self.evaluator is None and cfg.eval_every:
+        self.dist.prepare(self.method, self.sampler, cfg.seed, self.step)
+        if not self.dist.is_main:
+            self.run_dir = None  # only rank 0 records the run; the others train and reduce
+        if self.evaluator is None and cfg.eval_every and self.dist.is_main:
             self.evaluator = _default_evaluator(cfg, self.dataset, self.device)
         if self.run_dir is not None:
             self.run_dir.create({"run": cfg.to_dict(), "params": self.method.params_dict(), "spec": spec.to_dict(),
@@ -220,15 +225,16 @@ class Trainer:
         pending, self._pending = self._pending, []
         keys = sorted({k for _, values in pending for k in values})
         means = torch.stack([torch.stack([v[k].float() for _, v in pending if k in v]).mean() for k in keys])
+        means = self.dist.reduce_means(self.step, keys, means)  # the cross-rank mean when distributed
         values = dict(zip(keys, means.tolist()))  # the one host-device sync of the interval
         bad = [k for k, v in values.items() if not math.isfinite(v)]
         if bad:
             step = next((s for s, v in pending if any(k in v and not torch.isfinite(v[k]) for k in bad)), pending[-1][0])
-            key = next(k for s, v in pending if s == step for k in bad if k in v and not torch.isfinite(v[k]))
+            key = next((k for s, v in pending if s == step for k in bad if k in v and not torch.isfinite(v[k])), bad[0])
             raise Diverged(f"training diverged at step {step}: {key} became {values[key] if step == pending[-1][0] else 'non-finite'}")
         now = time.perf_counter()
         steps_done = self.step - self._last_log_step
-        rate = steps_done * self.method.params.batch_size / max(now - self._last_log_time, 1e-9)
+        rate = steps_done * self.method.params.batch_size * self.dist.world_size / max(now - self._last_log_time, 1e-9)
         self._last_log_time, self._last_log_step = now, self.step
         values["images_per_sec"] = rate
         self.emit(Scalars(self.step, values, self._elapsed()))
@@ -243,11 +249,16 @@ class Trainer:
             self.emit(Images(self.step, "samples", image_grid(to_uint8(out))))
 
     def _evaluate(self) -> None:
+        if self.dist.active:
+            self._flush_scalars()  # on every rank, so rank 0's save("best") below needs no collective
         if self.evaluator is None:
             return
         metrics = self.evaluator(self.method, self.step)
         for metric in metrics:
-            self.emit(metric)
+            if metric.name == "alert":  # the evaluator's collapse monitor speaks as a run status
+                self._status("alert", str(metric.extra.get("message", "")))
+            else:
+                self.emit(metric)
         primary = next((m for m in metrics if m.name in ("fid", "kid", "mode_coverage_quality")), None)
         if primary is not None and primary.name in ("fid", "kid") and math.isfinite(primary.value):
             if self._best is None or primary.value < self._best:

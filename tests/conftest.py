@@ -1,0 +1,41 @@
+"""Shared test set-up: headless Qt, a throw-away settings folder, and no QThread left running."""
+
+import os
+import tempfile
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never read or write the user's real settings file.
+os.environ.setdefault("STUDIO_CONFIG_DIR", tempfile.mkdtemp(prefix="studio-test-config-"))
+
+
+@pytest.fixture(autouse=True)
+def no_qthread_left_running(monkeypatch):
+    """Fail a test that leaves a QThread running (every started QThread is recorded)."""
+    try:
+        from PySide6.QtCore import QThread
+    except ImportError:
+        yield
+        return
+    started = []
+    original = QThread.start
+
+    def start(self, *args, **kwargs):
+        started.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QThread, "start", start)
+    yield
+    running = [t for t in started if _is_running(t)]
+    for thread in running:  # end them so the next test starts clean, then fail this one
+        thread.quit()
+        thread.wait(30_000)
+    assert not running, f"QThreads left running: {[t.objectName() or repr(t) for t in running]}"
+
+
+def _is_running(thread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:  # the C++ object is gone: it cannot be running
+        return False
