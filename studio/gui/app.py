@@ -1,16 +1,68 @@
-"""Starting the Qt application (placeholder window until the studio window lands)."""
+"""Starting the Qt application: the window appears first, the slower set-up (torch, methods) follows."""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def isolated_settings(folder: str | Path) -> Iterator[None]:
+    """Use `folder` for the settings file meanwhile: checks and benchmarks leave the user's settings alone."""
+    saved = os.environ.get("STUDIO_CONFIG_DIR")
+    os.environ["STUDIO_CONFIG_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("STUDIO_CONFIG_DIR", None)
+        else:
+            os.environ["STUDIO_CONFIG_DIR"] = saved
+
+
+def make_app(argv: list[str] | None = None):
+    """The QApplication (created once), named for settings and the desktop entry."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1] if argv is None else argv)
+    app.setApplicationName("GAN Studio")
+    app.setOrganizationName("gan-studio")
+    app.setDesktopFileName("gan-studio")
+    return app
+
+
+def dispose(window) -> None:
+    """Close `window` and destroy it now, so no Qt object outlives the interpreter's clean-up at exit."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+
+
+def open_window(dataset: str | None = None, run: str | None = None):
+    """Create and show the studio window; the slower set-up (torch, methods, arguments) follows in the event loop."""
+    app = make_app()
+    from PySide6.QtCore import QTimer
+
+    from .main_window import MainWindow
+    from .theme import app_icon
+
+    app.setWindowIcon(app_icon())
+    window = MainWindow(populate=False)
+    window.show()
+    # Torch and the method registry load after the first paint, so the window appears at once.
+    QTimer.singleShot(0, lambda: window.finish_setup(dataset=dataset, run=run))
+    return window
 
 
 def run_app(dataset: str | None = None, run: str | None = None) -> int:
-    """Open the studio window and run the event loop."""
-    from PySide6.QtWidgets import QApplication, QLabel
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    label = QLabel("GAN Studio: the studio window is coming. Use `studio train` meanwhile.")
-    label.resize(640, 200)
-    label.show()
-    return app.exec()
+    """Open the studio window (optionally on a dataset source or a run directory) and run the event loop."""
+    window = open_window(dataset, run)  # noqa: F841 - held until the event loop ends
+    return make_app().exec()

@@ -1,0 +1,148 @@
+"""What the window costs training: images/s of the same run headless and with the studio window attached.
+
+`measure_window_overhead()` trains the same tiny run alternately without and with the window (the
+real MainWindow, Monitor tab visible, events pulled at ~15 Hz) and returns both speeds and their
+ratio, so `studio bench` can report it. Speeds are training images per second over the run's own
+training time (data and model set-up excluded), the median of `repeats` runs each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+@dataclasses.dataclass
+class _Clock:
+    """Subscriber keeping the training time and step of the last logged scalars."""
+
+    seconds: float = 0.0
+    step: int = 0
+
+    def __call__(self, event: Any) -> None:
+        from ..engine.events import Scalars
+
+        if isinstance(event, Scalars):
+            self.seconds, self.step = event.time, event.step
+
+
+def _speed(clock: _Clock, batch_size: int) -> float:
+    return clock.step * batch_size / clock.seconds if clock.seconds > 0 else 0.0
+
+
+def measure_window_overhead(steps: int = 300, method: str = "dcgan", preset: str | None = "tiny",
+                            dataset: str = "builtin:shapes", image_size: int | None = 32, count: int | None = 1024,
+                            device: str = "cpu", repeats: int = 3, log_every: int = 10, sample_every: int = 50,
+                            threads: int | None = None, work_dir: str | Path | None = None) -> dict[str, Any]:
+    """Train the same run headless and in the window `repeats` times each (alternating); return both speeds.
+
+    The result holds `headless_images_per_sec`, `window_images_per_sec` (medians), `ratio` (the median
+    of window / headless over back-to-back pairs, which cancels slow drifts in the machine's load; 1.0
+    means the window costs nothing), the GUI thread's CPU seconds per window run, and every run's figure.
+    """
+    import torch
+
+    from ..data import open_dataset
+    from ..engine import RunConfig, Trainer
+    from ..engine.device import describe_device, pick_device
+    from ..methods import get_method
+
+    if threads:
+        torch.set_num_threads(threads)
+    config = RunConfig(method=method, dataset=dataset, preset=preset, steps=steps, image_size=image_size,
+                       dataset_count=count, device=device, log_every=log_every, sample_every=sample_every,
+                       checkpoint_every=max(steps, 1))
+    config.validate()
+    data = open_dataset(dataset, size=image_size, count=count)
+    batch = get_method(method).make_params(preset, {}).batch_size
+    root = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="studio-bench-"))
+    headless: list[float] = []
+    windowed: list[float] = []
+    gui_cpu: list[float] = []
+    from .app import dispose, isolated_settings
+
+    with isolated_settings(root / "config"):
+        window = _open_window()
+        try:
+            # A warm-up run first: the first run of a process pays for kernel selection and allocations.
+            _headless_run(Trainer, config, data, root / "warmup", batch)
+            for i in range(repeats):
+                headless.append(_headless_run(Trainer, config, data, root / f"headless-{i}", batch))
+                speed, cpu = _window_run(window, config, data, root / f"window-{i}", batch)
+                windowed.append(speed)
+                gui_cpu.append(cpu)
+        finally:
+            dispose(window)
+    h, w = statistics.median(headless), statistics.median(windowed)
+    pairs = [b / a for a, b in zip(headless, windowed, strict=True) if a > 0]
+    ratio = statistics.median(pairs) if pairs else 0.0
+    return {"headless_images_per_sec": h, "window_images_per_sec": w, "ratio": ratio,
+            "gui_thread_cpu_seconds": gui_cpu, "headless_runs": headless, "window_runs": windowed, "steps": steps,
+            "batch_size": batch,
+            "method": method, "preset": preset, "dataset": dataset, "image_size": image_size,
+            "device": describe_device(pick_device(device)), "threads": torch.get_num_threads(), "repeats": repeats}
+
+
+def _headless_run(trainer_cls, config, data, run_dir: Path, batch: int) -> float:
+    clock = _Clock()
+    trainer_cls(dataclasses.replace(config), run_dir=run_dir, dataset=data, subscribers=(clock,)).run()
+    return _speed(clock, batch)
+
+
+def _open_window():
+    from PySide6.QtWidgets import QApplication
+
+    from .app import make_app
+    from .main_window import MainWindow
+
+    make_app()
+    window = MainWindow()
+    window.interactive = False
+    window.ask_before_close = False
+    window.resize(1280, 800)
+    window.show()
+    window.tabs.setCurrentWidget(window.monitor_tab)  # the busiest tab: curves and grids redraw
+    QApplication.processEvents()
+    return window
+
+
+def _window_run(window, config, data, run_dir: Path, batch: int) -> tuple[float, float]:
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    clock = _Clock()
+    window._start_session(dataclasses.replace(config), run_dir, data, resume=False, extra_subscribers=(clock,))
+    loop = QEventLoop()
+    window.session.ended.connect(loop.quit)
+    cpu = time.thread_time()
+    if window.session.is_running():
+        loop.exec()  # the real event loop, as in the app: timers fire, the GUI thread sleeps between them
+    cpu = time.thread_time() - cpu
+    QApplication.processEvents()
+    return _speed(clock, batch), cpu
+
+
+def format_overhead(result: dict[str, Any]) -> str:
+    """One line for the terminal."""
+    return (f"{result['method']} ({result['preset']}) on {result['dataset']} at {result['image_size']} px, "
+            f"{result['steps']} steps × {result['repeats']} on {result['device']} ({result['threads']} threads): "
+            f"headless {result['headless_images_per_sec']:.0f} images/s, with the window "
+            f"{result['window_images_per_sec']:.0f} images/s, ratio {result['ratio']:.3f} (median of pairs); "
+            f"GUI thread CPU {statistics.median(result['gui_thread_cpu_seconds']):.1f} s per run")
+
+
+if __name__ == "__main__":  # python -m studio.gui.benchmark [steps] [repeats]
+    import json
+    import os
+    import sys
+
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    args = [int(a) for a in sys.argv[1:3]]
+    res = measure_window_overhead(*args[:1], repeats=args[1] if len(args) > 1 else 3)
+    print(format_overhead(res))
+    print(json.dumps(res, indent=2))

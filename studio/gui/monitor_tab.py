@@ -1,0 +1,433 @@
+"""The Monitor tab: live curves grouped by the method's plots, metrics, sample and real grids, a timelapse.
+
+It reads events (from the training worker's buffer or a RunFollower) through `consume(events)`,
+which the window calls at a steady rate; curves are created once and updated in place.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .imageview import ImageView
+from .livetext import LiveText
+from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
+from .plots import CurvePanel, ScatterView, style_plot
+from .tasks import BackgroundTask
+from .theme import PLOT_COLOURS
+
+if TYPE_CHECKING:  # the engine imports torch: loaded with the first events, not with the window
+    from ..engine.events import Event, Images, Metric, Points, Scalars
+
+SPEED_KEYS = ("images_per_sec",)
+OTHER = "Other"
+EVALUATION = "Evaluation"
+COVERAGE = "Mode coverage"
+SPEED = "Speed (images/s)"
+COLUMNS = 2
+# Curves are redrawn at most this often: repainting the charts is the GUI's largest cost (tens of ms
+# of Python holding the GIL), and twice a second looks live for loss curves.
+REDRAW_SECONDS = 0.5
+
+
+def metric_label(name: str, n: int) -> str:
+    """How a metric is named on its chart: 'KID (N=1000)'; the N is always shown beside the figure."""
+    short = name.upper() if len(name) <= 4 else name.replace("_", " ")
+    return f"{short} (N={n})" if n else short
+
+
+def is_coverage_metric(name: str) -> bool:
+    return "mode" in name or "coverage" in name
+
+
+class MonitorTab(QWidget):
+    """Live view of one run; `begin()` sets it up for a run, `consume()` draws what is new."""
+
+    exportFinished = Signal(str)  # path of the written GIF, or an error message starting with "⚠"
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.theme = "dark"
+        self.panels: dict[str, CurvePanel] = {}
+        self._panel_of: dict[str, str] = {}
+        self.method_plots: tuple = ()
+        self.run_dir: Path | None = None
+        self.total_steps = 0
+        self.step = 0
+        self.state = ""
+        self.last_values: dict[str, float] = {}
+        self.metrics: dict[str, tuple[int, float]] = {}
+        self.rate = RateMeter()
+        self.scalar_updates = 0
+        self.sample_grids = 0
+        self.points_updates = 0
+        self.metric_updates = 0
+        self._live_grid: np.ndarray | None = None
+        self._timelapse: list[tuple[int, Path]] = []
+        self._last_timelapse_scan = 0.0
+        self._last_perf = 0.0
+        self._last_redraw = 0.0
+        self.export_task: BackgroundTask | None = None
+
+        self.header = LiveText("No run yet: start one on the Train tab, or File → Open run…")
+        self.header.setToolTip("The run shown here and its state")
+
+        # One PlotWidget (its own view) per chart: new values repaint only the chart they belong to.
+        self.plots = QWidget()
+        self.plots.setObjectName("plots")
+        self.plot_grid = QGridLayout(self.plots)
+        self.plot_grid.setContentsMargins(0, 0, 0, 0)
+        self.plot_grid.setSpacing(4)
+        self.plot_widgets: list[pg.PlotWidget] = []
+
+        self.sample_view = ImageView("Generated samples appear here")
+        self.sample_view.setToolTip("The generator's output for a fixed latent batch: the same z every time, "
+                                    "so changes show learning, not chance")
+        self.scatter = ScatterView()
+        self.sample_stack = QStackedWidget()
+        self.sample_stack.addWidget(self.sample_view)
+        self.sample_stack.addWidget(self.scatter)
+        self.real_view = ImageView("Real images appear here")
+        self.real_view.setToolTip("Real images from the dataset, for comparison")
+        self.sample_title = QLabel("Samples")
+        self.real_title = QLabel("Real")
+        grids = QHBoxLayout()
+        for title, view in ((self.sample_title, self.sample_stack), (self.real_title, self.real_view)):
+            column = QVBoxLayout()
+            column.addWidget(title)
+            column.addWidget(view, 1)
+            grids.addLayout(column, 1)
+        self.real_column_widgets = (self.real_title, self.real_view)
+
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Timelapse: scrub through the sample grids saved during the run; "
+                               "the right end follows the live samples")
+        self.slider.setEnabled(False)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.slider_label = QLabel("live")
+        self.slider_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("step 10000000 (live) · 9999/9999") + 8)
+        self.export_button = QPushButton("Export GIF…")
+        self.export_button.setToolTip("Write the saved sample grids as a looping GIF (File → Export timelapse GIF…)")
+        self.export_button.setEnabled(False)
+        timelapse = QHBoxLayout()
+        timelapse_label = QLabel("Timelapse")
+        self.timelapse_widgets = (timelapse_label, self.slider, self.slider_label, self.export_button)
+        timelapse.addWidget(timelapse_label)
+        timelapse.addWidget(self.slider, 1)
+        timelapse.addWidget(self.slider_label)
+        timelapse.addWidget(self.export_button)
+
+        self.metric_label = QLabel()
+        self.metric_label.setObjectName("facts")
+        self.metric_label.setWordWrap(True)
+        self.metric_label.setToolTip("The latest evaluation figures, each with the number of samples it used")
+        self.perf = LiveText(dim=True)
+        self.perf.setToolTip("Training speed, this process's memory (RSS) and GPU memory when on CUDA")
+
+        images_box = QGroupBox("Samples")
+        images_layout = QVBoxLayout(images_box)
+        images_layout.addLayout(grids, 1)
+        images_layout.addLayout(timelapse)
+        images_layout.addWidget(self.metric_label)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.plots)
+        splitter.addWidget(images_box)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        # Charts are added only when a run begins, so the split is set here rather than from size hints.
+        self.plots.setMinimumWidth(360)
+        splitter.setSizes([640, 560])
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.perf)
+        self.apply_theme(self.theme)
+
+    # --- setting up a run -----------------------------------------------------------------------
+    def begin(self, *, method: str | None, kind: str | None, total_steps: int = 0, run_dir: Path | str | None = None,
+              title: str = "", real_grid: np.ndarray | None = None, real_points: np.ndarray | None = None,
+              modes: np.ndarray | None = None) -> None:
+        """Clear everything and lay out the panels for `method` on data of `kind`."""
+        for widget in self.plot_widgets:
+            self.plot_grid.removeWidget(widget)
+            widget.deleteLater()
+        self.plot_widgets.clear()
+        self.panels.clear()
+        self._panel_of.clear()
+        self.last_values.clear()
+        self.metrics.clear()
+        self.rate.clear()
+        self.scalar_updates = self.sample_grids = self.points_updates = self.metric_updates = 0
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.total_steps = total_steps
+        self.step = 0
+        self.state = "starting"
+        self.title = title or (str(run_dir) if run_dir else "")
+        self._live_grid = None
+        self._timelapse = []
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, 0)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(False)
+        self.slider_label.setText("live")
+        self.export_button.setEnabled(False)
+        self.metric_label.setText("")
+        self.sample_view.set_image(None)
+        self.real_view.set_image(real_grid)
+        self.method_plots = self._method_plots(method)
+        for plot in self.method_plots:
+            self._add_panel(plot.title, plot.reference_lines)
+            for key in plot.scalars:
+                self._panel_of[key] = plot.title
+        points = kind == "points"
+        self.sample_stack.setCurrentWidget(self.scatter if points else self.sample_view)
+        for w in self.real_column_widgets:
+            w.setVisible(not points)
+        for w in self.timelapse_widgets:  # 2-D runs save points, not grids: no timelapse to scrub
+            w.setVisible(not points)
+        self.sample_title.setText("Generated points over the real modes" if points else "Samples (fixed latent batch)")
+        if points:
+            self.scatter.set_real(real_points, modes)
+            self.scatter.set_generated(None)
+            self.scatter.autoRange()
+        self._add_panel(SPEED)
+        self._update_header()
+
+    def set_real_grid(self, image: np.ndarray | None) -> None:
+        self.real_view.set_image(image)
+
+    def set_real_points(self, points: np.ndarray | None, modes: np.ndarray | None) -> None:
+        self.scatter.set_real(points, modes)
+        self.scatter.autoRange()
+
+    @staticmethod
+    def _method_plots(method: str | None) -> tuple:
+        if not method:
+            return ()
+        try:
+            from ..methods import get_method
+
+            return tuple(get_method(method).plots)
+        except Exception:  # noqa: BLE001 - an unknown method (a newer run) still shows its scalars in "Other"
+            return ()
+
+    def _add_panel(self, title: str, reference_lines: dict[str, float] | None = None) -> CurvePanel:
+        if title in self.panels:
+            return self.panels[title]
+        index = len(self.panels)
+        widget = pg.PlotWidget()
+        widget.setToolTip("Logged values over training steps: drag to pan, wheel to zoom, right-click for "
+                          "options; the small A button returns to following the run")
+        widget.setBackground(PLOT_COLOURS.get(self.theme, PLOT_COLOURS["dark"])["background"])
+        self.plot_grid.addWidget(widget, index // COLUMNS, index % COLUMNS)
+        self.plot_widgets.append(widget)
+        item = widget.getPlotItem()
+        panel = CurvePanel(item, title, reference_lines, x_extent=self.total_steps)
+        style_plot(item, self.theme)
+        self.panels[title] = panel
+        return panel
+
+    # --- events -------------------------------------------------------------------------------
+    def consume(self, events: Iterable[Event]) -> None:
+        """Take in new events and redraw what changed (call at ~15 Hz, never per event)."""
+        from ..engine.events import Images, Metric, Points, Scalars, Status
+
+        newest_grid: Images | None = None
+        newest_points: Points | None = None
+        for event in events:
+            if isinstance(event, Scalars):
+                self._on_scalars(event)
+            elif isinstance(event, Images):
+                if event.name == "real":
+                    self.real_view.set_image(event.image)
+                elif event.name == "samples":
+                    newest_grid = event
+            elif isinstance(event, Points):
+                newest_points = event
+            elif isinstance(event, Metric):
+                self._on_metric(event)
+            elif isinstance(event, Status):
+                self.state = event.state if event.state not in ("checkpoint", "alert") else self.state
+                self.step = max(self.step, event.step) if event.state != "started" else event.step
+        if newest_grid is not None:
+            self._live_grid = newest_grid.image
+            self.sample_grids += 1
+            self.step = max(self.step, newest_grid.step)
+            if self._is_live():
+                self.sample_view.set_image(newest_grid.image)
+            self._scan_timelapse(force=True)
+        if newest_points is not None:
+            self.points_updates += 1
+            self.scatter.set_generated(newest_points.points)
+        self.redraw()
+        self._update_header()
+        self._update_perf()
+
+    def redraw(self, force: bool = False) -> int:
+        """Push new values to the curves (at most every REDRAW_SECONDS unless forced); returns curves redrawn."""
+        now = time.monotonic()
+        if not force and now - self._last_redraw < REDRAW_SECONDS:
+            return 0
+        drawn = sum(panel.redraw() for panel in self.panels.values())
+        if drawn:
+            self._last_redraw = now  # the limit starts from a real redraw, so first values show at once
+        return drawn
+
+    def _on_scalars(self, event: Scalars) -> None:
+        self.scalar_updates += 1
+        self.step = max(self.step, event.step)
+        self.rate.add(event.step, event.time)
+        for key, value in event.values.items():
+            self.last_values[key] = value
+            panel = self._panel_for(key)
+            panel.add_curve(key).append(event.step, value)
+
+    def _panel_for(self, key: str) -> CurvePanel:
+        title = self._panel_of.get(key)
+        if title is None:
+            title = SPEED if key in SPEED_KEYS else OTHER
+            self._panel_of[key] = title
+        return self.panels.get(title) or self._add_panel(title)
+
+    def _on_metric(self, event: Metric) -> None:
+        self.metric_updates += 1
+        label = metric_label(event.name, event.n)
+        title = COVERAGE if is_coverage_metric(event.name) else EVALUATION
+        panel = self.panels.get(title) or self._add_panel(title)
+        panel.add_curve(label, label).append(event.step, event.value)
+        self.metrics[label] = (event.step, event.value)
+        self.metric_label.setText(" · ".join(f"<b>{k}</b> = {v:.4g} <span style='color:#8f93a8'>(step {s})</span>"
+                                             for k, (s, v) in self.metrics.items()))
+
+    # --- header and performance -----------------------------------------------------------------
+    def _update_header(self) -> None:
+        total = f"/{self.total_steps}" if self.total_steps else ""
+        state = f" · {self.state}" if self.state else ""
+        title = getattr(self, "title", "")
+        self.header.setText(f"step {self.step}{total}{state}", bold=f"{title} · " if title else "")
+
+    def _update_perf(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_perf < 0.5:
+            return
+        self._last_perf = now
+        parts = []
+        ips = self.last_values.get("images_per_sec")
+        if ips is not None:
+            parts.append(f"{ips:,.0f} images/s")
+        rss = process_rss_bytes()
+        if rss:
+            parts.append(f"memory {format_bytes(rss)}")
+        cuda = cuda_memory_bytes()
+        if cuda is not None:
+            parts.append(f"CUDA {format_bytes(cuda[0])} allocated / {format_bytes(cuda[1])} reserved")
+        self.perf.setText(" · ".join(parts))
+
+    # --- timelapse ------------------------------------------------------------------------------
+    def _is_live(self) -> bool:
+        return not self.slider.isEnabled() or self.slider.value() >= self.slider.maximum()
+
+    def _scan_timelapse(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.run_dir is None or (not force and now - self._last_timelapse_scan < 1.0):
+            return
+        self._last_timelapse_scan = now
+        from ..engine.rundir import RunDirectory
+
+        frames = RunDirectory(self.run_dir).sample_images()
+        if len(frames) == len(self._timelapse):
+            return
+        live = self._is_live()
+        self._timelapse = frames
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, len(frames) - 1))
+        if live:
+            self.slider.setValue(self.slider.maximum())
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(len(frames) > 1)
+        self.export_button.setEnabled(bool(frames))
+        self._label_slider()
+
+    def refresh_timelapse(self) -> None:
+        """Re-read the run directory's saved sample grids (after opening a run)."""
+        self._scan_timelapse(force=True)
+        if self._timelapse and self._live_grid is None:
+            from ..engine.follow import read_grid
+
+            self.sample_view.set_image(read_grid(self._timelapse[-1][1]))
+
+    def _label_slider(self) -> None:
+        if not self._timelapse:
+            self.slider_label.setText("live")
+            return
+        i = self.slider.value()
+        step = self._timelapse[min(i, len(self._timelapse) - 1)][0]
+        live = " (live)" if self._is_live() else ""
+        self.slider_label.setText(f"step {step}{live} · {i + 1}/{len(self._timelapse)}")
+
+    def _on_slider(self, value: int) -> None:
+        self._label_slider()
+        if not self._timelapse:
+            return
+        if self._is_live() and self._live_grid is not None:
+            self.sample_view.set_image(self._live_grid)
+            return
+        from ..engine.follow import read_grid
+
+        image = read_grid(self._timelapse[value][1])
+        if image is not None:
+            self.sample_view.set_image(image)
+
+    def show_frame(self, index: int) -> None:
+        """Scrub the timelapse to frame `index` (the last frame follows the live samples)."""
+        self.slider.setValue(index)
+
+    def timelapse_frames(self) -> list[tuple[int, Path]]:
+        return list(self._timelapse)
+
+    def export_gif(self, out: Path | str | None = None) -> BackgroundTask | None:
+        """Write the saved grids as a GIF in the background (default exports/timelapse.gif); None if there are none."""
+        self._scan_timelapse(force=True)
+        if self.run_dir is None or not self._timelapse:
+            self.exportFinished.emit("⚠ no saved sample grids to export yet: train a little longer, or open a run")
+            return None
+        from .timelapse import write_timelapse_gif
+
+        target = Path(out) if out else self.run_dir / "exports" / "timelapse.gif"
+        frames = [p for _, p in self._timelapse]
+        task = BackgroundTask(lambda report: str(write_timelapse_gif(frames, target, report)), self, name="gif-export")
+        task.done.connect(self.exportFinished.emit)
+        task.failed.connect(lambda msg: self.exportFinished.emit(f"⚠ {target}: the GIF was not written ({msg})"))
+        self.export_task = task
+        task.start()
+        return task
+
+    # --- looks ---------------------------------------------------------------------------------
+    def apply_theme(self, theme: str) -> None:
+        self.theme = theme
+        for widget in self.plot_widgets:
+            widget.setBackground(PLOT_COLOURS.get(theme, PLOT_COLOURS["dark"])["background"])
+        for panel in self.panels.values():
+            style_plot(panel.item, theme)
+        self.scatter.apply_theme(theme)

@@ -1,0 +1,163 @@
+"""pyqtgraph pieces shared by the tabs: live curve panels and the 2-D scatter of points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from .series import Series
+from .theme import CURVE_COLOURS, PLOT_COLOURS
+
+MAX_SCATTER = 4000  # real points drawn under the generated ones; more only slows the redraw
+
+
+def style_plot(item: pg.PlotItem, theme: str) -> None:
+    """Axis and grid colours for `theme` on one PlotItem."""
+    colours = PLOT_COLOURS.get(theme, PLOT_COLOURS["dark"])
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(colours["foreground"]))
+        axis.setTextPen(pg.mkPen(colours["foreground"]))
+    item.showGrid(x=True, y=True, alpha=colours["grid"] / 255)
+    legend = getattr(item, "legend", None)
+    if legend is not None:
+        # A translucent backing keeps the legend readable where it overlaps a curve.
+        background = pg.mkColor(colours["background"])
+        background.setAlpha(190)
+        legend.setBrush(pg.mkBrush(background))
+        legend.setLabelTextColor(colours["foreground"])
+    if item.titleLabel is not None:
+        item.titleLabel.setAttr("color", colours["foreground"])
+        item.titleLabel.setText(item.titleLabel.text)
+
+
+class CurvePanel:
+    """One chart: a PlotItem with a curve per scalar, created once and updated in place with setData.
+
+    The panel sets the view range itself rather than leaving it to pyqtgraph's auto-range: x spans the
+    whole run (0 to its last step) and y changes only when values leave it or shrink well inside it,
+    so the axes (the costliest part of a repaint) are redrawn rarely. Panning or zooming by hand
+    stops this until the chart's A button is clicked.
+    """
+
+    def __init__(self, item: pg.PlotItem, title: str, reference_lines: dict[str, float] | None = None,
+                 x_extent: int = 0):
+        self.item = item
+        self.title = title
+        self.series: dict[str, Series] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.x_extent = x_extent  # the run's last step, when known
+        self.follow = True  # False once the user pans or zooms
+        self.view_range: tuple[tuple[float, float], tuple[float, float]] | None = None
+        item.setTitle(title)
+        item.setLabel("bottom", "step")
+        item.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        # Long runs: draw only what is in view, peak-downsampled so spikes stay visible.
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        view = item.getViewBox()
+        view.setMouseEnabled(x=True, y=True)
+        view.disableAutoRange()
+        view.sigRangeChangedManually.connect(self._on_manual_range)
+        self.reference_lines = []
+        self.reference_values = list((reference_lines or {}).values())
+        for name, y in (reference_lines or {}).items():
+            line = pg.InfiniteLine(pos=y, angle=0, movable=False,
+                                   pen=pg.mkPen("#a0a4b8", width=1, style=Qt.PenStyle.DashLine),
+                                   label=name,
+                                   labelOpts={"position": 0.95, "color": "#a0a4b8", "anchors": [(1, 1), (1, 1)]})
+            item.addItem(line, ignoreBounds=True)
+            self.reference_lines.append(line)
+
+    def add_curve(self, key: str, label: str | None = None) -> Series:
+        """The series of `key`, creating its curve on first use."""
+        if key not in self.series:
+            colour = CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
+            # Values are finite by construction (Series drops NaN), so pyqtgraph may skip its own check.
+            curve = self.item.plot(name=label or key, pen=pg.mkPen(colour, width=1.6), skipFiniteCheck=True)
+            self.series[key] = Series()
+            self.curves[key] = curve
+        return self.series[key]
+
+    def redraw(self) -> int:
+        """Push changed series to their curves; returns how many were redrawn."""
+        n = 0
+        for key, series in self.series.items():
+            if series.dirty:
+                self.curves[key].setData(series.x, series.y)
+                series.dirty = False
+                n += 1
+        view = self.item.getViewBox()
+        if any(view.state["autoRange"]):  # the A button: follow the run again
+            view.disableAutoRange()
+            self.follow, self.view_range = True, None
+        if n and self.follow:
+            self.fit()
+        return n
+
+    def fit(self) -> None:
+        """Set the view to hold every value (and the reference lines), changing it only when needed."""
+        filled = [s for s in self.series.values() if s.size]
+        if not filled:
+            return
+        x_max = max(float(s.x[-1]) for s in filled)
+        y_lo = min(float(s.y.min()) for s in filled)
+        y_hi = max(float(s.y.max()) for s in filled)
+        for ref in self.reference_values:
+            y_lo, y_hi = min(y_lo, ref), max(y_hi, ref)
+        (x0, x1), (y0, y1) = self.view_range or ((0.0, 0.0), (0.0, 0.0))
+        if x_max > x1 or self.view_range is None:
+            x1 = self.x_extent if self.x_extent >= x_max else x_max * 1.25  # room to grow before the next change
+        span = (y_hi - y_lo) or abs(y_hi) or 1.0
+        if self.view_range is None or y_lo < y0 or y_hi > y1 or (y_hi - y_lo) < 0.5 * (y1 - y0):
+            y0, y1 = y_lo - 0.08 * span, y_hi + 0.08 * span
+        new = ((0.0, max(x1, 1.0)), (y0, y1))
+        if new != self.view_range:
+            self.view_range = new
+            self.item.getViewBox().setRange(xRange=new[0], yRange=new[1], padding=0)
+
+    def _on_manual_range(self, *_) -> None:
+        self.follow = False
+
+
+class ScatterView(pg.PlotWidget):
+    """2-D points: the real data (grey) and its mode centres (crosses) under the generated points."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAspectLocked(True)
+        self.real = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(150, 155, 175, 90))
+        self.modes = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen("#f0c828", width=2), brush=None)
+        self.generated = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(108, 140, 255, 200))
+        for item in (self.real, self.modes, self.generated):
+            self.addItem(item)
+        self.updates = 0
+        self.setToolTip("Grey: real data · yellow crosses: the modes · blue: generated points")
+
+    def set_real(self, points: np.ndarray | None, modes: np.ndarray | None = None) -> None:
+        if points is not None and len(points):
+            step = max(1, len(points) // MAX_SCATTER)
+            pts = np.asarray(points, dtype=np.float64)[::step]
+            self.real.setData(pts[:, 0], pts[:, 1])
+        else:
+            self.real.clear()
+        if modes is not None and len(modes):
+            m = np.asarray(modes, dtype=np.float64)
+            self.modes.setData(m[:, 0], m[:, 1])
+        else:
+            self.modes.clear()
+
+    def set_generated(self, points: np.ndarray | None) -> None:
+        if points is None or not len(points):
+            self.generated.clear()
+            return
+        pts = np.asarray(points, dtype=np.float64)
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        self.generated.setData(pts[:, 0], pts[:, 1])
+        self.updates += 1
+
+    def apply_theme(self, theme: str) -> None:
+        self.setBackground(PLOT_COLOURS.get(theme, PLOT_COLOURS["dark"])["background"])
+        style_plot(self.getPlotItem(), theme)

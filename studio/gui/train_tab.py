@@ -1,0 +1,283 @@
+"""The Train tab: dataset, method, hyperparameters and run settings, and the Start / Pause / Stop buttons.
+
+It only gathers choices into a RunConfig; the window starts and controls the training session.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .dataset_panel import DatasetPanel
+from .method_picker import MethodPicker
+from .params_form import ParamsForm
+
+DEFAULT_METHOD = "dcgan"
+RUN_FIELDS = ("steps", "log_every", "sample_every", "checkpoint_every", "eval_every", "seed")
+
+
+def default_run_dir(method: str) -> Path:
+    """runs/<method>-<time> under the current folder, as `studio train` does."""
+    return Path("runs") / f"{method}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _spin(low: int, high: int, value: int, tip: str, special: str | None = None) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setValue(value)
+    spin.setToolTip(tip)
+    spin.setAccelerated(True)
+    if special:
+        spin.setSpecialValueText(special)
+    return spin
+
+
+class TrainTab(QWidget):
+    """Everything needed to start a run; `build_config()` turns it into a RunConfig."""
+
+    settingsChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.dataset_panel = DatasetPanel()
+        self.method_picker = MethodPicker()
+        self.params_form = ParamsForm()
+        self.method_picker.methodChanged.connect(self._on_method)
+        self.dataset_panel.datasetChanged.connect(self._on_dataset)
+
+        self.steps = _spin(1, 100_000_000, 5000, "Total training steps (one step updates each network once, "
+                           "or as often as the method's schedule says)")
+        self.log_every = _spin(1, 1_000_000, 10, "Average and log the losses every N steps")
+        self.sample_every = _spin(1, 1_000_000, 200, "Draw the fixed latent batch and save a sample grid every N steps")
+        self.checkpoint_every = _spin(1, 10_000_000, 1000, "Write checkpoints/last.pt every N steps "
+                                      "(also on Stop and at the end)")
+        self.eval_every = _spin(0, 10_000_000, 0, "Evaluate (KID/FID, mode coverage) every N steps; off: 0", "off")
+        self.seed = _spin(0, 2**31 - 1, 0, "Random seed: the same seed and settings repeat a run")
+        self.device = QComboBox()
+        self.device.addItem("auto", "auto")
+        self.device.setToolTip("auto: CUDA if there is a GPU, else Apple MPS, else the CPU")
+        self.run_dir = QLineEdit()
+        self.run_dir.setPlaceholderText("runs/<method>-<time>")
+        self.run_dir.setToolTip("Folder for config, metrics, checkpoints and sample grids; "
+                                "empty: runs/<method>-<time> in the current folder")
+        browse = QPushButton("…")
+        browse.setToolTip("Choose the run directory")
+        browse.setMaximumWidth(32)
+        browse.clicked.connect(self._browse_run_dir)
+        run_dir_row = QHBoxLayout()
+        run_dir_row.addWidget(self.run_dir, 1)
+        run_dir_row.addWidget(browse)
+
+        run_form = QFormLayout()
+        run_form.addRow("Steps", self.steps)
+        run_form.addRow("Log every", self.log_every)
+        run_form.addRow("Sample every", self.sample_every)
+        run_form.addRow("Checkpoint every", self.checkpoint_every)
+        run_form.addRow("Evaluate every", self.eval_every)
+        run_form.addRow("Seed", self.seed)
+        run_form.addRow("Device", self.device)
+        run_form.addRow("Run directory", run_dir_row)
+        for i in range(run_form.rowCount()):
+            label = run_form.itemAt(i, QFormLayout.ItemRole.LabelRole)
+            field = run_form.itemAt(i, QFormLayout.ItemRole.FieldRole)
+            if label and field and field.widget():
+                label.widget().setToolTip(field.widget().toolTip())
+
+        self.start_button = QPushButton("▶ Start")
+        self.start_button.setObjectName("startButton")
+        self.start_button.setToolTip("Start training with these settings (Ctrl+R, F5)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause or resume training (Ctrl+P)")
+        self.stop_button = QPushButton("■ Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip("Stop training; the last checkpoint is written (Ctrl+., Shift+F5)")
+        self.continue_button = QPushButton("Continue a previous run…")
+        self.continue_button.setToolTip("Choose a run directory and resume it from its last checkpoint")
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.continue_button)
+
+        method_box = QGroupBox("Method")
+        QVBoxLayout(method_box).addWidget(self.method_picker)
+        params_box = QGroupBox("Hyperparameters")
+        QVBoxLayout(params_box).addWidget(self.params_form)
+        run_box = QGroupBox("Run")
+        run_box.setLayout(run_form)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(method_box)
+        right_layout.addWidget(params_box)
+        right_layout.addWidget(run_box)
+        right_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(right)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right_column = QWidget()
+        right_column_layout = QVBoxLayout(right_column)
+        right_column_layout.setContentsMargins(0, 0, 0, 0)
+        right_column_layout.addWidget(scroll, 1)
+        right_column_layout.addLayout(buttons)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.dataset_panel)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right_column)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.set_run_state("idle")
+        self._populated = False
+
+    # --- late set-up ----------------------------------------------------------------------------
+    def populate(self) -> None:
+        """Fill the method, device and source lists (imports torch: done once the window is up)."""
+        if self._populated:
+            return
+        self._populated = True
+        import torch
+
+        self.dataset_panel.populate()
+        self.method_picker.populate()
+        self.method_picker.set_current(DEFAULT_METHOD)
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                name = "cuda" if i == 0 else f"cuda:{i}"
+                self.device.addItem(f"{name} ({torch.cuda.get_device_name(i)})", name)
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            self.device.addItem("mps", "mps")
+        self.device.addItem("cpu", "cpu")
+
+    # --- building the run -----------------------------------------------------------------------
+    def build_config(self) -> Any:
+        """The RunConfig for Start; ConfigError (from the methods layer) names what is missing or wrong."""
+        from ..engine.config import RunConfig
+        from ..methods.params import ConfigError
+
+        panel = self.dataset_panel
+        if panel.dataset is None:
+            raise ConfigError("no dataset is loaded: drop a folder, zip or array on the Train tab, "
+                              "or double-click a built-in set")
+        method = self.method_picker.current
+        if method is None:
+            raise ConfigError("no method is chosen: pick one in the Method list")
+        kind = panel.dataset.kind.value
+        if not self.method_picker.accepts(method, kind):
+            raise ConfigError(f"{method} cannot train on {kind} data ({panel.dataset.source}); "
+                              "pick a method that is not greyed out, or load another dataset")
+        source = panel.source
+        if isinstance(source, (list, tuple)):
+            raise ConfigError("a run needs one source it can reopen on resume: put the dropped files in a folder "
+                              "and drop the folder")
+        options = panel.loaded_options
+        config = RunConfig(method=method, dataset=str(source), preset=self.params_form.preset_name,
+                           params=self.params_form.values(strict=True), steps=self.steps.value(),
+                           seed=self.seed.value(), device=self.device.currentData() or "auto",
+                           image_size=options["size"], channels=options["channels"], dataset_count=options["count"],
+                           log_every=self.log_every.value(), sample_every=self.sample_every.value(),
+                           checkpoint_every=self.checkpoint_every.value(), eval_every=self.eval_every.value())
+        config.validate()
+        return config
+
+    def run_dir_for(self, method: str) -> Path:
+        """The run directory typed in, or a new runs/<method>-<time>."""
+        text = self.run_dir.text().strip()
+        return Path(text).expanduser() if text else default_run_dir(method)
+
+    def set_run_state(self, state: str) -> None:
+        """Enable the buttons that make sense when training is idle, running or paused."""
+        running = state in ("running", "paused", "starting")
+        self.start_button.setEnabled(not running)
+        self.continue_button.setEnabled(not running)
+        self.pause_button.setEnabled(state in ("running", "paused"))
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+
+    # --- remembered settings ---------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """The form as plain data, saved between launches."""
+        source = self.dataset_panel.source
+        return {
+            "dataset": source if isinstance(source, str) else None,
+            "dataset_options": self.dataset_panel.options(),
+            "method": self.method_picker.current,
+            "preset": self.params_form.preset_name,
+            "params": self.params_form.values(strict=False),
+            "device": self.device.currentData(),
+            **{name: getattr(self, name).value() for name in RUN_FIELDS},
+        }
+
+    def restore(self, state: dict[str, Any]) -> str | None:
+        """Put back a saved form (unknown or stale entries are skipped); returns the dataset to reload."""
+        if not isinstance(state, dict):
+            return None
+        for name in RUN_FIELDS:
+            if isinstance(state.get(name), int):
+                getattr(self, name).setValue(state[name])
+        index = self.device.findData(state.get("device"))
+        if index >= 0:
+            self.device.setCurrentIndex(index)
+        opts = state.get("dataset_options") or {}
+        if isinstance(opts, dict):
+            self.dataset_panel.set_options(opts.get("size"), opts.get("channels"), opts.get("count"))
+        method = state.get("method")
+        if isinstance(method, str) and method in self.method_picker.methods:
+            self.method_picker.set_current(method)
+            cls = self.method_picker.methods[method]
+            params = state.get("params") if isinstance(state.get("params"), dict) else {}
+            try:
+                self.params_form.set_method(cls, values=params, preset=state.get("preset"))
+            except Exception:  # noqa: BLE001 - a stale saved form must not stop the window opening
+                self.params_form.set_method(cls)
+        dataset = state.get("dataset")
+        return dataset if isinstance(dataset, str) else None
+
+    def apply_config(self, config: Any, params: dict[str, Any] | None = None) -> None:
+        """Show a run's config in the form (used when continuing or opening a run)."""
+        for name in RUN_FIELDS:
+            getattr(self, name).setValue(int(getattr(config, name)))
+        if config.method in self.method_picker.methods:
+            self.method_picker.set_current(config.method)
+            self.params_form.set_method(self.method_picker.methods[config.method],
+                                        values=params or config.params, preset=config.preset)
+
+    # --- slots ----------------------------------------------------------------------------------
+    def _on_method(self, name: str) -> None:
+        cls = self.method_picker.methods.get(name)
+        if cls is not None and cls is not self.params_form.method_cls:
+            self.params_form.set_method(cls)
+        self.settingsChanged.emit()
+
+    def _on_dataset(self, dataset: Any) -> None:
+        self.method_picker.set_kind(dataset.kind.value)
+
+    def _browse_run_dir(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose the run directory", str(Path.cwd()))
+        if path:
+            self.run_dir.setText(path)
