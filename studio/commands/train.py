@@ -29,6 +29,8 @@ def add_command(sub) -> None:
                        ("eval-every", "evaluate (KID/FID, mode coverage) every N steps; 0 = never"),
                        ("eval-samples", "samples per evaluation")):
         p.add_argument(f"--{name}", type=int, default=None, help=text)
+    p.add_argument("--eval-metrics", default=None, metavar="LIST",
+                   help="comma-separated metrics to evaluate: kid (default), fid, diversity")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     # Scaling out (docs/SCALING.md): several processes, TensorBoard event files.
     p.add_argument("--gpus", type=int, default=None, metavar="N",
@@ -91,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
                         ("eval_samples", args.eval_samples)):
         if value is not None:
             setattr(config, attr, value)
+    if args.eval_metrics is not None:
+        config.eval_metrics = [m.strip() for m in args.eval_metrics.split(",") if m.strip()]
     config.validate()
     dist = _join_process_group(config.device)  # single-process unless started by torchrun
     board = None
