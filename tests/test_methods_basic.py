@@ -5,9 +5,14 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 import torch
+from PIL import Image
 
+from studio.cli import main
 from studio.engine import RunConfig, Trainer
+from studio.engine.rundir import RunDirectory
+from studio.methods.registry import get_method
 
 RING_PARAMS = {"latent_dim": 4, "hidden": 128, "layers": 2, "lr_g": 1e-3, "lr_d": 1e-3, "batch_size": 256, "beta1": 0.5}
 
@@ -82,3 +87,19 @@ def test_no_module_outside_gui_imports_qt():
             if any(n.split(".")[0] in qt for n in names):
                 offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert not offenders, f"Qt imported outside studio/gui: {offenders}"
+
+
+@pytest.mark.parametrize("method,dataset", [("gan", "builtin:rings"), ("gan", "builtin:shapes"),
+                                            ("dcgan", "builtin:shapes"), ("cgan", "builtin:shapes")])
+def test_cli_trains_the_first_methods_with_their_documented_scalars(tmp_path, method, dataset):
+    run = tmp_path / "run"
+    assert main(["train", "--method", method, "--dataset", dataset, "--preset", "tiny", "--steps", "5",
+                 "--run-dir", str(run), "--quiet", "--log-every", "1"]) == 0
+    records = [r for r in RunDirectory(run).read_metrics() if "step" in r and "metric" not in r and "event" not in r]
+    assert [r["step"] for r in records] == [1, 2, 3, 4, 5]
+    documented = set(get_method(method).scalars)
+    assert documented == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert all(documented <= set(r) for r in records)
+    out = tmp_path / "grid.png"
+    assert main(["sample", str(run), "--out", str(out), "--n", "16"]) == 0
+    assert Image.open(out).size[0] > 0

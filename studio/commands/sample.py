@@ -12,7 +12,7 @@ def add_command(sub) -> None:
     p = sub.add_parser("sample", help="write a grid of samples from a run or checkpoint as PNG")
     p.add_argument("run", help="run directory or checkpoint file")
     p.add_argument("--out", default="samples.png", help="PNG file to write (default samples.png)")
-    p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--n", type=int, default=None, help="number of samples (default 64 images, or 2,500 points)")
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     p.add_argument("--label", default=None, help="class name or index for conditional models (default: cycle through classes)")
     p.add_argument("--reference", default=None, help="dataset source of reference/input images (U-Net VAE-GAN, pix2pix, CycleGAN); default: the run's dataset")
@@ -55,12 +55,13 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.rundir import atomic_write_bytes, png_bytes
     from ..images import image_grid
 
-    if args.n < 1:
+    if args.n is not None and args.n < 1:
         raise UserError("--n must be at least 1")
     loaded = load_method(args.run, pick_device(args.device), which=args.checkpoint)
     method = loaded.method
     if not method.spec.is_images:
-        raise UserError(f"{args.run}: this run generates 2-D points, not images; open it in the studio to see its scatter")
+        return write_scatter(args, loaded)
+    args.n = args.n or 64
     gen = torch.Generator().manual_seed(args.seed)
     z = method.latent(args.n, generator=gen).to(method.device) if hasattr(method.params, "latent_dim") else None
     labels = label_vectors(method.spec, args.label, args.n)
@@ -85,3 +86,27 @@ def reference_images(source: str, method, n: int, seed: int):
     ds = open_dataset(source, size=method.spec.image_size, channels=method.spec.channels)
     idx = torch.randperm(len(ds.data), generator=torch.Generator().manual_seed(seed))[:n]
     return to_unit_range(ds.data[idx].to(method.device))
+
+
+def write_scatter(args: argparse.Namespace, loaded) -> int:
+    """A run on 2-D points: its samples as a scatter PNG over the real modes (when the dataset has them)."""
+    import torch
+
+    from ..data import DatasetError, open_dataset
+    from ..engine.rundir import atomic_write_bytes, png_bytes
+    from ..images import scatter_image
+
+    method, n = loaded.method, args.n or 2500
+    gen = torch.Generator().manual_seed(args.seed)
+    labels = label_vectors(method.spec, args.label, n)
+    with torch.no_grad():
+        points = method.sample(method.latent(n, generator=gen).to(method.device),
+                               None if labels is None else labels.to(method.device))
+    modes = None
+    try:
+        modes = open_dataset(loaded.config.get("dataset", "")).modes
+    except DatasetError:
+        pass  # the data may be gone; the scatter alone still shows the samples
+    atomic_write_bytes(Path(args.out), png_bytes(scatter_image(points, modes)))
+    print(f"wrote {args.out} ({n} points from {loaded.path}, step {loaded.step}, as a scatter plot)")
+    return 0
