@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"studio {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk, a read-only folder, a permission: one line, no traceback
+        from .engine.rundir import os_error_message
+
+        print(f"studio {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
+        return 1
 
 
 def gui_main(argv: list[str] | None = None) -> int:

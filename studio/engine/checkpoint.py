@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import torch
 
 from ..methods.base import DataSpec, Method
+from ..methods.params import ConfigError
 from ..methods.registry import get_method
 from .rundir import RunDirError, atomic_write_bytes
 
@@ -32,18 +34,30 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     """Read a checkpoint without running any code from it; RunDirError names the file if it can't."""
     path = Path(path)
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on odd pickle protocols are not the user's concern
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise RunDirError(f"{path}: no such checkpoint") from None
     except pickle.UnpicklingError as exc:
         raise RunDirError(
             f"{path}: refused to load: the file holds objects other than tensors and plain data "
-            f"(it could run code), or is corrupt ({str(exc).splitlines()[0]})") from None
+            f"(it could run code), or is corrupt ({_refusal_detail(exc)}); nothing in it was run") from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise RunDirError(f"{path}: not a readable checkpoint ({str(exc).splitlines()[0]})") from None
     if not isinstance(state, dict) or "method" not in state or "state" not in state:
         raise RunDirError(f"{path}: not a GAN Studio checkpoint")
     return state
+
+
+def _refusal_detail(exc: Exception) -> str:
+    """The line of torch's weights-only refusal that says what was refused (not its advice to disable
+    the protection)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    for line in lines:
+        if any(word in line for word in ("GLOBAL", "Unsupported", "unsupported")):
+            return line[:200]
+    return lines[-1][:200] if lines else type(exc).__name__
 
 
 def resolve_checkpoint(path: str | Path, which: str = "last") -> Path:
@@ -101,4 +115,12 @@ def _to(obj: Any, device) -> Any:
 def load_method(path: str | Path, device: torch.device | str = "cpu", which: str = "last") -> LoadedRun:
     """Rebuild the trained method from a run directory or checkpoint file, ready to sample."""
     ckpt_path = resolve_checkpoint(path, which)
-    return method_from_state(load_checkpoint(ckpt_path, map_location=device), device, ckpt_path)
+    state = load_checkpoint(ckpt_path, map_location=device)
+    try:
+        return method_from_state(state, device, ckpt_path)
+    except ConfigError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+        # Plain data, but not what a GAN Studio checkpoint holds (damaged, or made by hand).
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise RunDirError(f"{ckpt_path}: not a usable GAN Studio checkpoint ({type(exc).__name__}: {detail})") from None

@@ -318,7 +318,8 @@ class Trainer:
                     if self._last_good_checkpoint_step is not None else "no checkpoint had been written yet")
             self._status("diverged", f"{exc}; {kept}")
         except Exception as exc:
-            self._status("error", _describe_error(exc))
+            batch_size = getattr(getattr(self.method, "params", None), "batch_size", None)
+            self._status("error", _describe_error(exc, batch_size))
         finally:
             if self.run_dir is not None:
                 self.run_dir.close()
@@ -344,11 +345,16 @@ def _to_device(obj: Any, device: torch.device) -> Any:
     return obj
 
 
-def _describe_error(exc: BaseException) -> str:
+def _describe_error(exc: BaseException, batch_size: int | None = None) -> str:
     """One readable line for any failure, with advice for the common ones."""
     if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower():
-        return ("out of GPU memory: lower batch_size (e.g. --set batch_size=32) or the network width, "
-                "or train at a smaller image size")
+        if batch_size:
+            smaller = max(1, batch_size // 2)
+            return (f"out of GPU memory at batch size {batch_size}: use a smaller batch size "
+                    f"(e.g. --set batch_size={smaller}), a narrower network or a smaller image size; "
+                    "the last checkpoint is intact")
+        return ("out of GPU memory: use a smaller batch size (e.g. --set batch_size=32), a narrower network "
+                "or a smaller image size")
     if isinstance(exc, OSError) and exc.errno == 28:
         return f"the disk is full ({exc.filename or 'while writing'}): free some space; earlier checkpoints are intact"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -11,6 +11,8 @@ where it is installed): `ExportResult.max_error` is the largest difference seen.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import torch
 
 from ..engine.checkpoint import load_method
-from ..engine.rundir import RunDirError
+from ..engine.rundir import RunDirError, write_error_message
 from ..methods.base import Method
 from .modules import IMAGE, EncodeModule, SampleModule, example_images, example_inputs, generator_inputs, random_ops
 from .onnx import OnnxMissing, export_onnx, onnx_error, onnxruntime_available, require_onnx
@@ -84,19 +86,30 @@ def export_run(run: str | Path, out: str | Path, fmt: str | None = None, *, whic
     method = loaded.method
     method.train(False)
     job = _Job(fmt, opset, f"{method.name} ({run})", check)
+    sidecar = out.with_suffix(".json")
+    # Every file is first written under a temp name beside its target and only renamed once all of
+    # them are written and checked: a failure (a full disk included) leaves the previous export whole.
     try:
         generator = _export_generator(job, method, out)
         encoder = _export_encoder(job, method, encoder_path(out)) if method.has_encoder else None
-    except ExportError:
-        for written in job.files:  # no half export: a generator without its encoder or sidecar
-            written.unlink(missing_ok=True)
-        raise
-    doc = describe(method, fmt=fmt, step=loaded.step, source=str(loaded.path), generator=generator, encoder=encoder,
-                   extra={"opset": opset} if fmt == "onnx" else None)
-    sidecar = out.with_suffix(".json")
-    write_sidecar(sidecar, doc)
-    for path in [*job.files, sidecar]:
-        path.chmod(0o644)  # hand-off files: readable by others (atomic writes start private)
+        doc = describe(method, fmt=fmt, step=loaded.step, source=str(loaded.path), generator=generator,
+                       encoder=encoder, extra={"opset": opset} if fmt == "onnx" else None)
+        staged_sidecar = _staging_path(sidecar)
+        job.staged.append((staged_sidecar, sidecar))
+        try:
+            write_sidecar(staged_sidecar, doc)
+        except OSError as exc:
+            raise ExportError(_write_failure(sidecar, exc)) from None
+        for staged, _ in job.staged:
+            staged.chmod(0o644)  # hand-off files: readable by others (temp files start private)
+        for staged, final in job.staged:
+            try:
+                os.replace(staged, final)
+            except OSError as exc:
+                raise ExportError(_write_failure(final, exc)) from None
+    finally:
+        for staged, _ in job.staged:  # whatever was not renamed into place
+            staged.unlink(missing_ok=True)
     checked = [e for e in job.errors if e is not None]
     result = ExportResult(job.files, sidecar, max(checked) if checked else None,
                           ("onnxruntime" if fmt == "onnx" else "torch.jit.load") if checked else "")
@@ -115,6 +128,20 @@ class _Job:
     check: bool
     files: list[Path] = field(default_factory=list)
     errors: list[float | None] = field(default_factory=list)
+    staged: list[tuple[Path, Path]] = field(default_factory=list)  # (temp file written, final name)
+
+
+def _staging_path(final: Path) -> Path:
+    """A new, empty temp file beside `final` (same folder, so the last rename is atomic)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".partial{final.suffix}", dir=final.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def _write_failure(path: Path, exc: OSError) -> str:
+    previous = "; the previous file is unchanged" if path.exists() else ""
+    return f"{write_error_message(path, exc)}, or choose another --out{previous}"
 
 
 def _export_generator(job: _Job, method: Method, out: Path) -> dict[str, Any]:
@@ -151,19 +178,24 @@ def _save(job: _Job, module: torch.nn.Module, inputs: tuple, in_names: list[str]
                           f"({', '.join(drawn)}), which an exported file would not reproduce; "
                           "sample it with `studio sample` instead")
     try:
-        if job.fmt == "onnx":
-            export_onnx(module, inputs, in_names, out_name, path, job.opset)
-        else:
-            export_torchscript(module, inputs, path)
+        staged = _staging_path(path)
     except OSError as exc:
-        raise ExportError(f"{path}: cannot write it ({exc.strerror or exc}); choose another --out") from None
+        raise ExportError(_write_failure(path, exc)) from None
+    job.staged.append((staged, path))
+    try:
+        if job.fmt == "onnx":
+            export_onnx(module, inputs, in_names, out_name, staged, job.opset)
+        else:
+            export_torchscript(module, inputs, staged)
+    except OSError as exc:
+        raise ExportError(_write_failure(path, exc)) from None
     except Exception as exc:  # tracing or conversion refused this method's sampling code
         first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
         raise ExportError(f"{job.label} cannot be exported to {job.fmt}: {first[:200]}; "
                           "sample it with `studio sample` instead") from None
     job.files.append(path)
     if job.check:
-        job.errors.append(_difference(job.fmt, path, module, in_names, probe))
+        job.errors.append(_difference(job.fmt, staged, module, in_names, probe))
     return module(*inputs)
 
 

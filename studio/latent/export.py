@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..engine.rundir import atomic_write_bytes, png_bytes
+from ..engine.rundir import atomic_write_bytes, png_bytes, write_error_message
 from ..images import image_grid
 from ..methods.base import Method
 from .errors import Cancelled, ExportError
@@ -214,8 +214,8 @@ def export_morph(path: str | Path, method: Method, timelines: Timeline | Sequenc
             atomic_write_bytes(path, _strip_png(frames, options))
         else:
             _write_mp4(frames, path, options)
-    except OSError as exc:
-        raise ExportError(f"{path}: cannot write ({exc.strerror or exc}); choose another folder") from None
+    except OSError as exc:  # a full disk included: the temp file is gone and any earlier file is intact
+        raise ExportError(f"{write_error_message(path, exc)}, or choose another folder") from None
     h, w = frames[0].shape[:2]
     if fmt == "mp4":  # padded to even sides for H.264
         h, w = h + h % 2, w + w % 2
