@@ -361,7 +361,7 @@ class DatasetPanel(QWidget):
         else:
             self.scatter_preview.set_real(self.preview.get("points"), self.preview.get("modes"))
             self.scatter_preview.set_generated(None)
-            self.scatter_preview.autoRange()
+            self.scatter_preview.fit_view()
             self.preview_stack.setCurrentWidget(self.scatter_preview)
         self.facts.setText(f"<b>{source_label(self.source)}</b><br>{describe_dataset(ds)}")
         self.skipped_list.clear()

@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.tabBar().setDrawBase(False)  # Fusion draws the base as a white line across a dark window
         self.train_tab = TrainTab()
         self.monitor_tab = MonitorTab()
         self.sample_tab: QWidget = SamplePlaceholder()  # the real tab replaces it in finish_setup()

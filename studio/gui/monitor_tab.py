@@ -15,11 +15,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSplitter,
     QStackedWidget,
@@ -30,7 +32,7 @@ from PySide6.QtWidgets import (
 from .imageview import ImageView
 from .livetext import LiveText
 from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
-from .plots import CurvePanel, ScatterView, style_plot
+from .plots import CurvePanel, ScatterView
 from .tasks import BackgroundTask
 from .theme import PLOT_COLOURS
 
@@ -43,6 +45,10 @@ EVALUATION = "Evaluation"
 COVERAGE = "Mode coverage"
 SPEED = "Speed (images/s)"
 COLUMNS = 2
+MIN_CHART_HEIGHT = 190  # below this a chart's axes crowd its curves; more charts than fit scroll instead
+EMPTY_HINT = ("Charts appear here when a run starts: its losses grouped as the method logs them, evaluation "
+              "figures (KID/FID with their sample count, mode coverage) and training speed.\n\n"
+              "Start a run on the Train tab, or open a run directory with File → Open run… (Ctrl+Alt+O).")
 # Curves are redrawn at most this often: repainting the charts is the GUI's largest cost (tens of ms
 # of Python holding the GIL), and twice a second looks live for loss curves.
 REDRAW_SECONDS = 0.5
@@ -97,6 +103,18 @@ class MonitorTab(QWidget):
         self.plot_grid.setContentsMargins(0, 0, 0, 0)
         self.plot_grid.setSpacing(4)
         self.plot_widgets: list[pg.PlotWidget] = []
+        self.empty_hint = QLabel(EMPTY_HINT)
+        self.empty_hint.setObjectName("placeholder")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setMargin(24)
+        self.plot_grid.addWidget(self.empty_hint, 0, 0, 1, COLUMNS)
+        # Charts share the height equally; with many (BEGAN logs six groups) the column scrolls.
+        self.plots_scroll = QScrollArea()
+        self.plots_scroll.setWidgetResizable(True)
+        self.plots_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.plots_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.plots_scroll.setWidget(self.plots)
 
         self.sample_view = ImageView("Generated samples appear here")
         self.sample_view.setToolTip("The generator's output for a fixed latent batch: the same z every time, "
@@ -110,12 +128,18 @@ class MonitorTab(QWidget):
         self.sample_title = QLabel("Samples")
         self.real_title = QLabel("Real")
         grids = QHBoxLayout()
+        columns = []
         for title, view in ((self.sample_title, self.sample_stack), (self.real_title, self.real_view)):
-            column = QVBoxLayout()
-            column.addWidget(title)
-            column.addWidget(view, 1)
-            grids.addLayout(column, 1)
-        self.real_column_widgets = (self.real_title, self.real_view)
+            column = QWidget()
+            column_layout = QVBoxLayout(column)
+            column_layout.setContentsMargins(0, 0, 0, 0)
+            column_layout.addWidget(title)
+            column_layout.addWidget(view, 1)
+            grids.addWidget(column, 1)
+            columns.append(column)
+        # Hidden as one widget for 2-D runs, so the scatter gets the whole width.
+        self.real_column = columns[1]
+        self.real_column_widgets = (self.real_column,)
 
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("Timelapse: scrub through the sample grids saved during the run; "
@@ -149,13 +173,13 @@ class MonitorTab(QWidget):
         images_layout.addWidget(self.metric_label)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.plots)
+        splitter.addWidget(self.plots_scroll)
         splitter.addWidget(images_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
         # Charts are added only when a run begins, so the split is set here rather than from size hints.
-        self.plots.setMinimumWidth(360)
+        self.plots_scroll.setMinimumWidth(360)
         splitter.setSizes([640, 560])
         self.splitter = splitter
         layout = QVBoxLayout(self)
@@ -173,6 +197,9 @@ class MonitorTab(QWidget):
             self.plot_grid.removeWidget(widget)
             widget.deleteLater()
         self.plot_widgets.clear()
+        for row in range(self.plot_grid.rowCount()):
+            self.plot_grid.setRowStretch(row, 0)
+        self.empty_hint.hide()
         self.panels.clear()
         self._panel_of.clear()
         self.last_values.clear()
@@ -210,7 +237,7 @@ class MonitorTab(QWidget):
         if points:
             self.scatter.set_real(real_points, modes)
             self.scatter.set_generated(None)
-            self.scatter.autoRange()
+            self.scatter.fit_view()
         self._add_panel(SPEED)
         self._update_header()
 
@@ -219,7 +246,7 @@ class MonitorTab(QWidget):
 
     def set_real_points(self, points: np.ndarray | None, modes: np.ndarray | None) -> None:
         self.scatter.set_real(points, modes)
-        self.scatter.autoRange()
+        self.scatter.fit_view()
 
     @staticmethod
     def _method_plots(method: str | None) -> tuple:
@@ -240,11 +267,16 @@ class MonitorTab(QWidget):
         widget.setToolTip("Logged values over training steps: drag to pan, wheel to zoom, right-click for "
                           "options; the small A button returns to following the run")
         widget.setBackground(PLOT_COLOURS.get(self.theme, PLOT_COLOURS["dark"])["background"])
-        self.plot_grid.addWidget(widget, index // COLUMNS, index % COLUMNS)
+        widget.setMinimumHeight(MIN_CHART_HEIGHT)
+        row, column = divmod(index, COLUMNS)
+        self.plot_grid.addWidget(widget, row, column)
+        self.plot_grid.setRowStretch(row, 1)  # every row the same height, whatever was added last
+        for c in range(COLUMNS):
+            self.plot_grid.setColumnStretch(c, 1)
         self.plot_widgets.append(widget)
         item = widget.getPlotItem()
         panel = CurvePanel(item, title, reference_lines, x_extent=self.total_steps)
-        style_plot(item, self.theme)
+        panel.apply_theme(self.theme)
         self.panels[title] = panel
         return panel
 
@@ -289,6 +321,8 @@ class MonitorTab(QWidget):
         now = time.monotonic()
         if not force and now - self._last_redraw < REDRAW_SECONDS:
             return 0
+        if force:
+            self._update_perf(force=True)  # the last figures of a run that ended, not those of half a second ago
         drawn = sum(panel.redraw() for panel in self.panels.values())
         if drawn:
             self._last_redraw = now  # the limit starts from a real redraw, so first values show at once
@@ -315,7 +349,7 @@ class MonitorTab(QWidget):
         label = metric_label(event.name, event.n)
         title = COVERAGE if is_coverage_metric(event.name) else EVALUATION
         panel = self.panels.get(title) or self._add_panel(title)
-        panel.add_curve(label, label).append(event.step, event.value)
+        panel.add_curve(label, label, markers=True).append(event.step, event.value)  # sparse: mark each value
         self.metrics[label] = (event.step, event.value)
         self.metric_label.setText(" · ".join(f"<b>{k}</b> = {v:.4g} <span style='color:#8f93a8'>(step {s})</span>"
                                              for k, (s, v) in self.metrics.items()))
@@ -429,5 +463,5 @@ class MonitorTab(QWidget):
         for widget in self.plot_widgets:
             widget.setBackground(PLOT_COLOURS.get(theme, PLOT_COLOURS["dark"])["background"])
         for panel in self.panels.values():
-            style_plot(panel.item, theme)
+            panel.apply_theme(theme)
         self.scatter.apply_theme(theme)

@@ -11,6 +11,7 @@ from .series import Series
 from .theme import CURVE_COLOURS, PLOT_COLOURS
 
 MAX_SCATTER = 4000  # real points drawn under the generated ones; more only slows the redraw
+REFERENCE_COLOURS = {"dark": "#a0a4b8", "light": "#5d6278"}  # dashed reference lines (2·ln 2, ½, ...) and labels
 
 
 def style_plot(item: pg.PlotItem, theme: str) -> None:
@@ -65,21 +66,34 @@ class CurvePanel:
         self.reference_values = list((reference_lines or {}).values())
         for name, y in (reference_lines or {}).items():
             line = pg.InfiniteLine(pos=y, angle=0, movable=False,
-                                   pen=pg.mkPen("#a0a4b8", width=1, style=Qt.PenStyle.DashLine),
+                                   pen=pg.mkPen(REFERENCE_COLOURS["dark"], width=1, style=Qt.PenStyle.DashLine),
                                    label=name,
-                                   labelOpts={"position": 0.95, "color": "#a0a4b8", "anchors": [(1, 1), (1, 1)]})
+                                   # pyqtgraph picks the first anchor when the line is in the upper half of
+                                   # the view (its name hangs below it), else the second (name above it).
+                                   labelOpts={"position": 0.04, "color": REFERENCE_COLOURS["dark"],
+                                              "anchors": [(0, 0), (0, 1)]})
             item.addItem(line, ignoreBounds=True)
             self.reference_lines.append(line)
 
-    def add_curve(self, key: str, label: str | None = None) -> Series:
-        """The series of `key`, creating its curve on first use."""
+    def add_curve(self, key: str, label: str | None = None, markers: bool = False) -> Series:
+        """The series of `key`, creating its curve on first use (`markers`: a dot on each value, for sparse series)."""
         if key not in self.series:
             colour = CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
+            extra = {"symbol": "o", "symbolSize": 6, "symbolBrush": colour, "symbolPen": None} if markers else {}
             # Values are finite by construction (Series drops NaN), so pyqtgraph may skip its own check.
-            curve = self.item.plot(name=label or key, pen=pg.mkPen(colour, width=1.6), skipFiniteCheck=True)
+            curve = self.item.plot(name=label or key, pen=pg.mkPen(colour, width=1.6), skipFiniteCheck=True, **extra)
             self.series[key] = Series()
             self.curves[key] = curve
         return self.series[key]
+
+    def apply_theme(self, theme: str) -> None:
+        """Axes, legend and the reference lines in the colours of `theme`."""
+        style_plot(self.item, theme)
+        colour = REFERENCE_COLOURS.get(theme, REFERENCE_COLOURS["dark"])
+        for line in self.reference_lines:
+            line.setPen(pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
+            if line.label is not None:
+                line.label.setColor(colour)
 
     def redraw(self) -> int:
         """Push changed series to their curves; returns how many were redrawn."""
@@ -123,18 +137,25 @@ class CurvePanel:
 
 
 class ScatterView(pg.PlotWidget):
-    """2-D points: the real data (grey) and its mode centres (crosses) under the generated points."""
+    """2-D points: the real data (grey) inside rings marking its modes, under the generated points (blue)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAspectLocked(True)
-        self.real = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(150, 155, 175, 90))
-        self.modes = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen("#f0c828", width=2), brush=None)
+        # Rings, not filled marks: a mode's real points (often tightly clustered) stay visible inside.
+        self.modes = pg.ScatterPlotItem(size=22, symbol="o", pen=pg.mkPen("#f0c828", width=1.5), brush=None)
+        self.real = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(175, 180, 200, 150))
         self.generated = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(108, 140, 255, 200))
-        for item in (self.real, self.modes, self.generated):
+        for item in (self.modes, self.real, self.generated):
             self.addItem(item)
+        self.legend = self.getPlotItem().addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.legend.addItem(self.real, "real data")
+        self.legend.addItem(self.modes, "modes")
+        self.legend.addItem(self.generated, "generated")
         self.updates = 0
-        self.setToolTip("Grey: real data · yellow crosses: the modes · blue: generated points")
+        self._bounds: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1 the view holds
+        self.setToolTip("Grey: real data · yellow rings: the modes · blue: generated points (drag to pan, "
+                        "wheel to zoom)")
 
     def set_real(self, points: np.ndarray | None, modes: np.ndarray | None = None) -> None:
         if points is not None and len(points):
@@ -149,6 +170,18 @@ class ScatterView(pg.PlotWidget):
         else:
             self.modes.clear()
 
+    def fit_view(self) -> None:
+        """Fit the real data and its modes with a margin (generated points widen the view as they need)."""
+        parts = [np.column_stack(item.getData()) for item in (self.real, self.modes) if len(item.getData()[0])]
+        if not parts:
+            self._bounds = None
+            self.getPlotItem().autoRange()
+            return
+        pts = np.concatenate(parts)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        pad = 0.15 * max(float((hi - lo).max()), 1e-6)
+        self._set_bounds((lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad))
+
     def set_generated(self, points: np.ndarray | None) -> None:
         if points is None or not len(points):
             self.generated.clear()
@@ -157,6 +190,19 @@ class ScatterView(pg.PlotWidget):
         pts = pts[np.isfinite(pts).all(axis=1)]
         self.generated.setData(pts[:, 0], pts[:, 1])
         self.updates += 1
+        if len(pts) and self._bounds is not None:
+            # Grow (never shrink) the view to hold nearly all generated points, ignoring far outliers;
+            # a view that changed with every update would make learning hard to watch.
+            lo, hi = np.percentile(pts, 1, axis=0), np.percentile(pts, 99, axis=0)
+            x0, x1, y0, y1 = self._bounds
+            if lo[0] < x0 or hi[0] > x1 or lo[1] < y0 or hi[1] > y1:
+                pad = 0.1 * max(x1 - x0, y1 - y0)
+                self._set_bounds((min(x0, lo[0] - pad), max(x1, hi[0] + pad), min(y0, lo[1] - pad),
+                                  max(y1, hi[1] + pad)))
+
+    def _set_bounds(self, bounds: tuple[float, float, float, float]) -> None:
+        self._bounds = bounds
+        self.getPlotItem().getViewBox().setRange(xRange=bounds[:2], yRange=bounds[2:], padding=0)
 
     def apply_theme(self, theme: str) -> None:
         self.setBackground(PLOT_COLOURS.get(theme, PLOT_COLOURS["dark"])["background"])

@@ -16,6 +16,9 @@ PLOT_COLOURS = {
     "light": {"background": "#ffffff", "foreground": "#2b2f42", "grid": 90},
 }
 CURVE_COLOURS = ["#6c8cff", "#ff7a59", "#3fc380", "#f0c828", "#c86ee6", "#46d2dc", "#ff5c8a", "#a0a4b8"]
+# Used only when resources/<theme>.qss cannot be found: the few rules the studio cannot do without.
+FALLBACK_SHEET = ("QPushButton:checked { background-color: palette(highlight); "
+                  "color: palette(highlighted-text); font-weight: bold; }")
 
 
 def resource_dirs() -> list[Path]:
@@ -78,6 +81,6 @@ def apply_theme(app: QApplication, theme: str) -> str:
     app.setStyle("Fusion")  # the same widgets on every platform, so the style sheets look as designed
     app.setPalette(_palette(theme))
     path = resource_path(f"{theme}.qss")
-    sheet = path.read_text(encoding="utf-8").replace("@RESOURCES@", path.parent.as_posix()) if path else ""
+    sheet = path.read_text(encoding="utf-8").replace("@RESOURCES@", path.parent.as_posix()) if path else FALLBACK_SHEET
     app.setStyleSheet(sheet)
     return theme

@@ -9,9 +9,7 @@ from PySide6.QtWidgets import QAbstractButton, QButtonGroup, QCheckBox, QGridLay
 from ...methods.base import DataSpec
 
 PER_ROW = 6
-# Themes do not always mark a checked push button; the chosen class must be unmistakable.
-CHECKED_STYLE = ("QPushButton:checked { background-color: palette(highlight); color: palette(highlighted-text); "
-                 "border: 1px solid palette(highlight); font-weight: bold; }")
+# The checked class button's look comes from the theme (resources/*.qss, QPushButton:checkable:checked).
 
 
 class LabelBar(QWidget):
@@ -22,7 +20,6 @@ class LabelBar(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("labelBar")
-        self.setStyleSheet(CHECKED_STYLE)
         self._layout = QGridLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._group: QButtonGroup | None = None

@@ -225,8 +225,17 @@ class SampleTab(QWidget):
         """Show `loaded`'s model (in the GUI thread; loading itself happened in the background)."""
         method = loaded.method
         if not method.spec.is_images:
-            self._on_load_failed(f"{loaded.path}: this run generates 2-D points, not images; its samples are "
-                                 f"on the Monitor tab's scatter")
+            # Not an error: there is just nothing to explore here. Say so where the samples would be.
+            note = (f"{method.name} generates 2-D points, not images: its samples are the live scatter on the "
+                    "Monitor tab.")
+            self.run = self.method = None
+            self.label_bar.set_spec(None, False)
+            self.samples.grid.placeholder = note
+            self.samples.grid.set_images(None, [])
+            self.selection.show_image(None)
+            self._set_model_widgets()
+            self.info_label.setText(f"{method.name} · 2-D points")
+            self._set_status(note)
             return
         keep = same_shape(self.method, method)
         self.run, self.method = loaded, method

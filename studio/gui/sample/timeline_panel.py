@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,9 +28,22 @@ from ...latent.interpolate import EASINGS, MODES
 from ...latent.timeline import Keyframe, Timeline
 from ...methods.base import DataSpec
 from ..imageview import ImageView, qimage_from_array
-from .labels import CHECKED_STYLE
 
 THUMB = 44
+EMPTY_KEYS = "No keyframes yet: select a sample above and press + Seed (S), or + Selection (K) to keep its moves"
+
+
+class KeyframeList(QListWidget):
+    """The keyframe strip; while it is empty it says how to fill it."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if self.count() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect().adjusted(8, 0, -8, 0),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, EMPTY_KEYS)
+            painter.end()
 
 
 class TimelinePanel(QWidget):
@@ -48,7 +61,7 @@ class TimelinePanel(QWidget):
         self.spec: DataSpec | None = None
         self.current_frame = 0
 
-        self.key_list = QListWidget()
+        self.key_list = KeyframeList()
         self.key_list.setObjectName("keyframeList")
         self.key_list.setViewMode(QListView.ViewMode.IconMode)
         self.key_list.setFlow(QListView.Flow.LeftToRight)
@@ -99,7 +112,6 @@ class TimelinePanel(QWidget):
         self.preview.setToolTip("The morph's current frame")
         self.play_button = _button("Play", "Play or pause the preview (P)")
         self.play_button.setCheckable(True)
-        self.play_button.setStyleSheet(CHECKED_STYLE)
         self.play_button.toggled.connect(self._on_play)
         self.scrub = QSlider(Qt.Orientation.Horizontal)
         self.scrub.setObjectName("scrubSlider")

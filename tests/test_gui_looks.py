@@ -1,0 +1,134 @@
+"""What the user sees: both themes mark toggled buttons and check boxes, charts share the space, the scatter
+shows the real data and its modes, empty panels say what goes there (offscreen grabs, no training)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pyqtgraph")
+
+from PySide6.QtGui import QColor  # noqa: E402
+from PySide6.QtWidgets import QApplication, QCheckBox, QPushButton, QVBoxLayout, QWidget  # noqa: E402
+
+from studio.gui.theme import apply_theme, resource_path  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+def _colour_at(widget: QWidget, x: int, y: int) -> QColor:
+    return QColor(widget.grab().toImage().pixel(x, y))
+
+
+def _distance(a: QColor, b: QColor) -> int:
+    return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue())
+
+
+@pytest.fixture(params=["dark", "light"])
+def theme(request, qtbot):
+    app = QApplication.instance()
+    apply_theme(app, request.param)
+    yield request.param
+    apply_theme(app, "dark")
+
+
+def test_every_resource_a_style_sheet_names_exists(theme):
+    sheet = resource_path(f"{theme}.qss").read_text(encoding="utf-8")
+    import re
+
+    for name in re.findall(r"@RESOURCES@/([\w.-]+)", sheet):
+        assert resource_path(name) is not None, f"{theme}.qss names resources/{name}, which is missing"
+
+
+def test_a_checked_toggle_button_looks_different_from_an_unchecked_one(qtbot, theme):
+    # The Sample tab's class buttons are checkable QPushButtons: the chosen one must stand out.
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    on, off = QPushButton("triangle"), QPushButton("circle")
+    for b in (on, off):
+        b.setCheckable(True)
+        layout.addWidget(b)
+    on.setChecked(True)
+    qtbot.addWidget(box)
+    box.resize(200, 100)
+    box.show()
+    qtbot.waitExposed(box)
+    c_on, c_off = _colour_at(on, 6, on.height() // 2), _colour_at(off, 6, off.height() // 2)
+    assert _distance(c_on, c_off) > 120, (theme, c_on.name(), c_off.name())
+
+
+def test_check_box_indicators_are_visible_and_show_their_state(qtbot, theme):
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    on, off = QCheckBox("Loop"), QCheckBox("Auto-refresh")
+    on.setChecked(True)
+    layout.addWidget(on)
+    layout.addWidget(off)
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    background = box.palette().window().color()
+    # The unchecked box's outline stands out from the window; the checked box is filled.
+    edge = max((_colour_at(off, x, off.height() // 2) for x in range(0, 8)), key=lambda c: _distance(c, background))
+    assert _distance(edge, background) > 90, (theme, edge.name(), background.name())
+    centre_on, centre_off = _colour_at(on, 8, on.height() // 2), _colour_at(off, 8, off.height() // 2)
+    assert _distance(centre_on, centre_off) > 120, (theme, centre_on.name(), centre_off.name())
+
+
+def test_no_bright_line_across_the_dark_window(qtbot, tmp_path, monkeypatch):
+    # Fusion draws the document-mode tab bar's base in the palette's light colour: a white line.
+    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    from studio.gui.main_window import MainWindow
+
+    w = MainWindow(populate=False)
+    qtbot.addWidget(w)
+    w.set_theme("dark")
+    w.resize(900, 600)
+    w.show()
+    qtbot.waitExposed(w)
+    image = w.grab().toImage()
+    top = w.tabs.mapTo(w, w.tabs.rect().topLeft()).y()
+    rows = range(max(0, top - 4), top + 40)
+    brightest = max(QColor(image.pixel(600, y)).lightness() for y in rows)
+    assert brightest < 200
+
+
+def test_monitor_charts_share_the_height_and_empty_monitor_explains_itself(qtbot):
+    from studio.engine.events import Scalars
+    from studio.gui.monitor_tab import MonitorTab
+
+    tab = MonitorTab()
+    qtbot.addWidget(tab)
+    tab.resize(1200, 700)
+    tab.show()
+    assert tab.empty_hint.isVisible() and "Open run" in tab.empty_hint.text()
+    tab.begin(method="began", kind="images", total_steps=100)
+    values = {"convergence": 1.0, "k_t": 0.0, "d_loss": 0.5, "g_loss": 0.1, "recon_real": 0.4, "recon_fake": 0.1,
+              "lr": 1e-4, "images_per_sec": 90.0}
+    tab.consume([Scalars(step=step, values=values, time=0.1 * step) for step in range(1, 6)])
+    tab.redraw(force=True)
+    qtbot.wait(50)
+    assert not tab.empty_hint.isVisible()
+    heights = [w.height() for w in tab.plot_widgets]
+    assert len(heights) == 6 and min(heights) >= 150, heights  # no chart squashed by the last one added
+    assert max(heights) - min(heights) <= 2, heights
+
+
+def test_scatter_shows_real_points_modes_and_a_legend(qtbot):
+    from studio.gui.plots import ScatterView
+
+    view = ScatterView()
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    view.show()
+    modes = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    real = np.repeat(modes, 50, axis=0) + np.random.default_rng(0).normal(0, 0.01, (150, 2))
+    view.set_real(real, modes)
+    view.fit_view()
+    names = [label.text for _, label in view.legend.items]
+    assert names == ["real data", "modes", "generated"]
+    # Generated points far outside the real data widen the view rather than falling off it.
+    view.set_generated(np.array([[3.0, 3.0]] * 50 + [[0.0, 0.0]] * 50))
+    (x0, x1), (y0, y1) = view.getPlotItem().getViewBox().viewRange()
+    assert x1 >= 3.0 and y1 >= 3.0
