@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import re
 import struct
 import zlib
@@ -74,7 +75,7 @@ def _read(f, expect_ndim, limit) -> np.ndarray:
     if limit is not None:
         dims[0] = min(dims[0], limit)
     dtype = np.dtype(_DTYPES[head[2]])
-    nbytes = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(dims) * dtype.itemsize  # Python ints: a hostile header cannot overflow it
     if nbytes > _MAX_BYTES:
         raise IdxError(
             f"header claims {'×'.join(map(str, dims))} items ({nbytes:,} bytes), more than any IDX set holds"

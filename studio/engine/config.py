@@ -10,6 +10,21 @@ from typing import Any
 
 from ..methods.params import ConfigError
 
+_TYPES = {"int": int, "float": (int, float), "str": str, "bool": bool, "dict": dict, "list": list, "None": type(None)}
+
+
+def _type_ok(value: Any, annotation: Any) -> bool:
+    """True when `value` (from JSON) fits a field annotated `annotation` (e.g. 'int | None')."""
+    kinds = []
+    for part in str(annotation).split("|"):
+        kind = _TYPES.get(part.strip().split("[")[0])
+        if kind is None:
+            return True  # a type this check does not know: validate() judges the value
+        kinds.append(kind)
+    if isinstance(value, bool) and bool not in kinds:
+        return False  # JSON true is not a number of steps
+    return any(isinstance(value, kind) for kind in kinds)
+
 
 @dataclass
 class RunConfig:
@@ -48,9 +63,17 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
-        """Build from a dict, ignoring keys this version does not know (old configs still load)."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """Build from a dict, ignoring keys this version does not know (old configs still load);
+        ConfigError for a value of the wrong type (a damaged or hand-edited config.json)."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"the run's config is not a JSON object (it holds a {type(data).__name__})")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in fields}
+        for name, value in values.items():
+            if not _type_ok(value, fields[name].type):
+                raise ConfigError(f"the run's config has {name}={value!r}, but it must be {fields[name].type}; "
+                                  "repair or remove that entry of config.json")
+        return cls(**values)
 
     @classmethod
     def load(cls, path: Path) -> "RunConfig":

@@ -191,9 +191,13 @@ class RunDirectory:
             self.path.mkdir(parents=True, exist_ok=True)
             self._repair_torn_tail()
             self._metrics_fh = open(self.metrics_path, "a", encoding="utf-8")
-        _write_in_halves(self._metrics_fh, json.dumps({k: _json_safe(v) for k, v in record.items()}) + "\n",
-                         _write_delay())
-        self._metrics_fh.flush()
+        try:
+            _write_in_halves(self._metrics_fh, json.dumps({k: _json_safe(v) for k, v in record.items()}) + "\n",
+                             _write_delay())
+            self._metrics_fh.flush()
+        except OSError as exc:  # a full disk: name the log, and cut the torn line before the next record
+            self.close()
+            raise OSError(exc.errno, exc.strerror or str(exc), str(self.metrics_path)) from exc
 
     def _repair_torn_tail(self) -> None:
         # A crash can leave a half-written last line; cut it so new lines start on their own line.
@@ -233,8 +237,11 @@ class RunDirectory:
 
     def close(self) -> None:
         if self._metrics_fh is not None:
-            self._metrics_fh.close()
-            self._metrics_fh = None
+            fh, self._metrics_fh = self._metrics_fh, None
+            try:
+                fh.close()
+            except OSError:
+                pass  # each line was flushed as written: only a line whose write already failed is lost
 
     # --- reading -------------------------------------------------------------------------------
     def read_config(self) -> dict:
