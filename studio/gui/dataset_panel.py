@@ -36,6 +36,7 @@ from .tasks import BackgroundTask
 PREVIEW_COUNT = 64
 SIZES = [("as stored", None), ("16 px", 16), ("28 px", 28), ("32 px", 32), ("64 px", 64), ("128 px", 128)]
 CHANNELS = [("as stored", None), ("grey (1)", 1), ("colour (3)", 3)]
+LOCKED_MESSAGE = "A run is training on this dataset: stop it before loading another."
 
 def source_label(source: Any) -> str:
     """A short name for a source (a list of files shows its first and the count)."""
@@ -111,6 +112,7 @@ class DatasetPanel(QWidget):
         self._task: BackgroundTask | None = None
         self._pending_source: Any = None
         self._populated = False
+        self.locked = False  # a run is training on `dataset`: no other source may replace it meanwhile
 
         self.drop_zone = DropZone()
         self.drop_zone.pathsDropped.connect(self._on_paths)
@@ -210,7 +212,10 @@ class DatasetPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.drop_zone)
         layout.addWidget(self.source_tabs)
-        layout.addLayout(options)
+        self.options_row = QWidget()
+        options.setContentsMargins(0, 0, 0, 0)
+        self.options_row.setLayout(options)
+        layout.addWidget(self.options_row)
         layout.addWidget(self.progress_box)
         layout.addWidget(self.message_label)
         layout.addWidget(preview_box, 1)
@@ -245,10 +250,23 @@ class DatasetPanel(QWidget):
     def is_loading(self) -> bool:
         return self._task is not None
 
+    def set_locked(self, locked: bool) -> None:
+        """While a run trains, refuse new sources (drops, lists, Open, Reload) with a message."""
+        self.locked = locked
+        self.drop_zone.setAcceptDrops(not locked)
+        for widget in (self.drop_zone, self.source_tabs, self.options_row):
+            widget.setEnabled(not locked)
+        if not locked and self.message == LOCKED_MESSAGE:
+            self.message_label.hide()
+
     def load(self, source: Any) -> None:
         """Open `source` (a name such as builtin:shapes, a path, or a list of image files) in the background."""
         from ..data import DatasetError, open_dataset
 
+        if self.locked:
+            self._show_info(LOCKED_MESSAGE)
+            self.loadFailed.emit(LOCKED_MESSAGE)
+            return
         if self._task is not None:
             self.cancel()
         opts = self.options()

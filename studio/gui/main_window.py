@@ -10,7 +10,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtCore import QByteArray, QProcess, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -103,7 +103,15 @@ class MainWindow(QMainWindow):
         self.theme = "dark"
         self.device_text = ""
         self._real_task: BackgroundTask | None = None
+        self._model_export_task: BackgroundTask | None = None
+        self.last_export: Any = None  # the newest ExportResult of File → Export model
         self._error_shown_for: Any = None
+        # A multi-GPU run: `studio train --gpus N` in its own processes, followed through its run directory.
+        self.process: QProcess | None = None
+        self.process_command: list[str] = []
+        self.process_output = ""  # the newest output of the processes, for the error message
+        self._process_stopping = False
+        self.tensorboard_subscriber: Any = None  # the TensorBoard writer of the run training in this window
         self._populated = False
 
         self.banner = Banner()
@@ -180,6 +188,9 @@ class MainWindow(QMainWindow):
                                             "writes it")
         self.export_action = self._action("Export timelapse GIF…", self.export_timelapse, ("Ctrl+E",),
                                           "Write the run's saved sample grids as a looping GIF")
+        self.export_model_action = self._action("Export model…", lambda: self.export_model(), ("Ctrl+Shift+E",),
+                                                "Export the run's generator (and encoder) as ONNX or TorchScript, "
+                                                "as `studio export` does")
         self.quit_action = self._action("Quit", self.close, ("Ctrl+Q",), "Close GAN Studio (asks first while training)")
         self.start_action = self._action("Start", self.start_training, ("Ctrl+R", "F5"), "Start training")
         self.pause_action = self._action("Pause / Resume", self.toggle_pause, ("Ctrl+P",), "Pause or resume training")
@@ -214,6 +225,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
+        file_menu.addAction(self.export_model_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
@@ -362,7 +374,11 @@ class MainWindow(QMainWindow):
 
     # --- training ----------------------------------------------------------------------------------
     def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
+        """True while a run trains in this window's thread or in processes it started."""
+        return (self.session is not None and self.session.is_running()) or self.process_running()
+
+    def process_running(self) -> bool:
+        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
 
     def start_training(self) -> bool:
         """Start a new run from the Train tab's settings; False (with a message) when it cannot start."""
@@ -384,6 +400,9 @@ class MainWindow(QMainWindow):
                             "it, or clear the Run directory field for a new folder")
             return False
         dataset = self.train_tab.dataset_panel.dataset
+        gpus = self.train_tab.gpu_count()
+        if gpus > 1:
+            return self._start_process(config, run_dir, dataset, gpus)
         self._start_session(config, run_dir, dataset, resume=False)
         return True
 
@@ -412,7 +431,11 @@ class MainWindow(QMainWindow):
         except (RunDirError, ConfigError) as exc:
             self.show_error("Cannot continue", str(exc))
             return False
-        reached = int(run.read_status().get("step", 0) or 0)
+        except (TypeError, ValueError, AttributeError) as exc:  # a config.json edited or damaged by hand
+            self.show_error("Cannot continue", f"{run.config_path}: not a run configuration this studio can read "
+                            f"({type(exc).__name__}: {exc})")
+            return False
+        reached = _as_int(run.read_status().get("step"))
         config.steps = max(config.steps, self.train_tab.steps.value())
         if reached >= config.steps:
             self.show_error("Nothing to continue", f"{run.path} already reached step {reached} of {config.steps}; "
@@ -434,6 +457,15 @@ class MainWindow(QMainWindow):
         self._error_shown_for = None
         from .worker import TrainingSession
 
+        self._close_tensorboard()
+        if self.train_tab.tensorboard_enabled():
+            from ..engine.tensorboard import TensorBoardMissing, TensorBoardSubscriber
+
+            try:
+                self.tensorboard_subscriber = TensorBoardSubscriber(run_dir)
+                extra_subscribers = (*extra_subscribers, self.tensorboard_subscriber)
+            except (TensorBoardMissing, OSError) as exc:
+                self.show_info(f"Training without TensorBoard logs: {exc}")
         session = TrainingSession(config, run_dir, dataset=dataset, resume=resume, lr_scale=lr_scale, parent=self,
                                   extra_subscribers=extra_subscribers)
         session.ended.connect(self._on_session_ended)
@@ -468,9 +500,97 @@ class MainWindow(QMainWindow):
         self.monitor_tab.consume(events)
         self.monitor_tab.refresh_timelapse()
 
+    # --- multi-GPU runs: studio train --gpus N, followed like any run directory ----------------------
+    def _start_process(self, config: Any, run_dir: Path, dataset: Any, gpus: int) -> bool:
+        """Start `studio train --gpus N` for the form's settings and follow its run directory."""
+        from ..engine.follow import RunFollower
+        from ..methods.params import ConfigError
+        from .train_tab import train_command
+
+        try:
+            command = train_command(config, run_dir, gpus, self.train_tab.tensorboard_enabled())
+        except ConfigError as exc:
+            self.show_error("Cannot start", str(exc))
+            return False
+        self.stop_following()
+        self.banner.clear()
+        self._error_shown_for = None
+        self.session = None
+        process = QProcess(self)
+        process.setProgram(command[0])
+        process.setArguments(command[1:])
+        process.setWorkingDirectory(str(Path.cwd()))
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        process.readyReadStandardOutput.connect(self._on_process_output)
+        process.finished.connect(self._on_process_finished)
+        process.errorOccurred.connect(self._on_process_error)
+        self.process, self.process_command, self.process_output = process, command, ""
+        self._process_stopping = False
+        preview = self.train_tab.dataset_panel.preview if dataset is not None else {}
+        self.monitor_tab.begin(method=config.method, kind=dataset.kind.value if dataset is not None else None,
+                               total_steps=config.steps, run_dir=run_dir, title=Path(run_dir).name,
+                               real_grid=preview.get("grid"), real_points=preview.get("points"),
+                               modes=preview.get("modes"))
+        if hasattr(self.sample_tab, "set_live_source"):
+            self.sample_tab.set_live_source(None)  # the weights live in other processes: open the run instead
+        self.follower = RunFollower(run_dir)  # not checked: the processes create the folder in a moment
+        self.device_text = f"{gpus} GPUs (torchrun)"
+        self._set_run_state("starting")
+        self.setWindowTitle(f"GAN Studio — {Path(run_dir).name} ({gpus} GPUs)")
+        self._add_recent(run_dir)
+        self.save_settings()
+        process.start()
+        self.follow_timer.start()
+        self.statusBar().showMessage(f"Started {' '.join(command[1:4])} … on {gpus} GPUs into {run_dir}", 8000)
+        return True
+
+    def _on_process_output(self) -> None:
+        if self.process is None:
+            return
+        text = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace")
+        self.process_output = (self.process_output + text)[-8000:]
+
+    def _on_process_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.show_error("Training did not start", f"could not run {' '.join(self.process_command[:4])} …: "
+                            f"{self.process.errorString() if self.process else error}")
+            self.follow_timer.stop()
+            self._set_run_state("idle")
+
+    def _on_process_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        self._on_process_output()
+        self.poll_follower()  # the last records and the final status
+        self.follow_timer.stop()
+        self.monitor_tab.redraw(force=True)
+        stopped = self._process_stopping
+        self._set_run_state("idle")
+        if stopped:
+            self.statusBar().showMessage("Training processes stopped; the run keeps its last checkpoint", 10000)
+        elif self.follower is not None and self.follower.state in ("error", "diverged"):
+            pass  # the trainer's own message is on the banner already
+        elif exit_code != 0 or exit_status != QProcess.ExitStatus.NormalExit:
+            lines = [ln for ln in self.process_output.strip().splitlines() if ln.strip()]
+            detail = "\n".join(lines[-6:]) or f"exit code {exit_code}"
+            self.show_error("Training failed", f"studio train --gpus ended with exit code {exit_code}:\n{detail}")
+
+    def _stop_process(self, wait_ms: int = 0) -> None:
+        """End the training processes (torchrun passes the signal on to every rank)."""
+        process = self.process
+        if process is None or process.state() == QProcess.ProcessState.NotRunning:
+            return
+        self._process_stopping = True
+        process.terminate()
+        if wait_ms:
+            if not process.waitForFinished(wait_ms):
+                process.kill()
+                process.waitForFinished(5000)
+        else:
+            QTimer.singleShot(15_000, lambda p=process: p.kill() if p.state() != QProcess.ProcessState.NotRunning
+                              else None)
+
     def toggle_pause(self) -> None:
         """Pause a running run, or resume a paused one."""
-        if not self.is_training():
+        if self.session is None or not self.session.is_running():
             return
         if self.session.worker.paused:
             self.session.resume()
@@ -481,7 +601,10 @@ class MainWindow(QMainWindow):
 
     def stop_training(self) -> None:
         """Ask the trainer to stop; it writes the last checkpoint and the thread ends within about a second."""
-        if self.is_training():
+        if self.process_running():
+            self._stop_process()
+            self.statusBar().showMessage("Stopping the training processes…", 5000)
+        elif self.is_training():
             self.session.stop()
             self.statusBar().showMessage("Stopping: writing the last checkpoint…", 5000)
 
@@ -515,6 +638,8 @@ class MainWindow(QMainWindow):
         from ..engine.events import FINAL_STATES
 
         state = event.state
+        if self.session is None and self.process is None:
+            return  # a run another process trains: this window follows it but does not control it
         if state in ("started", "resumed"):
             self._set_run_state("running")
         elif state == "paused":
@@ -560,19 +685,33 @@ class MainWindow(QMainWindow):
         self.monitor_tab.redraw(force=True)
         self._update_status_bar(self.session.config.steps)
         self.pull_timer.stop()
+        self._close_tensorboard()
         if state in FINAL_STATES:
             self._on_final(state, message, self.session.worker.step)
         self._set_run_state("idle")
 
+    def _close_tensorboard(self) -> None:
+        if self.tensorboard_subscriber is not None:
+            try:
+                self.tensorboard_subscriber.close()
+            except Exception as exc:  # noqa: BLE001 - losing the last TensorBoard events must not stop the window
+                self.statusBar().showMessage(f"TensorBoard logs not closed cleanly: {exc}", 8000)
+            self.tensorboard_subscriber = None
+
     def _set_run_state(self, state: str) -> None:
         self.run_state = state
-        self.train_tab.set_run_state(state)
+        pausable = self.process is None or state == "idle"  # processes can be stopped, not paused
+        self.train_tab.set_run_state(state, pausable=pausable)
         running = state in ("running", "paused", "starting")
         self.start_action.setEnabled(not running)
         self.continue_action.setEnabled(not running)
-        self.pause_action.setEnabled(state in ("running", "paused"))
+        self.pause_action.setEnabled(pausable and state in ("running", "paused"))
         self.stop_action.setEnabled(running)
         self.pause_action.setText("Resume" if state == "paused" else "Pause")
+        # The run in progress owns its dataset and settings (the Train tab locks them too).
+        for action in (self.open_dataset_action, self.open_folder_action, self.undo_action, self.reset_action,
+                       self.open_run_action):
+            action.setEnabled(not running)
 
     def _update_status_bar(self, total: int) -> None:
         from ..engine.events import FINAL_STATES
@@ -610,13 +749,24 @@ class MainWindow(QMainWindow):
         self.stop_following()
         self.banner.clear()
         self.session = None
+        self.process = None
         self.follower = follower
-        config = follower.config()
-        run_cfg = config.get("run", {}) if isinstance(config.get("run"), dict) else {}
+        config, problem = {}, ""
+        if follower.run.config_path.exists():
+            try:
+                config = follower.run.read_config()
+            except RunDirError as exc:
+                problem = str(exc)
+        run_cfg = _run_settings(config)
         kind = config.get("spec", {}).get("kind") if isinstance(config.get("spec"), dict) else None
-        self.monitor_tab.begin(method=run_cfg.get("method"), kind=kind, total_steps=int(run_cfg.get("steps", 0) or 0),
-                               run_dir=follower.path, title=follower.path.name)
+        method = run_cfg.get("method") if isinstance(run_cfg.get("method"), str) else None
+        self.monitor_tab.begin(method=method, kind=kind if isinstance(kind, str) else None,
+                               total_steps=_as_int(run_cfg.get("steps")), run_dir=follower.path,
+                               title=follower.path.name)
         self.device_text = f"{run_cfg.get('device', '?')} (as configured)"
+        if problem:
+            self.show_info(f"{problem}: the run's curves and samples are shown, but its method and length are "
+                           "unknown, so it cannot be continued from this window")
         self.poll_follower()
         self.monitor_tab.refresh_timelapse()
         self._load_real_data(run_cfg, kind)
@@ -637,8 +787,7 @@ class MainWindow(QMainWindow):
             return
         events = self.follower.poll()
         self._handle_events(events)
-        total = int(self.follower.config().get("run", {}).get("steps", 0) or 0)
-        self._update_status_bar(total)
+        self._update_status_bar(_as_int(_run_settings(self.follower.config()).get("steps")))
 
     def stop_following(self) -> None:
         self.follow_timer.stop()
@@ -703,6 +852,96 @@ class MainWindow(QMainWindow):
         else:
             self.show_info(f"Timelapse written to {result}")
 
+    # --- model export (studio export) ---------------------------------------------------------------
+    def export_model(self, run: str | Path | None = None, out: str | Path | None = None,
+                     fmt: str | None = None) -> BackgroundTask | None:
+        """Export a run's generator (and encoder) as ONNX or TorchScript in the background, as `studio export` does.
+
+        Asks for the run (when none is open) and the file; the format follows the file's suffix
+        (.onnx or .pt) unless `fmt` says otherwise. The result, or a readable error, appears on the banner.
+        """
+        from ..export import FORMATS
+
+        if self._model_export_task is not None:
+            self.show_error("Export model", "an export is already running; wait for it to finish")
+            return None
+        if run is None:
+            run = self.monitor_tab.run_dir
+        if run is None:
+            if not self.interactive:
+                self.show_error("Nothing to export", "no run is open: train one, or open a run directory first "
+                                "(File → Open run…)")
+                return None
+            chosen = QFileDialog.getExistingDirectory(self, "Export the model of which run?", str(Path.cwd() / "runs"))
+            if not chosen:
+                return None
+            run = chosen
+        run = Path(run)
+        if out is None:
+            default = (run if run.is_dir() else run.parent) / "exports" / "generator.onnx"
+            if not self.interactive:
+                out = default
+            else:
+                filters = {"ONNX (*.onnx)": "onnx", "TorchScript (*.pt)": "torchscript"}
+                chosen, chosen_filter = QFileDialog.getSaveFileName(self, "Export model", str(default),
+                                                                    ";;".join(filters))
+                if not chosen:
+                    return None
+                out = Path(chosen)
+                if out.suffix.lower() not in (".onnx", ".pt", ".ts", ".torchscript"):
+                    fmt = fmt or filters.get(chosen_filter, "onnx")
+                    out = out.with_name(out.name + FORMATS[fmt])
+        out = Path(out)
+
+        def work(report):
+            from ..export import export_run
+
+            return export_run(run, out, fmt)
+
+        def describe(exc: BaseException) -> str:
+            from ..export import ExportError
+
+            if isinstance(exc, ExportError):
+                return str(exc)
+            if isinstance(exc, OSError):
+                from ..engine.rundir import os_error_message
+
+                return os_error_message(exc)
+            return f"{run}: the export failed ({type(exc).__name__}: {exc})"
+
+        task = BackgroundTask(work, self, describe_error=describe, name="model-export")
+        task.done.connect(self._on_model_exported)
+        task.failed.connect(lambda message: self.show_error("Model not exported", message))
+        task.finished.connect(self._on_model_export_ended)
+        self._model_export_task = task
+        self.export_progress.setRange(0, 0)
+        self.export_progress.setToolTip(f"Exporting the model of {run.name}")
+        self.export_progress.show()
+        self.statusBar().showMessage(f"Exporting the model of {run} to {out}…", 5000)
+        task.start()
+        return task
+
+    def _on_model_exported(self, result: Any) -> None:
+        from ..export import TOLERANCE
+
+        files = ", ".join(str(p) for p in [*result.files, result.sidecar])
+        if result.max_error is None:
+            check = "; " + " ".join(result.notes) if result.notes else ""
+        elif result.max_error > TOLERANCE:
+            self.show_error("Exported model differs from PyTorch",
+                            f"wrote {files}, but it differs from PyTorch by {result.max_error:.3g} (more than "
+                            f"{TOLERANCE:g}); please report this with the run's method and settings")
+            return
+        else:
+            check = f"; checked with {result.checked_with}: matches PyTorch (largest difference {result.max_error:.2g})"
+        self.last_export = result
+        self.show_info(f"Model exported: {files}{check}")
+
+    def _on_model_export_ended(self) -> None:
+        self._model_export_task = None
+        self.export_progress.hide()
+        self.export_progress.setToolTip("Writing the timelapse GIF")
+
     # --- help ----------------------------------------------------------------------------------------
     def show_about(self) -> None:
         """Name, version and what the studio is for."""
@@ -746,10 +985,11 @@ class MainWindow(QMainWindow):
 
     # --- closing -----------------------------------------------------------------------------------
     def _confirm_close(self) -> bool:
+        kept = ("The run keeps its last periodic checkpoint." if self.process_running() else
+                "The last checkpoint is written first, so you can continue the run later.")
         answer = QMessageBox.question(
             self, "Training is running",
-            "A run is still training. Stop it and quit? The last checkpoint is written first, so you can "
-            "continue the run later.",
+            f"A run is still training. Stop it and quit? {kept}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
@@ -762,6 +1002,9 @@ class MainWindow(QMainWindow):
             QApplication.processEvents()
             self.session.stop_and_wait()
             self._handle_events(self.session.buffer.drain())
+        self._close_tensorboard()
+        if self.process_running():
+            self._stop_process(wait_ms=15_000)
         self.train_tab.dataset_panel.cancel()
         for task in live_tasks():
             task.cancel()
@@ -777,6 +1020,20 @@ class MainWindow(QMainWindow):
         self.shutdown()
         self.save_settings()
         event.accept()
+
+
+def _as_int(value: Any) -> int:
+    """A step count from a file that may hold anything: 0 unless it is a whole number."""
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _run_settings(config: Any) -> dict:
+    """The "run" part of a config.json, {} when the file holds something else."""
+    run = config.get("run") if isinstance(config, dict) else None
+    return run if isinstance(run, dict) else {}
 
 
 def _reopenable(source: str) -> bool:

@@ -5,17 +5,20 @@ It only gathers choices into a RunConfig; the window starts and controls the tra
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -31,6 +34,53 @@ from .params_form import ParamsForm
 
 DEFAULT_METHOD = "dcgan"
 RUN_FIELDS = ("steps", "log_every", "sample_every", "checkpoint_every", "eval_every", "seed")
+GPUS_TIP = ("Train on this many GPUs of this machine. More than 1 starts `studio train --gpus N` (torchrun, one "
+            "process per GPU) beside the window and follows its run directory here, as File → Open run does. "
+            "Pause is not available for such a run; Stop ends its processes, and the run keeps its last "
+            "periodic checkpoint (Checkpoint every).")
+TENSORBOARD_TIP = ("Also write TensorBoard event files to <run directory>/tensorboard (scalars, metrics, sample "
+                   "grids); view them with: tensorboard --logdir runs")
+TENSORBOARD_MISSING = ("TensorBoard logging needs the tensorboard package, which is not installed: "
+                       "pip install tensorboard (or pip install 'gan-studio[tensorboard]'), then restart the studio")
+
+
+def studio_command() -> list[str]:
+    """How to run a `studio` subcommand from here: the packaged app runs its own executable."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "studio"]
+
+
+def train_command(config: Any, run_dir: str | Path, gpus: int, tensorboard: bool = False) -> list[str]:
+    """The `studio train --gpus N ...` command line that trains `config` into `run_dir` in `gpus` processes.
+
+    Raises ConfigError for settings the command line cannot carry.
+    """
+    from ..methods.params import ConfigError
+
+    if config.dataset_count:
+        raise ConfigError(f"Max items ({config.dataset_count}) cannot be passed to a multi-GPU run; set Max items "
+                          "to all, or train on 1 GPU")
+    device = config.device or "auto"
+    if device not in ("auto", "cuda"):
+        raise ConfigError(f"{gpus} GPUs train on CUDA, but Device is {device}: set Device to auto or cuda")
+    cmd = [*studio_command(), "train", "--gpus", str(gpus), "--method", config.method, "--dataset", config.dataset,
+           "--run-dir", str(run_dir), "--steps", str(config.steps), "--device", "cuda", "--seed", str(config.seed),
+           "--log-every", str(config.log_every), "--sample-every", str(config.sample_every),
+           "--checkpoint-every", str(config.checkpoint_every), "--eval-every", str(config.eval_every), "--quiet"]
+    if config.preset:
+        cmd += ["--preset", config.preset]
+    if config.image_size:
+        cmd += ["--size", str(config.image_size)]
+    if config.channels:
+        cmd += ["--channels", str(config.channels)]
+    for key, value in config.params.items():
+        text = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, float) \
+            else str(value)
+        cmd += ["--set", f"{key}={text}"]
+    if tensorboard:
+        cmd.append("--tensorboard")
+    return cmd
 
 
 def default_run_dir(method: str) -> Path:
@@ -73,6 +123,19 @@ class TrainTab(QWidget):
         self.device = QComboBox()
         self.device.addItem("auto", "auto")
         self.device.setToolTip("auto: CUDA if there is a GPU, else Apple MPS, else the CPU")
+        self.gpus = _spin(1, 1, 1, GPUS_TIP)
+        self.gpus.setSuffix(" GPU")
+        self.gpus.valueChanged.connect(lambda n: self.gpus.setSuffix(" GPU" if n == 1 else " GPUs"))
+        self.tensorboard = QCheckBox("Write TensorBoard logs")
+        self.tensorboard.setToolTip(TENSORBOARD_TIP)
+        self.epochs_hint = QLabel()
+        self.epochs_hint.setObjectName("hint")
+        self.epochs_hint.setToolTip("Steps × batch size ÷ dataset size: how often the run sees each item")
+        self.steps.valueChanged.connect(self.update_epochs_hint)
+        self.params_form.changed.connect(self.update_epochs_hint)
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.steps, 1)
+        steps_row.addWidget(self.epochs_hint)
         self.run_dir = QLineEdit()
         self.run_dir.setPlaceholderText("runs/<method>-<time>")
         self.run_dir.setToolTip("Folder for config, metrics, checkpoints and sample grids; "
@@ -86,19 +149,24 @@ class TrainTab(QWidget):
         run_dir_row.addWidget(browse)
 
         run_form = QFormLayout()
-        run_form.addRow("Steps", self.steps)
+        run_form.addRow("Steps", steps_row)
         run_form.addRow("Log every", self.log_every)
         run_form.addRow("Sample every", self.sample_every)
         run_form.addRow("Checkpoint every", self.checkpoint_every)
         run_form.addRow("Evaluate every", self.eval_every)
         run_form.addRow("Seed", self.seed)
         run_form.addRow("Device", self.device)
+        run_form.addRow("GPUs", self.gpus)
         run_form.addRow("Run directory", run_dir_row)
+        run_form.addRow("", self.tensorboard)
         for i in range(run_form.rowCount()):
             label = run_form.itemAt(i, QFormLayout.ItemRole.LabelRole)
             field = run_form.itemAt(i, QFormLayout.ItemRole.FieldRole)
             if label and field and field.widget():
                 label.widget().setToolTip(field.widget().toolTip())
+        run_form.itemAt(0, QFormLayout.ItemRole.LabelRole).widget().setToolTip(self.steps.toolTip())
+        self.run_form = run_form
+        run_form.setRowVisible(self.gpus, False)  # shown by populate() when there is more than one GPU
 
         self.start_button = QPushButton("▶ Start")
         self.start_button.setObjectName("startButton")
@@ -122,6 +190,7 @@ class TrainTab(QWidget):
         QVBoxLayout(params_box).addWidget(self.params_form)
         run_box = QGroupBox("Run")
         run_box.setLayout(run_form)
+        self.run_box = run_box
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -173,6 +242,41 @@ class TrainTab(QWidget):
         if mps is not None and mps.is_available():
             self.device.addItem("mps", "mps")
         self.device.addItem("cpu", "cpu")
+        self.set_gpu_count(torch.cuda.device_count())
+        from ..engine.tensorboard import tensorboard_available
+
+        self.set_tensorboard_available(tensorboard_available())
+
+    def set_gpu_count(self, count: int) -> None:
+        """Offer the GPUs choice only when this machine has more than one CUDA device."""
+        self.gpus.setRange(1, max(1, count))
+        self.run_form.setRowVisible(self.gpus, count > 1)
+
+    def set_tensorboard_available(self, available: bool) -> None:
+        self.tensorboard.setEnabled(available)
+        if not available:
+            self.tensorboard.setChecked(False)
+        self.tensorboard.setToolTip(TENSORBOARD_TIP if available else TENSORBOARD_MISSING)
+
+    def gpu_count(self) -> int:
+        """How many GPUs the next run trains on (1 unless the GPUs choice is offered and set higher)."""
+        return self.gpus.value() if self.gpus.maximum() > 1 else 1
+
+    def tensorboard_enabled(self) -> bool:
+        return self.tensorboard.isEnabled() and self.tensorboard.isChecked()
+
+    def update_epochs_hint(self) -> None:
+        """'≈ 2.5 epochs' beside Steps, from the loaded dataset's size and the form's batch size."""
+        dataset = self.dataset_panel.dataset
+        try:
+            batch = int(self.params_form.values(strict=False).get("batch_size") or 0)
+        except Exception:  # noqa: BLE001 - a half-typed form: no hint rather than a wrong one
+            batch = 0
+        if dataset is None or not batch or not len(dataset):
+            self.epochs_hint.setText("")
+            return
+        epochs = self.steps.value() * batch / len(dataset)
+        self.epochs_hint.setText(f"≈ {epochs:,.1f} epochs" if epochs < 100 else f"≈ {epochs:,.0f} epochs")
 
     # --- building the run -----------------------------------------------------------------------
     def build_config(self) -> Any:
@@ -210,14 +314,21 @@ class TrainTab(QWidget):
         text = self.run_dir.text().strip()
         return Path(text).expanduser() if text else default_run_dir(method)
 
-    def set_run_state(self, state: str) -> None:
-        """Enable the buttons that make sense when training is idle, running or paused."""
+    def set_run_state(self, state: str, pausable: bool = True) -> None:
+        """Enable what makes sense when training is idle, running or paused.
+
+        While a run trains, its dataset, method and settings are locked: they describe the run in
+        progress (a change would apply to nothing and mislead), so they are disabled until it ends.
+        """
         running = state in ("running", "paused", "starting")
         self.start_button.setEnabled(not running)
         self.continue_button.setEnabled(not running)
-        self.pause_button.setEnabled(state in ("running", "paused"))
+        self.pause_button.setEnabled(pausable and state in ("running", "paused"))
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.dataset_panel.set_locked(running)
+        for widget in (self.method_picker, self.params_form, self.run_box):
+            widget.setEnabled(not running)
 
     # --- remembered settings ---------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -230,6 +341,8 @@ class TrainTab(QWidget):
             "preset": self.params_form.preset_name,
             "params": self.params_form.values(strict=False),
             "device": self.device.currentData(),
+            "tensorboard": self.tensorboard.isChecked(),
+            "gpus": self.gpus.value(),
             **{name: getattr(self, name).value() for name in RUN_FIELDS},
         }
 
@@ -243,6 +356,10 @@ class TrainTab(QWidget):
         index = self.device.findData(state.get("device"))
         if index >= 0:
             self.device.setCurrentIndex(index)
+        if isinstance(state.get("tensorboard"), bool) and self.tensorboard.isEnabled():
+            self.tensorboard.setChecked(state["tensorboard"])
+        if isinstance(state.get("gpus"), int):
+            self.gpus.setValue(state["gpus"])  # clamped to the GPUs this machine has
         opts = state.get("dataset_options") or {}
         if isinstance(opts, dict):
             self.dataset_panel.set_options(opts.get("size"), opts.get("channels"), opts.get("count"))
@@ -276,6 +393,7 @@ class TrainTab(QWidget):
 
     def _on_dataset(self, dataset: Any) -> None:
         self.method_picker.set_kind(dataset.kind.value)
+        self.update_epochs_hint()
 
     def _browse_run_dir(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose the run directory", str(Path.cwd()))
