@@ -167,11 +167,17 @@ def _decode_all(good: list[Item], opts: LoadOptions, channels: int, side: int, s
     total = probed + n
     workers = _workers(n)
     with ThreadPoolExecutor(workers) if workers > 1 else _Inline() as pool:
-        for i, reason in enumerate(pool.map(one, range(n))):
-            if reason is not None:
-                skipped.append(Skipped(good[i].name, reason))
-            if (i + 1) % step == 0 or i + 1 == n:
-                opts.report(probed + i + 1, total)
+        try:
+            for i, reason in enumerate(pool.map(one, range(n))):
+                if reason is not None:
+                    skipped.append(Skipped(good[i].name, reason))
+                if (i + 1) % step == 0 or i + 1 == n:
+                    opts.report(probed + i + 1, total)
+        except BaseException:
+            # A cancelled load (the progress callback raised) stops now, not after decoding every queued file.
+            if isinstance(pool, ThreadPoolExecutor):
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return data, ok
 
 

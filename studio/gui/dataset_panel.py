@@ -332,8 +332,8 @@ class DatasetPanel(QWidget):
         if total > 0:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * min(done, total) / total))
-            unit = "MB" if total > 1_000_000 else ""
-            self.progress.setFormat(f"{done / 1e6:.1f} / {total / 1e6:.1f} MB" if unit else f"{done:,} / {total:,}")
+            # Downloads report bytes; loaders report work units (files read, then decoded): a percentage.
+            self.progress.setFormat(f"{done / 1e6:.1f} / {total / 1e6:.1f} MB" if total > 1_000_000 else "%p%")
 
     def _on_loaded(self, result: tuple) -> None:
         dataset, preview = result

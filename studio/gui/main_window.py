@@ -429,7 +429,8 @@ class MainWindow(QMainWindow):
             config = RunConfig.from_dict(data.get("run", data))
             config.validate()
         except (RunDirError, ConfigError) as exc:
-            self.show_error("Cannot continue", str(exc))
+            where = "" if str(run.path) in str(exc) else f"{run.config_path}: "  # say which run the problem is in
+            self.show_error("Cannot continue", f"{where}{exc}")
             return False
         except (TypeError, ValueError, AttributeError) as exc:  # a config.json edited or damaged by hand
             self.show_error("Cannot continue", f"{run.config_path}: not a run configuration this studio can read "
@@ -758,6 +759,15 @@ class MainWindow(QMainWindow):
             except RunDirError as exc:
                 problem = str(exc)
         run_cfg = _run_settings(config)
+        if config and not problem:
+            from ..engine.config import RunConfig
+            from ..methods.params import ConfigError
+
+            try:
+                RunConfig.from_dict(run_cfg).validate()
+            except (ConfigError, TypeError, ValueError, AttributeError) as exc:
+                problem = f"{follower.run.config_path}: not a run configuration this studio can read ({exc})"
+                problem = problem.replace("; repair or remove that entry of config.json", "")
         kind = config.get("spec", {}).get("kind") if isinstance(config.get("spec"), dict) else None
         method = run_cfg.get("method") if isinstance(run_cfg.get("method"), str) else None
         self.monitor_tab.begin(method=method, kind=kind if isinstance(kind, str) else None,
