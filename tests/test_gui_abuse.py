@@ -21,7 +21,7 @@ pytest.importorskip("pyqtgraph")
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl  # noqa: E402
-from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
@@ -360,3 +360,42 @@ def test_a_damaged_run_directory_gives_a_readable_message(window, qtbot, tmp_pat
     else:
         assert "Model exported" in window.banner.text, window.last_error
     assert window.isVisible()
+
+
+# ------------------------------------------------------------------------------------------ shortcuts
+
+
+def test_every_shortcut_does_one_thing_on_every_tab(window, qtbot, monkeypatch):
+    """Two shortcuts on one key cancel each other out in Qt ('Ambiguous shortcut overload'): nothing happens."""
+    from PySide6.QtGui import QShortcut
+
+    done: list[str] = []
+    ambiguous: list[str] = []
+    actions = {a: a.shortcuts() for a in window.actions() if a.shortcuts()}
+    for action in actions:
+        action.setEnabled(True)  # Stop, Pause, ... are off while nothing trains; only the keys are tested here
+        action.triggered.disconnect()
+        action.triggered.connect(lambda checked=False, a=action: done.append(a.text()))
+    tab_shortcuts = window.sample_tab.findChildren(QShortcut)
+    for sc in tab_shortcuts:
+        sc.activated.disconnect()
+        sc.activated.connect(lambda sc=sc: done.append(f"sample {sc.key().toString()}"))
+        sc.activatedAmbiguously.connect(lambda sc=sc: ambiguous.append(sc.key().toString()))
+    window_keys = {k.toString() for ks in actions.values() for k in ks}
+    sample_keys = {sc.key().toString() for sc in tab_shortcuts} - {"Del"}
+    assert {"Ctrl+O", "F5", "Ctrl+E"} <= window_keys & sample_keys  # the keys both claim
+    for page, focus in ((window.train_tab, window.tabs.tabBar()), (window.monitor_tab, window.tabs.tabBar()),
+                        (window.sample_page, window.sample_tab.samples.grid)):
+        window.tabs.setCurrentWidget(page)
+        focus.setFocus()
+        qtbot.wait(10)
+        on_sample = page is window.sample_page
+        for key in sorted(window_keys | (sample_keys if on_sample else set())):
+            done.clear()
+            combo = QKeySequence(key)[0]
+            QTest.keyClick(QApplication.focusWidget() or window, combo.key(), combo.keyboardModifiers())
+            where = window.tabs.tabText(window.tabs.currentIndex())
+            assert len(done) == 1, f"{key} on the {where} tab did {done or 'nothing'}"
+            if on_sample and key in sample_keys:
+                assert done == [f"sample {key}"], f"{key} on the Sample tab did {done}"
+    assert not ambiguous

@@ -132,3 +132,39 @@ def test_scatter_shows_real_points_modes_and_a_legend(qtbot):
     view.set_generated(np.array([[3.0, 3.0]] * 50 + [[0.0, 0.0]] * 50))
     (x0, x1), (y0, y1) = view.getPlotItem().getViewBox().viewRange()
     assert x1 >= 3.0 and y1 >= 3.0
+
+
+def test_a_long_runs_first_steps_fill_the_chart(qtbot):
+    from studio.engine.events import Scalars
+    from studio.gui.monitor_tab import MonitorTab
+
+    tab = MonitorTab()
+    qtbot.addWidget(tab)
+    tab.begin(method="dcgan", kind="images", total_steps=100_000)
+    tab.consume([Scalars(step=s, values={"d_loss": 1.0, "g_loss": 0.5}, time=0.1 * s) for s in range(1, 31)])
+    tab.redraw(force=True)
+    panel = tab.panels["Adversarial losses"]
+    (x0, x1), _ = panel.view_range
+    assert x0 == 0 and 30 <= x1 <= 60  # not 0 … 100,000 with the curve a sliver at the left
+    tab.consume([Scalars(step=100_000, values={"d_loss": 1.0, "g_loss": 0.5}, time=1e4)])
+    tab.redraw(force=True)
+    assert panel.view_range[0][1] == 100_000  # never past the run's last step
+
+
+def test_banner_messages_read_as_written(qtbot, tmp_path, monkeypatch):
+    # Escaped text shown as plain text would read "the run&#x27;s": the banner is rich text, always.
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QTextDocument
+
+    from studio.gui.main_window import MainWindow
+
+    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    w = MainWindow(populate=False)
+    w.interactive = False
+    qtbot.addWidget(w)
+    for show in (w.show_info, lambda m: w.show_error("Cannot open the run", m)):
+        show("the run's <config.json> & co\nsecond line")
+        assert w.banner.label.textFormat() == Qt.TextFormat.RichText
+        doc = QTextDocument()
+        doc.setHtml(w.banner.label.text())
+        assert "the run's <config.json> & co\nsecond line" in doc.toPlainText()

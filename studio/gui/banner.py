@@ -17,7 +17,10 @@ class Banner(QWidget):
         self.label.setObjectName("banner")
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setTextFormat(Qt.TextFormat.RichText)  # messages are escaped HTML, info ones included
+        self.label.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # tabbing into it would select the whole text
         self.action_button = QPushButton()
+        self.action_button.setToolTip("Do what the message suggests")
         self.action_button.hide()
         self.dismiss_button = QPushButton("Dismiss")
         self.dismiss_button.setToolTip("Hide this message")

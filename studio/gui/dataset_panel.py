@@ -197,7 +197,6 @@ class DatasetPanel(QWidget):
         self.skipped_label = QLabel()
         self.skipped_list = QListWidget()
         self.skipped_list.setToolTip("Files that were not loaded, each with the reason")
-        self.skipped_list.setMaximumHeight(90)
         self.skipped_label.hide()
         self.skipped_list.hide()
 
@@ -391,6 +390,10 @@ class DatasetPanel(QWidget):
         self.skipped_label.setText(f"Skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''}:")
         self.skipped_label.setVisible(bool(skipped))
         self.skipped_list.setVisible(bool(skipped))
+        if skipped:  # as tall as its entries (up to four; more scroll), so the preview keeps the room
+            rows = min(len(skipped), 4)
+            row = max(self.skipped_list.sizeHintForRow(0), self.fontMetrics().height() + 2)
+            self.skipped_list.setFixedHeight(rows * row + 2 * self.skipped_list.frameWidth() + 4)
 
     def apply_theme(self, theme: str) -> None:
         self.scatter_preview.apply_theme(theme)

@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # torch-heavy modules load after the window is up
 PULL_MS = 66  # ~15 Hz: smooth curves without the UI competing with the training thread
 FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
 MAX_RECENT = 10
+SAMPLE_TAB_KEYS = ("Ctrl+O", "F5", "Ctrl+E")  # the Sample tab's own meaning wins while it is shown
 REAL_PREVIEW = 64
 
 
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
+        self._action_keys: dict[QAction, tuple[str, ...]] = {}
         self._build_actions()
         self._build_menus()
         self._build_status_bar()
@@ -151,6 +153,7 @@ class MainWindow(QMainWindow):
         self.monitor_tab.export_button.clicked.connect(self.export_timelapse)
         self.monitor_tab.exportFinished.connect(self._on_export_finished)
         t.dataset_panel.loadFailed.connect(lambda msg: self.statusBar().showMessage(f"Dataset not loaded: {msg}", 8000))
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         self.pull_timer = QTimer(self)
         self.pull_timer.setInterval(PULL_MS)
@@ -169,6 +172,7 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         if shortcuts:
             action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            self._action_keys[action] = shortcuts
         tip = tip or text.replace("…", "")
         keys = ", ".join(shortcuts)
         action.setToolTip(f"{tip} ({keys})" if keys else tip)
@@ -293,6 +297,16 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         self.sample_tab, self.has_sample_tab = tab, True
         self.sample_page.setWidget(tab)
+        self._on_tab_changed(self.tabs.currentIndex())
+
+    def _on_tab_changed(self, index: int) -> None:
+        # The Sample tab has its own Ctrl+O, F5 and Ctrl+E (open a model, refresh, export the morph). Two
+        # shortcuts on one key cancel each other out in Qt, so the window lends it those keys while it shows.
+        on_sample = self.has_sample_tab and self.tabs.widget(index) is self.sample_page
+        for action, keys in self._action_keys.items():
+            kept = [k for k in keys if not (on_sample and k in SAMPLE_TAB_KEYS)]
+            if len(kept) != len(action.shortcuts()):
+                action.setShortcuts([QKeySequence(k) for k in kept])
 
     # --- theme and settings ------------------------------------------------------------------------
     def set_theme(self, theme: str) -> None:
@@ -355,7 +369,7 @@ class MainWindow(QMainWindow):
     def show_error(self, title: str, message: str, action: tuple[str, Any] | None = None) -> None:
         """An error the user must see: the banner (with an optional action) and, when interactive, a dialog."""
         self.last_error = message
-        self.banner.show_message(f"<b>{html.escape(title)}:</b> {html.escape(message)}", "error", action)
+        self.banner.show_message(f"<b>{_html(title)}:</b> {_html(message)}", "error", action)
         self.statusBar().showMessage(f"{title}: {message}", 15000)
         if self.interactive:
             box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
@@ -369,7 +383,7 @@ class MainWindow(QMainWindow):
             box.exec()
 
     def show_info(self, message: str) -> None:
-        self.banner.show_message(html.escape(message), "info")
+        self.banner.show_message(_html(message), "info")
         self.statusBar().showMessage(message, 8000)
 
     # --- training ----------------------------------------------------------------------------------
@@ -1030,6 +1044,11 @@ class MainWindow(QMainWindow):
         self.shutdown()
         self.save_settings()
         event.accept()
+
+
+def _html(text: str) -> str:
+    """Plain text for the banner's rich-text label: escaped, line breaks kept."""
+    return html.escape(text, quote=False).replace("\n", "<br>")
 
 
 def _as_int(value: Any) -> int:

@@ -357,7 +357,8 @@ class MonitorTab(QWidget):
     # --- header and performance -----------------------------------------------------------------
     def _update_header(self) -> None:
         total = f"/{self.total_steps}" if self.total_steps else ""
-        state = f" · {self.state}" if self.state else ""
+        shown = {"started": "running", "resumed": "running"}.get(self.state, self.state)
+        state = f" · {shown}" if shown else ""
         title = getattr(self, "title", "")
         self.header.setText(f"step {self.step}{total}{state}", bold=f"{title} · " if title else "")
 

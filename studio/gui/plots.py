@@ -37,8 +37,9 @@ def style_plot(item: pg.PlotItem, theme: str) -> None:
 class CurvePanel:
     """One chart: a PlotItem with a curve per scalar, created once and updated in place with setData.
 
-    The panel sets the view range itself rather than leaving it to pyqtgraph's auto-range: x spans the
-    whole run (0 to its last step) and y changes only when values leave it or shrink well inside it,
+    The panel sets the view range itself rather than leaving it to pyqtgraph's auto-range: x runs from 0
+    to a quarter beyond the newest step (at most the run's last step), growing in jumps, and y changes
+    only when values leave it or shrink well inside it,
     so the axes (the costliest part of a repaint) are redrawn rarely. Panning or zooming by hand
     stops this until the chart's A button is clicked.
     """
@@ -123,7 +124,11 @@ class CurvePanel:
             y_lo, y_hi = min(y_lo, ref), max(y_hi, ref)
         (x0, x1), (y0, y1) = self.view_range or ((0.0, 0.0), (0.0, 0.0))
         if x_max > x1 or self.view_range is None:
-            x1 = self.x_extent if self.x_extent >= x_max else x_max * 1.25  # room to grow before the next change
+            # Room to grow before the next change (axes re-render only then), never past the run's last step:
+            # a long run's first steps stay readable instead of a sliver at the left edge.
+            x1 = max(x_max * 1.25, x_max + 10)
+            if self.x_extent >= x_max:
+                x1 = min(x1, self.x_extent)
         span = (y_hi - y_lo) or abs(y_hi) or 1.0
         if self.view_range is None or y_lo < y0 or y_hi > y1 or (y_hi - y_lo) < 0.5 * (y1 - y0):
             y0, y1 = y_lo - 0.08 * span, y_hi + 0.08 * span

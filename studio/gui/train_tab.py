@@ -206,6 +206,11 @@ class TrainTab(QWidget):
         right_column_layout = QVBoxLayout(right_column)
         right_column_layout.setContentsMargins(0, 0, 0, 0)
         right_column_layout.addWidget(scroll, 1)
+        self.locked_hint = QLabel("A run is training: its dataset, method and settings are locked until it stops.")
+        self.locked_hint.setObjectName("hint")
+        self.locked_hint.setWordWrap(True)
+        self.locked_hint.hide()
+        right_column_layout.addWidget(self.locked_hint)
         right_column_layout.addLayout(buttons)
 
         left = QWidget()
@@ -327,6 +332,7 @@ class TrainTab(QWidget):
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.dataset_panel.set_locked(running)
+        self.locked_hint.setVisible(running)
         for widget in (self.method_picker, self.params_form, self.run_box):
             widget.setEnabled(not running)
 

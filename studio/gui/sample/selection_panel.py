@@ -121,7 +121,8 @@ class SelectionPanel(QGroupBox):
             self.image_button.setText("Open image…")
             self.image_hint.setText("This model has no encoder: images cannot be keyframes." if method else "")
         self.image_button.setEnabled(method is not None and (method.has_encoder or method.needs_reference))
-        self.image_button.setToolTip(self.image_hint.text())
+        self.image_button.setToolTip(self.image_hint.text() or "Open an image: models with an encoder turn it into "
+                                     "a sample and a keyframe; translation models use it as their input")
 
     def _emit_amounts(self, *_args) -> None:
         self.amountsChanged.emit(self.amounts())
