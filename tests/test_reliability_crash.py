@@ -172,6 +172,7 @@ def test_sigkill_at_random_moments_never_loses_the_run(tmp_path):
     assert checkpoint_step(run) == target and not temp_files(run)
     data = (run / "metrics.jsonl").read_bytes()
     assert data.endswith(b"\n") and data.startswith(seen_lines)
+    assert complete_lines(run) == data  # every line parses: no torn line was glued to a later one
     by_step: dict[int, set] = {}
     for record in RunDirectory(run).read_metrics():
         if "d_loss" in record:
