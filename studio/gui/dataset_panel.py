@@ -185,7 +185,7 @@ class DatasetPanel(QWidget):
 
         self.image_preview = ImageView("No dataset yet: drop one above or pick a built-in set")
         self.image_preview.setToolTip("The first images of the dataset, as the model will see them")
-        self.scatter_preview = ScatterView()
+        self.scatter_preview = ScatterView(generated=False)
         self.preview_stack = QStackedWidget()
         self.preview_stack.addWidget(self.image_preview)
         self.preview_stack.addWidget(self.scatter_preview)

@@ -144,7 +144,8 @@ class CurvePanel:
 class ScatterView(pg.PlotWidget):
     """2-D points: the real data (grey) inside rings marking its modes, under the generated points (blue)."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, generated: bool = True):
+        """`generated`: whether generated points are shown (the Monitor) or only the data (a dataset preview)."""
         super().__init__(parent)
         self.setAspectLocked(True)
         # Rings, not filled marks: a mode's real points (often tightly clustered) stay visible inside.
@@ -156,11 +157,12 @@ class ScatterView(pg.PlotWidget):
         self.legend = self.getPlotItem().addLegend(offset=(-8, 8), labelTextSize="8pt")
         self.legend.addItem(self.real, "real data")
         self.legend.addItem(self.modes, "modes")
-        self.legend.addItem(self.generated, "generated")
+        if generated:
+            self.legend.addItem(self.generated, "generated")
         self.updates = 0
         self._bounds: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1 the view holds
-        self.setToolTip("Grey: real data · yellow rings: the modes · blue: generated points (drag to pan, "
-                        "wheel to zoom)")
+        shown = "Grey: real data · yellow rings: the modes" + (" · blue: generated points" if generated else "")
+        self.setToolTip(f"{shown} (drag to pan, wheel to zoom)")
 
     def set_real(self, points: np.ndarray | None, modes: np.ndarray | None = None) -> None:
         if points is not None and len(points):
