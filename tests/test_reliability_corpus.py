@@ -17,9 +17,9 @@ import pickle
 import struct
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -226,8 +226,9 @@ U8 = pixels()
 CASES: list[Case] = [
     # .npy with NaN / infinity, in several layouts and positions
     *[Case(f"npy_nan_{i}", "npy-nan", npy(with_nan(pixels(n=n, h=h, w=w), where)), words=("NaN",))
-      for i, (n, h, w, where) in enumerate([(4, 8, 8, (0, 0, 0)), (4, 8, 8, (3, 7, 7)), (2, 16, 16, (1, slice(None), 3)),
-                                            (5, 4, 4, (slice(None),)), (3, 8, 8, (2, 4, 4))])],
+      for i, (n, h, w, where) in enumerate([(4, 8, 8, (0, 0, 0)), (4, 8, 8, (3, 7, 7)),
+                                            (2, 16, 16, (1, slice(None), 3)), (5, 4, 4, (slice(None),)),
+                                            (3, 8, 8, (2, 4, 4))])],
     Case("npy_inf", "npy-nan", npy(np.full((3, 8, 8), np.inf, np.float32)), words=("infinite",)),
     Case("npy_neg_inf", "npy-nan", npy(np.where(pixels() > 128, -np.inf, 0.5).astype(np.float64)), words=("infinite",)),
     Case("npy_nan_flat784", "npy-nan", npy(np.full((2, 784), np.nan, np.float32)), words=("NaN",)),
@@ -281,7 +282,8 @@ CASES: list[Case] = [
     # IDX files with short data
     Case("idx_short_data", "idx-short", idx_folder(idx_bytes(0x08, [10, 4, 4], bytes(5 * 16))), words=("cut short",)),
     Case("idx_short_by_one", "idx-short", idx_folder(idx_bytes(0x08, [3, 4, 4], bytes(47))), words=("cut short",)),
-    Case("idx_gz_short", "idx-short", idx_folder(idx_bytes(0x08, [10, 4, 4], bytes(16)), gz=True), words=("cut short",)),
+    Case("idx_gz_short", "idx-short", idx_folder(idx_bytes(0x08, [10, 4, 4], bytes(16)), gz=True),
+         words=("cut short",)),
     Case("idx_no_data", "idx-short", idx_folder(idx_bytes(0x08, [1, 28, 28], b"")), words=("cut short",)),
     # ... bad labels beside good images: the images load, the labels are reported
     Case("idx_short_labels", "idx-short", idx_folder(idx_bytes(0x08, [3, 4, 4]), idx_bytes(0x08, [3], b"\x01")),
@@ -342,13 +344,13 @@ CASES: list[Case] = [
          loads=1, skipped=1, words=("encrypted",)),
     Case("zip_corrupt", "zip-other", corrupt_zip, words=("zip",)),
     Case("zip_zero_bytes", "zip-other", raw("empty.zip", b""), words=("empty.zip",)),
-    Case("zip_no_images", "zip-other", zip_of([("readme.txt", b"hello"), ("data.csv", b"1,2")]), words=("archive.zip",)),
-    Case("zip_truncated_png", "zip-other", zip_of([("ok.png", png()), ("cut.png", png((24, 24))[:900])]), loads=1,
-         skipped=1, words=("truncated",)),
-    Case("zip_bomb_member", "zip-other", lambda root: patch_member(zip_of([("ok.png", png()), ("zeros.png", bytes(1000))],
-                                                                          compression=zipfile.ZIP_DEFLATED)(root),
-                                                                   "zeros.png", size=2**32 - 1), loads=1, skipped=1,
-         words=("byte limit",)),
+    Case("zip_no_images", "zip-other", zip_of([("readme.txt", b"hello"), ("data.csv", b"1,2")]),
+         words=("archive.zip",)),
+    Case("zip_truncated_png", "zip-other", zip_of([("ok.png", png()), ("cut.png", png((24, 24))[:900])]),
+         loads=1, skipped=1, words=("truncated",)),
+    Case("zip_bomb_member", "zip-other", lambda root: patch_member(
+        zip_of([("ok.png", png()), ("zeros.png", bytes(1000))], compression=zipfile.ZIP_DEFLATED)(root),
+        "zeros.png", size=2**32 - 1), loads=1, skipped=1, words=("byte limit",)),
     # whole sources with nothing usable: one DatasetError
     Case("folder_all_bad", "control", lambda root: _folder(root, {"a.png": b"", "b.jpg": b"text", "c.txt": b"x"}),
          words=("folder",)),

@@ -83,7 +83,8 @@ def started(run: Path, proc: subprocess.Popen) -> bool:
 
 
 def temp_files(run: Path) -> set[Path]:
-    return {p for folder in (run, run / "checkpoints", run / "samples") if folder.is_dir() for p in folder.glob(".*.tmp")}
+    folders = [f for f in (run, run / "checkpoints", run / "samples") if f.is_dir()]
+    return {p for folder in folders for p in folder.glob(".*.tmp")}
 
 
 def checkpoint_half_written(run: Path) -> bool:
@@ -138,7 +139,7 @@ def test_sigkill_at_random_moments_never_loses_the_run(tmp_path):
             if moment == "from-launch":
                 time.sleep(rng.uniform(0.2, 5.0))
             else:
-                wait_for("training to start", lambda: started(run, proc), proc, log)
+                wait_for("training to start", lambda p=proc: started(run, p), proc, log)
                 if last_step is not None:  # resumed from the checkpoint's own step
                     message = RunDirectory(run).read_status()["message"]
                     assert f"from step {last_step} " in message, message
