@@ -8,6 +8,15 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never read or write the user's real settings file.
 os.environ.setdefault("STUDIO_CONFIG_DIR", tempfile.mkdtemp(prefix="studio-test-config-"))
+# ... nor its caches (downloads, FID statistics, classifiers).
+os.environ.setdefault("STUDIO_CACHE_DIR", tempfile.mkdtemp(prefix="studio-test-cache-"))
+# One compute thread per process (STUDIO_TEST_THREADS to change): on a 2-core CI machine torch's
+# default spin-waiting threads, with subprocesses beside them, make training ten times slower.
+THREADS = os.environ.get("STUDIO_TEST_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", THREADS)  # inherited by the CLI subprocesses tests start
+import torch  # noqa: E402
+
+torch.set_num_threads(int(THREADS))
 
 
 @pytest.fixture(autouse=True)
