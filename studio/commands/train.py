@@ -32,6 +32,15 @@ def add_command(sub) -> None:
     p.add_argument("--eval-metrics", default=None, metavar="LIST",
                    help="comma-separated metrics to evaluate: kid (default), fid, diversity")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    # The fast path (docs/BENCHMARKS.md); "auto" is right for the device and the method.
+    p.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
+                   help="mixed precision: bf16 autocast (default auto: on CUDA for the methods that tolerate it)")
+    p.add_argument("--channels-last", choices=("auto", "on", "off"), default=None,
+                   help="channels_last memory format for images and conv weights (default auto: on for CUDA)")
+    p.add_argument("--optimizer-impl", dest="optimizer", choices=("auto", "fused", "foreach", "plain"), default=None,
+                   help="optimizer implementation (default auto: fused on CUDA where torch has it, else foreach)")
+    p.add_argument("--compile", action="store_true", default=None,
+                   help="torch.compile the networks (off by default; the first steps are slow while it compiles)")
     # Scaling out (docs/SCALING.md): several processes, TensorBoard event files.
     p.add_argument("--gpus", type=int, default=None, metavar="N",
                    help="train on N GPUs of this machine (re-launches itself with torchrun); "
@@ -90,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     for attr, value in (("steps", args.steps), ("device", args.device), ("seed", args.seed), ("image_size", args.size),
                         ("channels", args.channels), ("log_every", args.log_every), ("sample_every", args.sample_every),
                         ("checkpoint_every", args.checkpoint_every), ("eval_every", args.eval_every),
-                        ("eval_samples", args.eval_samples)):
+                        ("eval_samples", args.eval_samples), ("amp", args.amp), ("channels_last", args.channels_last),
+                        ("optimizer", args.optimizer), ("compile", args.compile)):
         if value is not None:
             setattr(config, attr, value)
     if args.eval_metrics is not None:

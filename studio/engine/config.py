@@ -47,6 +47,11 @@ class RunConfig:
     eval_samples: int = 1000
     eval_metrics: list[str] = field(default_factory=lambda: ["kid"])
     fixed_samples: int = 64  # size of the fixed latent batch shown as the sample grid
+    # The fast path (studio/fastpath.py); "auto" picks what is right for the device and the method.
+    channels_last: str = "auto"  # auto (on for CUDA), on, off
+    amp: str = "auto"  # auto (bf16 on CUDA where the method tolerates it), bf16, off
+    optimizer: str = "auto"  # auto (fused on CUDA where torch has it, else foreach), fused, foreach, plain
+    compile: bool = False  # torch.compile the networks (the first steps are slow while it compiles)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad value."""
@@ -57,6 +62,12 @@ class RunConfig:
             raise ConfigError("eval_every must be 0 (off) or positive, and eval_samples at least 2")
         if self.channels not in (None, 1, 3):
             raise ConfigError(f"channels={self.channels} must be 1 or 3")
+        from ..fastpath import AMP_CHOICES, OPTIMIZER_CHOICES, SWITCH_CHOICES
+
+        switches = (("channels_last", SWITCH_CHOICES), ("amp", AMP_CHOICES), ("optimizer", OPTIMIZER_CHOICES))
+        for name, choices in switches:
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"{name}={getattr(self, name)!r} must be one of {', '.join(choices)}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import torch
 
 from ..data import Dataset, DatasetKind, open_dataset
+from ..fastpath import Performance
 from ..images import image_grid, to_uint8
 from ..methods.base import DataSpec, Method, condition_vectors
 from ..methods.params import ConfigError
@@ -25,7 +26,7 @@ from .config import RunConfig
 from .device import pick_device
 from .events import Event, Images, Metric, Points, Scalars, Status, Subscriber
 from .rundir import RunDirectory
-from .sampler import DeviceSampler, to_unit_range
+from .sampler import make_sampler, to_unit_range
 
 # Evaluator: called every eval_every steps with the method and step; returns metric events.
 Evaluator = Callable[[Method, int], list[Metric]]
@@ -38,11 +39,16 @@ class Diverged(Exception):
 
 
 def run_step(method: Method, draw: Callable[[], Any]) -> dict[str, torch.Tensor]:
-    """One training step: each phase of the method's schedule, as often as it says, each on a fresh batch."""
+    """One training step: each phase of the method's schedule, as often as it says, each on a fresh batch.
+
+    The one place mixed precision applies: the whole step runs under the method's autocast (bf16
+    when its `perf.amp` says so; parameters, gradients and optimizer state stay float32).
+    """
     out: dict[str, torch.Tensor] = {}
-    for phase, repeats in method.schedule():
-        for _ in range(repeats):
-            out.update(method.train_phase(phase, draw()))
+    with method.perf.autocast(method.device):
+        for phase, repeats in method.schedule():
+            for _ in range(repeats):
+                out.update(method.train_phase(phase, draw()))
     return out
 
 
@@ -137,9 +143,17 @@ class Trainer:
             params = cls.make_params(None, checkpoint["params"])
         else:
             params = cls.make_params(cfg.preset, cfg.params)
+        try:
+            perf = Performance.resolve(self.device, cls, channels_last=cfg.channels_last, amp=cfg.amp,
+                                       optimizer=cfg.optimizer, compile=cfg.compile)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN time its algorithms once
         torch.manual_seed(cfg.seed)
-        self.method = cls(params, spec, self.device)
-        self.sampler = DeviceSampler(self.dataset, spec, params.batch_size, self.device, seed=cfg.seed)
+        self.method = cls(params, spec, self.device, perf=perf)
+        self.sampler = make_sampler(self.dataset, spec, params.batch_size, self.device, seed=cfg.seed,
+                                    memory_format=perf.memory_format())
         self._make_fixed_batch()
         if checkpoint is not None:
             self._restore(checkpoint)
@@ -253,8 +267,13 @@ class Trainer:
             self._flush_scalars()  # on every rank, so rank 0's save("best") below needs no collective
         if self.evaluator is None:
             return
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)  # time the evaluation, not the training queued before it
+        started = time.perf_counter()
         metrics = self.evaluator(self.method, self.step)
+        seconds = round(time.perf_counter() - started, 4)  # its cost, in metrics.jsonl beside each figure
         for metric in metrics:
+            metric.extra.setdefault("eval_seconds", seconds)
             if metric.name == "alert":  # the evaluator's collapse monitor speaks as a run status
                 self._status("alert", str(metric.extra.get("message", "")))
             else:
@@ -321,6 +340,9 @@ class Trainer:
             batch_size = getattr(getattr(self.method, "params", None), "batch_size", None)
             self._status("error", _describe_error(exc, batch_size))
         finally:
+            close = getattr(getattr(self, "sampler", None), "close", None)
+            if close is not None:
+                close()  # a streaming sampler's worker processes
             if self.run_dir is not None:
                 self.run_dir.close()
         return self.state

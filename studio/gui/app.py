@@ -49,17 +49,48 @@ def dispose(window) -> None:
 def open_window(dataset: str | None = None, run: str | None = None):
     """Create and show the studio window; the slower set-up (torch, methods, arguments) follows in the event loop."""
     app = make_app()
-    from PySide6.QtCore import QTimer
-
     from .main_window import MainWindow
     from .theme import app_icon
 
     app.setWindowIcon(app_icon())
     window = MainWindow(populate=False)
     window.show()
-    # Torch and the method registry load after the first paint, so the window appears at once.
-    QTimer.singleShot(0, lambda: window.finish_setup(dataset=dataset, run=run))
+    # Torch and the method registry load after the first paint, so the window appears at once
+    # (a zero timer alone may fire before the first paint, and importing torch takes seconds).
+    after_first_paint(window, lambda: window.finish_setup(dataset=dataset, run=run))
+    if os.environ.get("STUDIO_LAUNCH_PROBE"):  # `studio bench`: print when the window first paints, then exit
+        from .benchmark import probe_first_paint
+
+        probe_first_paint(window)
     return window
+
+
+def after_first_paint(window, callback, fallback_ms: int = 1000) -> None:
+    """Call `callback` once, just after `window`'s first frame is painted (or after `fallback_ms` without one).
+
+    Watchers run in reverse order of installation: one installed later is called earlier.
+    """
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    app = QApplication.instance()
+    done: list[bool] = []
+
+    class Watcher(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+            if not done and event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and obj.window() is window:
+                QTimer.singleShot(0, fire)  # after this paint pass, when the frame is complete
+            return False
+
+    def fire() -> None:
+        if not done:
+            done.append(True)
+            app.removeEventFilter(watcher)
+            callback()
+
+    watcher = Watcher(window)
+    app.installEventFilter(watcher)
+    QTimer.singleShot(fallback_ms, fire)
 
 
 def run_app(dataset: str | None = None, run: str | None = None) -> int:

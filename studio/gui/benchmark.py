@@ -3,7 +3,12 @@
 `measure_window_overhead()` trains the same tiny run alternately without and with the window (the
 real MainWindow, Monitor tab visible, events pulled at ~15 Hz) and returns both speeds and their
 ratio, so `studio bench` can report it. Speeds are training images per second over the run's own
-training time (data and model set-up excluded), the median of `repeats` runs each.
+training time (data and model set-up excluded), the median of `repeats` runs each. While the
+window trains, a 10 ms timer on the GUI thread measures how late the event loop serves it (the UI
+stall: its 99th percentile and maximum, see `StallMeter`).
+
+`probe_first_paint(window)` is the launch-time probe: with $STUDIO_LAUNCH_PROBE set, the app prints
+the wall-clock time of the window's first painted frame and exits (`studio bench` spawns it).
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ def measure_window_overhead(steps: int = 300, method: str = "dcgan", preset: str
     headless: list[float] = []
     windowed: list[float] = []
     gui_cpu: list[float] = []
+    stall = StallMeter()
     from .app import dispose, isolated_settings
 
     with isolated_settings(root / "config"):
@@ -72,7 +78,7 @@ def measure_window_overhead(steps: int = 300, method: str = "dcgan", preset: str
             _headless_run(Trainer, config, data, root / "warmup", batch)
             for i in range(repeats):
                 headless.append(_headless_run(Trainer, config, data, root / f"headless-{i}", batch))
-                speed, cpu = _window_run(window, config, data, root / f"window-{i}", batch)
+                speed, cpu = _window_run(window, config, data, root / f"window-{i}", batch, stall)
                 windowed.append(speed)
                 gui_cpu.append(cpu)
         finally:
@@ -81,6 +87,7 @@ def measure_window_overhead(steps: int = 300, method: str = "dcgan", preset: str
     pairs = [b / a for a, b in zip(headless, windowed, strict=True) if a > 0]
     ratio = statistics.median(pairs) if pairs else 0.0
     return {"headless_images_per_sec": h, "window_images_per_sec": w, "ratio": ratio,
+            "ui_stall": stall.summary(),
             "gui_thread_cpu_seconds": gui_cpu, "headless_runs": headless, "window_runs": windowed, "steps": steps,
             "batch_size": batch,
             "method": method, "preset": preset, "dataset": dataset, "image_size": image_size,
@@ -110,20 +117,84 @@ def _open_window():
     return window
 
 
-def _window_run(window, config, data, run_dir: Path, batch: int) -> tuple[float, float]:
-    from PySide6.QtCore import QEventLoop
+def _window_run(window, config, data, run_dir: Path, batch: int,
+                stall: StallMeter | None = None) -> tuple[float, float]:
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     clock = _Clock()
     window._start_session(dataclasses.replace(config), run_dir, data, resume=False, extra_subscribers=(clock,))
     loop = QEventLoop()
     window.session.ended.connect(loop.quit)
+    ticker = QTimer()
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    ticker.setInterval(round(StallMeter.INTERVAL * 1000))
+    if stall is not None:
+        stall.restart()
+        ticker.timeout.connect(stall.tick)
+        ticker.start()
     cpu = time.thread_time()
     if window.session.is_running():
         loop.exec()  # the real event loop, as in the app: timers fire, the GUI thread sleeps between them
     cpu = time.thread_time() - cpu
+    ticker.stop()
     QApplication.processEvents()
     return _speed(clock, batch), cpu
+
+
+class StallMeter:
+    """How late the GUI thread's event loop serves a 10 ms timer while training runs (no Qt here).
+
+    Each tick records its lateness: the time since the previous tick minus the interval (0 when on
+    time). The 99th percentile is the UI stall figure `studio bench` reports; target under 50 ms.
+    """
+
+    INTERVAL = 0.010
+
+    def __init__(self) -> None:
+        self.lateness: list[float] = []
+        self._last: float | None = None
+
+    def restart(self) -> None:
+        """Forget the previous tick (a new run starts; the gap between runs is not a stall)."""
+        self._last = None
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self.lateness.append(max(0.0, now - self._last - self.INTERVAL))
+        self._last = now
+
+    def summary(self) -> dict[str, float]:
+        """p50, p99 and max lateness in milliseconds, and the tick count."""
+        if not self.lateness:
+            return {"p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0, "ticks": 0, "interval_ms": self.INTERVAL * 1000}
+        values = sorted(self.lateness)
+
+        def pct(q: float) -> float:
+            return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] * 1000
+
+        return {"p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": values[-1] * 1000, "ticks": len(values),
+                "interval_ms": self.INTERVAL * 1000}
+
+
+def probe_first_paint(window) -> None:
+    """Print `STUDIO_LAUNCH_PROBE {json}` with the wall-clock time of `window`'s first painted frame
+    (and whether torch was imported by then), then end the process. Installed by app.open_window,
+    after the deferred set-up, so it runs first."""
+    import json
+    import os
+    import sys
+
+    from .app import after_first_paint
+
+    def report() -> None:
+        record = {"painted": time.time(), "torch_loaded": "torch" in sys.modules}
+        print("STUDIO_LAUNCH_PROBE " + json.dumps(record), flush=True)
+        # A measuring process ends here: no close (which saves settings) and no deferred set-up (torch).
+        os._exit(0)
+
+    after_first_paint(window, report, fallback_ms=60_000)
 
 
 def format_overhead(result: dict[str, Any]) -> str:
@@ -132,7 +203,8 @@ def format_overhead(result: dict[str, Any]) -> str:
             f"{result['steps']} steps × {result['repeats']} on {result['device']} ({result['threads']} threads): "
             f"headless {result['headless_images_per_sec']:.0f} images/s, with the window "
             f"{result['window_images_per_sec']:.0f} images/s, ratio {result['ratio']:.3f} (median of pairs); "
-            f"GUI thread CPU {statistics.median(result['gui_thread_cpu_seconds']):.1f} s per run")
+            f"GUI thread CPU {statistics.median(result['gui_thread_cpu_seconds']):.1f} s per run; "
+            f"UI stall p99 {result['ui_stall']['p99_ms']:.1f} ms")
 
 
 if __name__ == "__main__":  # python -m studio.gui.benchmark [steps] [repeats]

@@ -28,8 +28,9 @@ class BCEGAN(Method):
         p = self.params
         betas = (p.beta1, p.beta2)
         return {
-            "discriminator": torch.optim.Adam(self.nets["discriminator"].parameters(), lr=p.lr_d, betas=betas),
-            "generator": torch.optim.Adam(self.nets["generator"].parameters(), lr=p.lr_g, betas=betas),
+            "discriminator": self.optimizer(torch.optim.Adam, self.nets["discriminator"].parameters(), lr=p.lr_d,
+                                            betas=betas),
+            "generator": self.optimizer(torch.optim.Adam, self.nets["generator"].parameters(), lr=p.lr_g, betas=betas),
         }
 
     def schedule(self):
@@ -55,7 +56,8 @@ class BCEGAN(Method):
         fake = self._fake(batch)
         loss = bce_generator_loss(D(fake, y))
         self.opts["generator"].zero_grad(set_to_none=True)
-        loss.backward()
+        # Only G's weights need gradients; D's would be thrown away by its next zero_grad.
+        loss.backward(inputs=list(self.nets["generator"].parameters()))
         self.opts["generator"].step()
         return {"g_loss": loss.detach()}
 

@@ -89,7 +89,7 @@ class AlphaGAN(AutoEncodingMethod):
         p = self.params
 
         def adam(net: str, lr: float) -> torch.optim.Optimizer:
-            return torch.optim.Adam(self.nets[net].parameters(), lr=lr, betas=(p.beta1, p.beta2))
+            return self.optimizer(torch.optim.Adam, self.nets[net].parameters(), lr=lr, betas=(p.beta1, p.beta2))
 
         return {"encoder": adam("encoder", p.lr), "generator": adam("generator", p.lr),
                 "discriminator": adam("discriminator", p.lr_d),

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..data.dataset import Dataset, DatasetKind
+from ..fastpath import Performance, implementation_flags, keep_implementation
 from .params import BaseParams, build_params, params_to_dict
 
 
@@ -85,17 +86,29 @@ class Method:
     has_encoder: ClassVar[bool] = False
     # True where `sample` needs a reference image (U-Net VAE-GAN) or translates an input (pix2pix).
     needs_reference: ClassVar[bool] = False
+    # The fast path (studio/fastpath.py): whether bf16 autocast suits the method (False: why not),
+    # and networks torch.compile must leave alone (double backward through them).
+    amp_ok: ClassVar[bool] = True
+    amp_reason: ClassVar[str] = ""
+    no_compile: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, params: Any, spec: DataSpec, device: torch.device | str = "cpu"):
+    def __init__(self, params: Any, spec: DataSpec, device: torch.device | str = "cpu",
+                 perf: Performance | None = None):
         self.params = params
         self.spec = spec
         self.device = torch.device(device)
+        # How it trains: the device's defaults unless the trainer (or a test) says otherwise.
+        self.perf = perf if perf is not None else Performance.resolve(self.device, type(self))
         self.nets: dict[str, nn.Module] = {}
         self.opts: dict[str, torch.optim.Optimizer] = {}
         self.build()
         for net in self.nets.values():
-            net.to(self.device)
+            net.to(self.device, memory_format=self.perf.memory_format())
         self.opts.update(self.build_optimizers())
+        if self.perf.compile:
+            for name, net in self.nets.items():
+                if name not in self.no_compile:
+                    net.compile()  # in place: parameters and state_dict keys stay as they are
 
     # --- what a method defines -------------------------------------------------------------
     def build(self) -> None:
@@ -143,6 +156,14 @@ class Method:
         """Restore what `extra_state` returned."""
 
     # --- shared machinery ---------------------------------------------------------------------
+    def optimizer(self, optimizer_cls: type[torch.optim.Optimizer], params: Any,
+                  **kwargs: Any) -> torch.optim.Optimizer:
+        """`optimizer_cls(params, **kwargs)` in the implementation the fast path chose (fused, foreach or plain).
+
+        Every method's `build_optimizers` makes its optimizers through this one helper.
+        """
+        return optimizer_cls(params, **kwargs, **self.perf.optimizer_flags(optimizer_cls, self.device))
+
     @property
     def conditional(self) -> bool:
         """True when the networks take a condition vector."""
@@ -172,7 +193,9 @@ class Method:
             self.nets[k].load_state_dict(v)
         if optimizers:
             for k, v in state.get("opts", {}).items():
+                flags = implementation_flags(self.opts[k])
                 self.opts[k].load_state_dict(v)
+                keep_implementation(self.opts[k], flags)  # a checkpoint from another machine steps as this one does
         self.load_extra_state(state.get("extra", {}))
 
     def params_dict(self) -> dict:

@@ -90,7 +90,7 @@ class BEGAN(Method):
         p = self.params
         self._lr_value = math.nan
         self._log_lr(p.lr)
-        return {name: torch.optim.Adam(self.nets[name].parameters(), lr=p.lr, betas=(p.beta1, p.beta2))
+        return {name: self.optimizer(torch.optim.Adam, self.nets[name].parameters(), lr=p.lr, betas=(p.beta1, p.beta2))
                 for name in ("discriminator", "generator")}
 
     def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

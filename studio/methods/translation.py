@@ -81,7 +81,7 @@ class TranslationMethod(Method):
 
     def _adam(self, *nets: str, lr: float) -> torch.optim.Adam:
         params = [p for name in nets for p in self.nets[name].parameters()]
-        return torch.optim.Adam(params, lr=lr, betas=(self.params.beta1, self.params.beta2))
+        return self.optimizer(torch.optim.Adam, params, lr=lr, betas=(self.params.beta1, self.params.beta2))
 
     def _update(self, opt: str, loss: torch.Tensor) -> None:
         self.opts[opt].zero_grad(set_to_none=True)

@@ -34,8 +34,9 @@ def perturb_skips(skips: SkipMaps, alpha: float, generator: torch.Generator | No
         return list(skips)
     out = []
     for s in skips:
+        # Drawn in logical (N, C, H, W) order, so a channels_last map gets the same noise as a contiguous one.
         eps = (torch.randn(s.shape, generator=generator).to(s.device, s.dtype) if generator is not None
-               else torch.randn_like(s))
+               else torch.randn(s.shape, device=s.device, dtype=s.dtype))
         out.append(s * (1 + alpha * eps))
     return out
 

@@ -59,7 +59,7 @@ class VAEBase(AutoEncodingMethod):
     def _vae_optimizer(self) -> torch.optim.Optimizer:
         p = self.params
         params = list(self.nets["encoder"].parameters()) + list(self.nets["decoder"].parameters())
-        return torch.optim.Adam(params, lr=p.lr, betas=(p.beta1, p.beta2))
+        return self.optimizer(torch.optim.Adam, params, lr=p.lr, betas=(p.beta1, p.beta2))
 
     # What the U-Net variant overrides: what the encoder hands the decoder besides z.
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
@@ -198,8 +198,8 @@ class VAEGAN(VAEBase):
     def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         p = self.params
         return {"vae": self._vae_optimizer(),
-                "discriminator": torch.optim.Adam(self.nets["discriminator"].parameters(), lr=p.lr_d,
-                                                  betas=(p.beta1, p.beta2))}
+                "discriminator": self.optimizer(torch.optim.Adam, self.nets["discriminator"].parameters(), lr=p.lr_d,
+                                                betas=(p.beta1, p.beta2))}
 
     def schedule(self) -> list[tuple[str, int]]:
         return [("discriminator", 1), ("vae", 1)]

@@ -40,12 +40,12 @@ class InceptionFeatures:
 
     name = "inception"
 
-    def __init__(self, weights: Path, device: torch.device | str = "cpu"):
+    def __init__(self, weights: Path | None, device: torch.device | str = "cpu"):
         from .inception import build_inception, weights_identity
 
         self.device = torch.device(device)
-        self.model = build_inception(weights, self.device)
-        self.identity = weights_identity(weights)
+        self.model = build_inception(weights, self.device)  # None: untrained (speed measurements only)
+        self.identity = weights_identity(weights) if weights is not None else "untrained"
 
     @torch.no_grad()
     def __call__(self, images: torch.Tensor) -> torch.Tensor:

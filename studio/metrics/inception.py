@@ -116,13 +116,15 @@ def fid_inception_trunk() -> torch.nn.Module:
     return net
 
 
-def build_inception(path: Path, device: torch.device | str = "cpu") -> torch.nn.Module:
-    """pytorch-fid's `InceptionV3([3])` (its resize to 299 and [0, 1] input scaling) with the weights in `path`."""
+def build_inception(path: Path | None, device: torch.device | str = "cpu") -> torch.nn.Module:
+    """pytorch-fid's `InceptionV3([3])` (its resize to 299 and [0, 1] input scaling) with the weights in `path`
+    (None: untrained weights, for speed measurements only: `studio bench`)."""
     from pytorch_fid import inception as pf
 
-    state = load_state_dict(path)  # first: a bad file fails before seconds of network construction
+    state = load_state_dict(path) if path is not None else None  # first: a bad file fails before seconds of work
     trunk = fid_inception_trunk()
-    trunk.load_state_dict(state)
+    if state is not None:
+        trunk.load_state_dict(state)
     # InceptionV3 takes its trunk from the module-level fid_inception_v3(), which downloads; hand it ours.
     with _build_lock:
         original = pf.fid_inception_v3

@@ -145,6 +145,8 @@ class ImageEvaluator:
         if self.show_diversity and has_single_labels(self.dataset):
             self.classifier = label_classifier(self.dataset, self.device)
         real_set = Dataset(self.dataset.source, DatasetKind.IMAGES, self.real)
+        if self.dataset.kind == DatasetKind.IMAGES and self.dataset.stream_paths is not None:
+            real_set = self.dataset  # streamed: its files (data holds only a preview), decoded as read
         self.real_stats: Statistics | None = None
         if self.inception is not None:
             self.real_stats = real_statistics(real_set, self.inception, n=self.n, seed=self.seed, batch_size=BATCH,

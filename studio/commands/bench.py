@@ -1,0 +1,36 @@
+"""`studio bench`: training, window, FID and launch speed, measured side by side (docs/BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+PARTS = ("train", "window", "fid", "launch")
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser(
+        "bench", help="measure training, window, FID and launch speed on this machine",
+        description="Measure, side by side in one run: training images/s of the fast path against a plain "
+                    "reference loop (DCGAN and WGAN-GP, 32x32, batch 64), headless against with the window "
+                    "attached, the UI stall while training, FID feature extraction and Fréchet distance against "
+                    "pytorch-fid, and the time from launch to a visible window. See docs/BENCHMARKS.md.")
+    p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
+    p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
+    p.add_argument("--quick", action="store_true",
+                   help="a run of seconds, not minutes (smaller networks, fewer steps and images): for tests")
+    p.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads (default: torch's)")
+    p.add_argument("--skip", action="append", choices=PARTS, default=[], help="leave out a part (repeatable)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..bench import format_report, run_bench
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    result = run_bench(device=args.device, quick=args.quick, threads=args.threads, skip=tuple(args.skip), log=log)
+    print(json.dumps(result) if args.json else format_report(result))
+    return 0

@@ -1,0 +1,55 @@
+"""`studio bench --quick --json` prints one object with every figure of issue 8 (speeds are not asserted:
+targets are measured by `studio bench`, not by timed tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from studio.bench import RESULT_KEYS, TRAIN_METHODS, format_report
+from studio.gui.benchmark import StallMeter
+
+
+def test_bench_quick_json_has_every_figure(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CONFIG_DIR=str(tmp_path / "config"))
+    threads = os.environ.get("STUDIO_TEST_THREADS", "1")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "studio", "bench", "--quick", "--json", "--threads", threads],
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert set(RESULT_KEYS) <= result.keys()
+    assert result["quick"] is True and result["seconds"] < time.perf_counter() - started + 1
+    for method in TRAIN_METHODS:
+        row = result["train"][method]
+        assert row["batch_size"] == 64 and row["image_size"] == 32
+        assert row["fast_images_per_sec"] > 0 and row["plain_images_per_sec"] > 0 and row["ratio"] > 0
+        assert row["fast_path"]["optimizer"] == "fused" and row["plain_loop"]["host_sync"]
+    window = result["window"]
+    assert window["headless_images_per_sec"] > 0 and window["window_images_per_sec"] > 0 and window["ratio"] > 0
+    assert result["ui_stall"]["interval_ms"] == 10 and result["ui_stall"]["ticks"] > 0
+    assert result["ui_stall"]["p99_ms"] >= 0
+    extraction, frechet = result["fid"]["extraction"], result["fid"]["frechet"]
+    assert extraction["studio_images_per_sec"] > 0 and extraction["pytorch_fid_images_per_sec"] > 0
+    assert extraction["max_abs_feature_difference"] < 1e-3  # the same network on the same images
+    assert frechet["relative_difference"] < 1e-6 and frechet["speedup"] > 0
+    assert result["launch"]["seconds_to_window"] > 0 and result["launch"]["torch_imported_before_window"] is False
+    assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "window", "ui_stall", "frechet_speed",
+                                      "frechet_value", "launch"}
+    assert result["targets"]["frechet_speed"]["holds"] is None  # --quick measures 128 dimensions, not 2048
+    report = format_report(result)
+    assert "fast path" in report and "Targets:" in report
+
+
+def test_stall_meter_reports_the_lateness_of_a_10ms_timer(monkeypatch):
+    clock = iter([0.0, 0.010, 0.020, 0.095, 0.105])
+    monkeypatch.setattr("studio.gui.benchmark.time.perf_counter", lambda: next(clock))
+    meter = StallMeter()
+    for _ in range(5):
+        meter.tick()
+    summary = meter.summary()
+    assert summary["ticks"] == 4 and abs(summary["max_ms"] - 65.0) < 1e-6 and summary["p50_ms"] < 1e-6
+    assert abs(summary["p99_ms"] - 65.0) < 1e-6
