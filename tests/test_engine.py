@@ -165,3 +165,17 @@ def test_dcgan_adapts_to_image_size_and_channels(size, channels):
     out = method.sample(method.latent(2))
     assert out.shape == (2, channels, size, size)
     assert method.nets["discriminator"](out).shape == (2,)
+
+
+def test_resume_with_lr_scale_lowers_every_learning_rate_and_set_is_refused(tmp_path, capsys):
+    run = tmp_path / "D"
+    assert train_cli("--method", "dcgan", "--dataset", "builtin:shapes", "--preset", "tiny", "--steps", "4",
+                     "--run-dir", str(run)) == 0
+    assert train_cli("--resume", str(run), "--steps", "6", "--set", "lr_g=1e-5") == 2
+    assert "--lr-scale" in capsys.readouterr().err
+    assert train_cli("--resume", str(run), "--steps", "8", "--lr-scale", "0.5") == 0
+    ckpt = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert ckpt["step"] == 8
+    assert ckpt["params"]["lr_g"] == pytest.approx(1e-4) and ckpt["params"]["lr_d"] == pytest.approx(1e-4)
+    groups = [g for opt in ckpt["state"]["opts"].values() for g in opt["param_groups"]]
+    assert groups and all(g["lr"] == pytest.approx(1e-4) for g in groups)

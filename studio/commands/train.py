@@ -31,6 +31,8 @@ def add_command(sub) -> None:
         p.add_argument(f"--{name}", type=int, default=None, help=text)
     p.add_argument("--eval-metrics", default=None, metavar="LIST",
                    help="comma-separated metrics to evaluate: kid (default), fid, diversity")
+    p.add_argument("--lr-scale", type=float, default=None, metavar="F",
+                   help="multiply every learning rate by F (e.g. 0.5 when resuming a run that diverged)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     # The fast path (docs/BENCHMARKS.md); "auto" is right for the device and the method.
     p.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
@@ -95,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--run-dir {run_dir} already holds a run: use --resume {run_dir} to continue it, "
                             "or choose another folder")
     if resume and args.overrides:
-        config.params.update(parse_overrides(args.overrides))
+        raise UserError("--set cannot change a resumed run's hyperparameters (its weights and optimizers were built "
+                        "with them); use --lr-scale F to change its learning rates, or start a new run")
     for attr, value in (("steps", args.steps), ("device", args.device), ("seed", args.seed), ("image_size", args.size),
                         ("channels", args.channels), ("log_every", args.log_every), ("sample_every", args.sample_every),
                         ("checkpoint_every", args.checkpoint_every), ("eval_every", args.eval_every),
@@ -110,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
     board = None
     try:
         trainer = Trainer(config, run_dir=run_dir, resume=resume)
+        if args.lr_scale is not None:
+            _scale_learning_rates(trainer, args.lr_scale)
         if not args.quiet and dist.is_main:
             trainer.subscribe(ProgressBar(config.steps))
         if args.tensorboard and dist.is_main:
@@ -129,6 +134,19 @@ def run(args: argparse.Namespace) -> int:
         rank = f" (rank {dist.rank})" if dist.active else ""
         print(f"studio train{rank}: {state}: {trainer.message}", file=sys.stderr)
     return 0 if state in ("finished", "stopped") else 1
+
+
+def _scale_learning_rates(trainer, factor: float) -> None:
+    """Set the run up now so its (restored) learning rates can be scaled before training starts."""
+    if not factor > 0:
+        raise UserError(f"--lr-scale {factor}: must be positive, e.g. 0.5")
+    try:
+        trainer.setup()
+    except Exception:  # noqa: BLE001 - run() sets up again and reports the error as the run's status
+        trainer.method = None
+        return
+    trainer.scale_learning_rates(factor)
+    print(f"learning rates scaled by {factor:g}", file=sys.stderr)
 
 
 # --- scaling out (studio/engine/distributed.py, studio/engine/tensorboard.py) ---------------------

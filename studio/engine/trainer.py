@@ -167,6 +167,21 @@ class Trainer:
                                  "dataset": self.dataset.describe()})
             self.subscribers.insert(0, self.run_dir)
 
+    def scale_learning_rates(self, factor: float) -> None:
+        """After setup: multiply every learning rate by `factor`, on the params (so later checkpoints
+        record it) and on the optimizers (a checkpoint restores their own rates): how a diverged run is
+        resumed more gently, from the window and from `studio train --resume D --lr-scale 0.5`."""
+        if not factor > 0:
+            raise ConfigError(f"lr scale {factor} must be positive")
+        params = self.method.params
+        for name in vars(params):
+            if name.startswith("lr") and isinstance(getattr(params, name), float):
+                setattr(params, name, getattr(params, name) * factor)
+                self.config.params[name] = getattr(params, name)
+        for opt in self.method.opts.values():
+            for group in opt.param_groups:
+                group["lr"] = group["lr"] * factor
+
     def _make_fixed_batch(self) -> None:
         # The fixed latent batch is drawn on the CPU from its own seed: the same on every device.
         cfg, ds, method = self.config, self.dataset, self.method
@@ -333,7 +348,7 @@ class Trainer:
             final = "stopped" if self.step < cfg.steps else "finished"
             self._status(final, f"{final} at step {self.step}")
         except Diverged as exc:
-            kept = (f"the last good checkpoint (step {self._last_good_checkpoint_step}) is kept; resume from it with a lower learning rate"
+            kept = (f"the last good checkpoint (step {self._last_good_checkpoint_step}) is kept; resume from it with a lower learning rate (studio train --resume DIR --lr-scale 0.5)"
                     if self._last_good_checkpoint_step is not None else "no checkpoint had been written yet")
             self._status("diverged", f"{exc}; {kept}")
         except Exception as exc:

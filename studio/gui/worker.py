@@ -87,14 +87,7 @@ class TrainingWorker(QObject):
         except Exception:  # noqa: BLE001 - let run() redo the setup and report the error as a Status
             trainer.method = None
             return
-        params = trainer.method.params
-        for name in vars(params):
-            if name.startswith("lr") and isinstance(getattr(params, name), float):
-                setattr(params, name, getattr(params, name) * self.lr_scale)
-                trainer.config.params[name] = getattr(params, name)
-        for opt in trainer.method.opts.values():
-            for group in opt.param_groups:
-                group["lr"] = group["lr"] * self.lr_scale
+        trainer.scale_learning_rates(self.lr_scale)
         self.buffer(Status(trainer.step, "alert", f"learning rates scaled by {self.lr_scale:g} after divergence"))
 
     # --- control from the UI thread ---------------------------------------------------------------
