@@ -363,9 +363,13 @@ def measure_launch(repeats: int = 3, timeout: float = 120.0, log: Log = print) -
 
 
 # --- the whole run -----------------------------------------------------------------------------------
-def run_bench(device: str = "auto", quick: bool = False, threads: int | None = None,
+def run_bench(device: str = "auto", quick: bool = False, threads: int | None = None, width: int | None = None,
               skip: tuple[str, ...] = (), log: Log = print) -> dict[str, Any]:
-    """Every figure in one run (see the module docstring); `quick` for a test-sized run of seconds."""
+    """Every figure in one run (see the module docstring); `quick` for a test-sized run of seconds.
+
+    `width` sets the training networks' width (default: the methods' own, 64, on a GPU; 32 on a CPU,
+    where a WGAN-GP step at width 64 takes tens of seconds; 8 with `quick`).
+    """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the window is measured offscreen
     began = time.perf_counter()
     load_start = _load()
@@ -392,13 +396,15 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
         log(f"training images/s, fast path against a plain loop ({describe_device(dev)})")
         count = 512 if quick else (8192 if gpu else 2048)
         data = open_dataset("builtin:shapes", size=SIZE, count=count)
+        size = width or (8 if quick else (64 if gpu else 32))
         for method in TRAIN_METHODS:
             if quick:
-                options = dict(overrides={"width": 8}, budget_s=0.0, chunk_s=0.0, warmup=1, min_rounds=1)
+                options = dict(budget_s=0.0, chunk_s=0.0, warmup=1, min_rounds=1)
             elif gpu:
-                options = dict(overrides={}, budget_s=20.0, chunk_s=1.0, warmup=20, min_rounds=5)
+                options = dict(budget_s=20.0, chunk_s=1.0, warmup=20, min_rounds=5)
             else:
-                options = dict(overrides={}, budget_s=60.0, chunk_s=0.0, warmup=1, min_rounds=2, max_rounds=6)
+                options = dict(budget_s=45.0, chunk_s=0.0, warmup=1, min_rounds=2, max_rounds=8)
+            options["overrides"] = {"width": size}
             result["train"][method] = measure_training(method, data, device_name, log=log, **options)
 
     # The window: headless against attached, and the UI stall meanwhile.
@@ -408,7 +414,7 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
         from .gui.benchmark import measure_window_overhead
 
         with tempfile.TemporaryDirectory(prefix="studio-bench-window-") as work:
-            options = dict(steps=20, repeats=1, count=256) if quick else dict(steps=300, repeats=3, count=1024)
+            options = dict(steps=20, repeats=1, count=256) if quick else dict(steps=100, repeats=3, count=1024)
             window = measure_window_overhead(device=device_name, work_dir=work, threads=threads, **options)
         result["ui_stall"] = window.pop("ui_stall")
         result["window"] = window
@@ -419,7 +425,7 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
     result["fid"] = {}
     if "fid" not in skip:
         log("FID against pytorch-fid")
-        n = 8 if quick else (2000 if gpu else 100)
+        n = 8 if quick else (2000 if gpu else 50)
         result["fid"]["extraction"] = measure_fid_extraction(device_name, n, batch_size=8 if quick else 50, log=log)
         result["fid"]["frechet"] = measure_frechet(128 if quick else 2048, device_name, repeats=1 if quick else 3,
                                                    log=log)
@@ -473,7 +479,8 @@ def format_report(result: dict[str, Any]) -> str:
     if result["train"]:
         lines.append("Training images/s (32x32, batch 64)      fast path    plain loop    ratio")
         for method, row in result["train"].items():
-            lines.append(f"  {method:<38} {row['fast_images_per_sec']:>10.1f}    {row['plain_images_per_sec']:>10.1f}"
+            name = f"{method}, width {row['width']}"
+            lines.append(f"  {name:<38} {row['fast_images_per_sec']:>10.1f}    {row['plain_images_per_sec']:>10.1f}"
                          f"    {row['ratio']:>5.2f}")
     if result["window"]:
         w = result["window"]

@@ -91,7 +91,7 @@ def test_bf16_autocast_runs_finite_and_close(name):
 def test_defaults_are_right_per_device(monkeypatch):
     dcgan, wgan_gp, wgan = get_method("dcgan"), get_method("wgan-gp"), get_method("wgan")
     cpu = Performance.resolve("cpu", dcgan)
-    assert cpu == Performance(channels_last=False, amp="off", optimizer="fused", compile=False)
+    assert cpu == Performance(channels_last=True, amp="off", optimizer="fused", compile=False)
     monkeypatch.setattr("studio.fastpath._cuda_bf16", lambda device: True)
     gpu = Performance.resolve("cuda", dcgan)
     assert gpu.channels_last and gpu.amp == "bf16" and gpu.optimizer == "fused" and not gpu.compile
@@ -156,3 +156,18 @@ def test_train_command_takes_the_fast_path_flags(tmp_path):
                  "--amp", "off", "--channels-last", "on", "--optimizer-impl", "plain"]) == 0
     recorded = json.loads((run / "config.json").read_text())["run"]
     assert (recorded["amp"], recorded["channels_last"], recorded["optimizer"]) == ("off", "on", "plain")
+
+
+@pytest.mark.slow
+def test_compiled_networks_train_and_keep_their_checkpoint_keys(tmp_path):
+    """torch.compile (in place) leaves state_dict keys alone; WGAN-GP's critic, differentiated twice, stays eager."""
+    config = RunConfig(method="wgan-gp", preset="tiny", steps=2, dataset_count=64, compile=True, log_every=1,
+                       sample_every=100, checkpoint_every=100)
+    trainer = Trainer(config, run_dir=tmp_path / "run")
+    assert trainer.run() == "finished", trainer.message
+    nets = trainer.method.nets
+    assert nets["generator"]._compiled_call_impl is not None and nets["critic"]._compiled_call_impl is None
+    cls = get_method("wgan-gp")
+    eager = cls(cls.make_params("tiny", {}), trainer.method.spec, "cpu", perf=Performance.plain())
+    for name, net in nets.items():
+        assert net.state_dict().keys() == eager.nets[name].state_dict().keys()

@@ -38,7 +38,7 @@ def add_command(sub) -> None:
     p.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
                    help="mixed precision: bf16 autocast (default auto: on CUDA for the methods that tolerate it)")
     p.add_argument("--channels-last", choices=("auto", "on", "off"), default=None,
-                   help="channels_last memory format for images and conv weights (default auto: on for CUDA)")
+                   help="channels_last memory format for images and conv weights (default auto: on for CUDA and CPU)")
     p.add_argument("--optimizer-impl", dest="optimizer", choices=("auto", "fused", "foreach", "plain"), default=None,
                    help="optimizer implementation (default auto: fused on CUDA where torch has it, else foreach)")
     p.add_argument("--compile", action="store_true", default=None,

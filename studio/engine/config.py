@@ -48,7 +48,7 @@ class RunConfig:
     eval_metrics: list[str] = field(default_factory=lambda: ["kid"])
     fixed_samples: int = 64  # size of the fixed latent batch shown as the sample grid
     # The fast path (studio/fastpath.py); "auto" picks what is right for the device and the method.
-    channels_last: str = "auto"  # auto (on for CUDA), on, off
+    channels_last: str = "auto"  # auto (on for CUDA and CPU), on, off
     amp: str = "auto"  # auto (bf16 on CUDA where the method tolerates it), bf16, off
     optimizer: str = "auto"  # auto (fused on CUDA where torch has it, else foreach), fused, foreach, plain
     compile: bool = False  # torch.compile the networks (the first steps are slow while it compiles)
