@@ -10,10 +10,10 @@
   ratio is the median of the chunk pairs' ratios, which cancels slow drifts in the machine's load.
 - Training images/s headless and with the studio window attached (offscreen), their ratio, and the
   UI stall while training: the 99th percentile of a 10 ms timer's lateness (studio/gui/benchmark.py).
-- FID: feature-extraction images/s of the studio's batched in-memory path against pytorch-fid's
-  `get_activations` on the same images (written as PNGs, which is how pytorch-fid reads them), both
-  through the same InceptionV3 (untrained weights unless pytorch-fid's are installed: the speed does
-  not depend on them); and the Fréchet distance at 2048 dimensions against pytorch-fid's
+- FID: feature-extraction images/s of the studio's batched in-memory path (channels_last) against
+  pytorch-fid's `get_activations` on the same images (written as PNGs, which is how pytorch-fid reads
+  them), both through InceptionV3 with the same weights (untrained unless pytorch-fid's are installed:
+  the speed does not depend on them); and the Fréchet distance at 2048 dimensions against pytorch-fid's
   `calculate_frechet_distance` on the same statistics: both times, both values, their relative difference.
 - Launch: seconds from spawning `python -m studio` to the window's first painted frame.
 
@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import os
@@ -279,12 +280,13 @@ def measure_fid_extraction(device: str, n: int, batch_size: int = 50, log: Log =
             path = Path(tmp) / f"{i:05d}.png"
             Image.fromarray(image.permute(1, 2, 0).numpy()).save(path)
             files.append(str(path))
+        # pytorch-fid's side: the same weights in the layout pytorch-fid builds them (NCHW).
+        model = copy.deepcopy(extractor.model).to(memory_format=torch.contiguous_format)
         with _silenced():
-            fid_score.get_activations(files[:2], extractor.model, batch_size=2, dims=2048, device=dev)  # warm-up
+            fid_score.get_activations(files[:2], model, batch_size=2, dims=2048, device=dev)  # warm-up
             _sync(dev)
             start = time.perf_counter()
-            theirs = fid_score.get_activations(files, extractor.model, batch_size=min(batch_size, n), dims=2048,
-                                               device=dev)
+            theirs = fid_score.get_activations(files, model, batch_size=min(batch_size, n), dims=2048, device=dev)
             _sync(dev)
             pf_s = time.perf_counter() - start
     diff = float(np.abs(ours.double().numpy() - theirs).max())
