@@ -175,6 +175,28 @@ def test_ui_stall_while_dragging_during_generation(qtbot, tab, cgan_run):
     assert report["p99_ms"] < 150
 
 
+def test_ui_stall_while_dragging_during_training(qtbot, tab, cgan_run, tmp_path):
+    # The user drags a direction slider while another run trains on a thread beside the window.
+    load(qtbot, tab, cgan_run)
+    trainer = Trainer(RunConfig(method="cgan", preset="tiny", steps=100_000, image_size=16, dataset_count=256,
+                                log_every=10, sample_every=100_000, checkpoint_every=100_000),
+                      run_dir=tmp_path / "busy")
+    thread = threading.Thread(target=trainer.run, daemon=True)
+    thread.start()
+    try:
+        qtbot.waitUntil(lambda: trainer.step >= 2, timeout=WAIT)
+        report = sample_tab_stall(tab, duration_s=2.0)
+        trained = trainer.step
+    finally:
+        trainer.stop()
+        thread.join(30)
+    print(f"\nSample tab stall while dragging during training: p50 {report['p50_ms']:.1f} ms, "
+          f"p99 {report['p99_ms']:.1f} ms, max {report['max_ms']:.1f} ms; {report['renders']} renders, "
+          f"training reached step {trained}")
+    assert report["renders"] >= 1 and trained > 2
+    assert report["p99_ms"] < 150  # target 50 ms, measured in docs/SAMPLE_TAB.md; room for a loaded machine
+
+
 def test_live_snapshot_while_training_continues(qtbot, tab, tmp_path):
     trainer = Trainer(RunConfig(method="cgan", preset="tiny", steps=100_000, image_size=16, dataset_count=256,
                                 log_every=50, sample_every=100_000, checkpoint_every=100_000),
