@@ -31,6 +31,16 @@ def test_agrees_with_pytorch_fid_at_dim_64(n1, n2, seed):
     assert got == pytest.approx(float(np.real(expected)), rel=1e-6)
 
 
+def test_agrees_with_pytorch_fid_at_dim_2048_full_rank_and_rank_deficient():
+    # Inception's 2048 dimensions; scipy's sqrtm makes this the slowest of these tests (~30 s).
+    rng = np.random.default_rng(3)
+    mu1, sigma1 = random_statistics(rng, 4096, 2048)
+    mu2, sigma2 = random_statistics(rng, 1000, 2048, shift=0.1)  # fewer samples than dimensions
+    expected = float(np.real(calculate_frechet_distance(mu1, sigma1, mu2, sigma2)))
+    got = frechet_distance(mu1, sigma1, mu2, sigma2)
+    assert np.isfinite(got) and got == pytest.approx(expected, rel=1e-6)
+
+
 @pytest.mark.parametrize("n", [200, 40, 3])
 def test_the_gpu_and_cpu_factorisations_agree(n):
     # frechet_distance uses eigh on CUDA and pivoted Cholesky elsewhere: both give Tr((Σ1 Σ2)^½).
