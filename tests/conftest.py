@@ -48,3 +48,22 @@ def _is_running(thread) -> bool:
         return thread.isRunning()
     except RuntimeError:  # the C++ object is gone: it cannot be running
         return False
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """The real studio window (1280×800, offscreen) with its own settings folder and no modal dialogs;
+    afterwards any run it started, in a thread or in training processes, is stopped."""
+    from studio.gui.main_window import MainWindow
+
+    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    w = MainWindow()
+    w.interactive = False
+    w.ask_before_close = False
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    yield w
+    if w.session is not None and w.session.is_running():
+        w.session.stop_and_wait()
+    w._stop_process(wait_ms=30_000)

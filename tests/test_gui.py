@@ -28,21 +28,6 @@ torch.set_num_threads(1)
 WAIT = 120_000  # ms; generous because CI machines are shared
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    """A studio window with its own settings folder and no modal dialogs."""
-    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    w = MainWindow()
-    w.interactive = False
-    w.ask_before_close = False
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    yield w
-    if w.session is not None and w.session.is_running():
-        w.session.stop_and_wait()
-
-
 def load(qtbot, w: MainWindow, source: str = "builtin:shapes", size: int | None = 16, count: int | None = 256) -> None:
     panel = w.train_tab.dataset_panel
     panel.set_options(size=size, count=count)

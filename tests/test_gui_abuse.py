@@ -25,26 +25,11 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence  # noqa: E40
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
-from studio.gui.main_window import MainWindow  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
 
 pytestmark = pytest.mark.gui
 torch.set_num_threads(1)
 WAIT = 120_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    w = MainWindow()
-    w.interactive = False
-    w.ask_before_close = False
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    yield w
-    if w.session is not None and w.session.is_running():
-        w.session.stop_and_wait()
 
 
 def load(qtbot, w, source="builtin:shapes", size=16, count=128):

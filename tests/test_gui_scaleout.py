@@ -21,21 +21,6 @@ torch.set_num_threads(1)
 WAIT = 180_000
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    w = MainWindow()
-    w.interactive = False
-    w.ask_before_close = False
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    yield w
-    if w.session is not None and w.session.is_running():
-        w.session.stop_and_wait()
-    w._stop_process(wait_ms=30_000)
-
-
 def load(qtbot, w, source="builtin:shapes", size=16, count=128):
     panel = w.train_tab.dataset_panel
     panel.set_options(size=size, count=count)
