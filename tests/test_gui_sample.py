@@ -77,8 +77,10 @@ def test_loads_a_run_and_shows_a_grid_of_numbered_seeds(qtbot, tab, cgan_run):
     tab.samples.seed_spin.setValue(40)  # a seed typed in finds its sample again
     qtbot.waitUntil(lambda: tab.explorer.page == 2 and not tab.busy(), timeout=WAIT)
     assert tab.samples.grid.current == 8
-    assert np.array_equal(tab.selection.view.image,
-                          render(method, seed_latent(method, 40), torch.eye(4)[0]).images[0])
+    # The selection is rendered after the grid (its own request): wait for it rather than race it.
+    expected = render(method, seed_latent(method, 40), torch.eye(4)[0]).images[0]
+    qtbot.waitUntil(lambda: tab.selection.view.image is not None
+                    and np.array_equal(tab.selection.view.image, expected), timeout=WAIT)
 
 
 def test_label_toggles_regenerate_the_same_latents(qtbot, tab, cgan_run):

@@ -93,6 +93,7 @@ class SelectionPanel(QGroupBox):
             s.setValue(0)
             s.blockSignals(False)
         self._emit_amounts()
+        self.show_directions(None)  # sliders wait for "Find directions"
 
     def show_directions(self, directions: Directions | None) -> None:
         """Enable one slider per direction, labelled with the share of variation it explains."""
