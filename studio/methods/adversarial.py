@@ -48,17 +48,12 @@ class BCEGAN(Method):
                 fake = self._fake(batch)
             real_logits, fake_logits = D(batch.x, y), D(fake, y)
             loss = bce_discriminator_loss(real_logits, fake_logits)
-            self.opts["discriminator"].zero_grad(set_to_none=True)
-            loss.backward()
-            self.opts["discriminator"].step()
+            self.update("discriminator", loss)
             return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
                     "d_fake": torch.sigmoid(fake_logits).mean().detach()}
         fake = self._fake(batch)
         loss = bce_generator_loss(D(fake, y))
-        self.opts["generator"].zero_grad(set_to_none=True)
-        # Only G's weights need gradients; D's would be thrown away by its next zero_grad.
-        loss.backward(inputs=list(self.nets["generator"].parameters()))
-        self.opts["generator"].step()
+        self.update("generator", loss, inputs=list(self.nets["generator"].parameters()))
         return {"g_loss": loss.detach()}
 
     @torch.no_grad()

@@ -164,6 +164,13 @@ class Method:
         """
         return optimizer_cls(params, **kwargs, **self.perf.optimizer_flags(optimizer_cls, self.device))
 
+    def update(self, opt: str, loss: torch.Tensor, inputs: list[torch.Tensor] | None = None) -> None:
+        """One optimizer step of `self.opts[opt]` on `loss`; `inputs` limits which tensors get gradients
+        (a generator step need not fill the discriminator's, which its next zero_grad would drop)."""
+        self.opts[opt].zero_grad(set_to_none=True)
+        loss.backward(inputs=inputs)
+        self.opts[opt].step()
+
     @property
     def conditional(self) -> bool:
         """True when the networks take a condition vector."""

@@ -142,7 +142,7 @@ class CycleGAN(TranslationMethod):
             fake_b, fake_a = n["g_ab"](a), n["g_ba"](b)
         d_a_loss = lsgan_discriminator_loss(n["d_a"](a), n["d_a"](self.pools["a"].query(fake_a)))
         d_b_loss = lsgan_discriminator_loss(n["d_b"](b), n["d_b"](self.pools["b"].query(fake_b)))
-        self._update("discriminator", d_a_loss + d_b_loss)
+        self.update("discriminator", d_a_loss + d_b_loss)
         return {"d_a_loss": d_a_loss.detach(), "d_b_loss": d_b_loss.detach()}
 
     def _generator_phase(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -157,7 +157,7 @@ class CycleGAN(TranslationMethod):
             loss = loss + p.identity_weight * p.cycle_weight * identity
         else:
             identity = torch.zeros((), device=a.device)
-        self._update("generator", loss)
+        self.update("generator", loss)
         return {"g_loss": g_loss.detach(), "cycle": cycle.detach(), "identity": identity.detach()}
 
     def extra_state(self) -> dict[str, Any]:

@@ -90,12 +90,12 @@ class Pix2Pix(TranslationMethod):
             real_logits = D(torch.cat([x, target], dim=1))
             fake_logits = D(torch.cat([x, fake], dim=1))
             loss = bce_discriminator_loss(real_logits, fake_logits)
-            self._update("discriminator", loss)
+            self.update("discriminator", loss)
             return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
                     "d_fake": torch.sigmoid(fake_logits).mean().detach()}
         fake = G(x)
         with self._frozen("discriminator"):
             g_gan = bce_generator_loss(D(torch.cat([x, fake], dim=1)))
         l1 = (fake - target).abs().mean()
-        self._update("generator", g_gan + self.params.l1_weight * l1)
+        self.update("generator", g_gan + self.params.l1_weight * l1)
         return {"g_gan": g_gan.detach(), "l1": l1.detach()}

@@ -83,11 +83,6 @@ class TranslationMethod(Method):
         params = [p for name in nets for p in self.nets[name].parameters()]
         return self.optimizer(torch.optim.Adam, params, lr=lr, betas=(self.params.beta1, self.params.beta2))
 
-    def _update(self, opt: str, loss: torch.Tensor) -> None:
-        self.opts[opt].zero_grad(set_to_none=True)
-        loss.backward()
-        self.opts[opt].step()
-
     @contextmanager
     def _frozen(self, *nets: str) -> Iterator[None]:
         # The generator's loss flows through D: skip computing D's gradients, which its step would discard.

@@ -134,9 +134,7 @@ class VAE(VAEBase):
     def train_phase(self, phase: str, batch: Batch) -> dict[str, torch.Tensor]:
         reconstruction, kl, _ = self._vae_terms(batch)
         loss = reconstruction + kl
-        self.opts["vae"].zero_grad(set_to_none=True)
-        loss.backward()
-        self.opts["vae"].step()
+        self.update("vae", loss)
         return {"reconstruction": reconstruction.detach(), "kl": kl.detach(), "loss": loss.detach()}
 
 
@@ -221,16 +219,12 @@ class VAEGAN(VAEBase):
                 fake = self._decode(self.latent(n), y, self._generation_context(batch.x))
             real_logits, fake_logits = D(batch.x, y), D(fake, y)
             loss = bce_discriminator_loss(real_logits, fake_logits)
-            self.opts["discriminator"].zero_grad(set_to_none=True)
-            loss.backward()
-            self.opts["discriminator"].step()
+            self.update("discriminator", loss)
             return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
                     "d_fake": torch.sigmoid(fake_logits).mean().detach()}
         reconstruction, kl, context = self._vae_terms(batch)
         g_loss = bce_generator_loss(D(self._decode(self.latent(n), y, self._perturb(context)), y))
         loss = self.params.vae_weight * (reconstruction + kl) + self.params.gan_weight * g_loss
-        self.opts["vae"].zero_grad(set_to_none=True)
-        loss.backward()
-        self.opts["vae"].step()
+        self.update("vae", loss)
         return {"reconstruction": reconstruction.detach(), "kl": kl.detach(), "g_loss": g_loss.detach(),
                 "loss": loss.detach()}

@@ -100,18 +100,13 @@ class CriticGAN(Method):
             wasserstein = wasserstein_estimate(C(batch.x, y), C(fake, y))
             penalties = self.lipschitz_penalty(batch, fake)
             loss = -wasserstein + sum(penalties.values())
-            self.opts["critic"].zero_grad(set_to_none=True)
-            loss.backward()
-            self.opts["critic"].step()
+            self.update("critic", loss)
             self.after_critic_update()
             return {"critic_loss": loss.detach(), "wasserstein": wasserstein.detach(),
                     **{k: v.detach() for k, v in penalties.items()}}
         G = self.nets["generator"]
         loss = wasserstein_generator_loss(C(self._fake(batch), y))
-        self.opts["generator"].zero_grad(set_to_none=True)
-        # Only G's weights need gradients; the critic's would be thrown away by its next zero_grad.
-        loss.backward(inputs=list(G.parameters()))
-        self.opts["generator"].step()
+        self.update("generator", loss, inputs=list(G.parameters()))
         return {"g_loss": loss.detach()}
 
     @torch.no_grad()
