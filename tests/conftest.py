@@ -1,5 +1,6 @@
 """Shared test set-up: headless Qt, a throw-away settings folder, and no QThread left running."""
 
+import gc
 import os
 import tempfile
 
@@ -41,6 +42,16 @@ def no_qthread_left_running(monkeypatch):
         thread.quit()
         thread.wait(30_000)
     assert not running, f"QThreads left running: {[t.objectName() or repr(t) for t in running]}"
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_main_thread():
+    """The window turns automatic collection off (studio/gui/collector.py); between tests the main thread collects."""
+    yield
+    if not gc.isenabled():
+        from studio.gui.collector import collect_if_due
+
+        collect_if_due()
 
 
 def _is_running(thread) -> bool:

@@ -3,6 +3,7 @@ a run another thread writes, closing mid-run, errors and divergence, remembered 
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -316,6 +317,21 @@ def test_window_and_train_settings_are_remembered(qtbot, tmp_path, monkeypatch):
     assert (second.size().width(), second.size().height()) == (700, 500)
     second.set_theme("dark")
 
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the OpenMP runtime is found in /proc")
+def test_the_gui_thread_runs_its_torch_work_on_one_cpu_thread(qtbot, tmp_path, monkeypatch):
+    # An OpenMP team held by the GUI thread would slow the training thread's (studio/threads.py).
+    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # torch's default on a user's 2-core machine (the tests run with one)
+    try:
+        w = MainWindow()
+        w.interactive = False
+        qtbot.addWidget(w)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
 
 def test_menus_shortcuts_and_tooltips(window):
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]

@@ -199,3 +199,30 @@ def test_monitor_points_scatter(qtbot):
     assert tab.sample_stack.currentWidget() is tab.scatter
     tab.consume([Points(10, np.random.randn(50, 2))])
     assert tab.points_updates == 1 and len(tab.scatter.generated.data) == 50
+
+
+def test_garbage_is_collected_on_the_gui_thread_not_on_a_worker(qtbot):
+    import gc
+    import threading
+
+    from studio.gui.collector import INTERVAL_MS, collect_on_gui_thread
+
+    assert collect_on_gui_thread() and not gc.isenabled()
+    collected_on: list[str] = []
+
+    class Cyclic:
+        def __init__(self):
+            self.me = self
+
+        def __del__(self):
+            collected_on.append(threading.current_thread().name)
+
+    Cyclic()  # garbage only the cyclic collector can free
+    # A worker that allocates enough to trip the automatic collector (were it on) many times over.
+    kept: list[list] = []
+    worker = threading.Thread(target=lambda: kept.extend([] for _ in range(100_000)), name="worker")
+    worker.start()
+    worker.join()
+    assert collected_on == []
+    qtbot.waitUntil(lambda: bool(collected_on), timeout=20 * INTERVAL_MS)
+    assert collected_on == [threading.main_thread().name]

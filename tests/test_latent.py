@@ -4,6 +4,7 @@ worker, export (GIF, PNG strip) and `studio morph`."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -226,6 +227,25 @@ def test_a_job_that_raises_comes_back_as_the_exception():
     worker.stop()
     assert isinstance(seen[0], ZeroDivisionError) and seen[1] == "still alive"
 
+
+def test_the_worker_thread_ends_when_idle_and_the_next_job_starts_another(monkeypatch):
+    from studio.latent import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "IDLE_EXIT_SECONDS", 0.1)
+    seen = []
+    worker = LatestRequestWorker(lambda c, i, v: seen.append(v))
+    assert not worker.running  # no thread until there is work
+    worker.submit("a", lambda: threading.current_thread().ident)
+    assert worker.wait_idle(10)
+    first = seen[-1]
+    deadline = time.monotonic() + 10
+    while worker.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not worker.running  # idle: its thread (and any CPU thread team it held) is gone
+    worker.submit("a", lambda: threading.current_thread().ident)
+    assert worker.wait_idle(10)
+    worker.stop()
+    assert worker.threads_started == 2 and len(seen) == 2 and seen[0] == first
 
 # --- export --------------------------------------------------------------------------------------------
 

@@ -33,6 +33,9 @@ def make_app(argv: list[str] | None = None):
     app.setApplicationName("GAN Studio")
     app.setOrganizationName("gan-studio")
     app.setDesktopFileName("gan-studio")
+    from .collector import collect_on_gui_thread
+
+    collect_on_gui_thread()
     return app
 
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from .. import settings as user_settings
 from .banner import Banner
+from .collector import collect_on_gui_thread
 from .imageview import ImageView
 from .monitor_tab import MonitorTab
 from .perf import format_duration
@@ -42,7 +43,7 @@ if TYPE_CHECKING:  # torch-heavy modules load after the window is up
     from ..engine.events import Event, Status
     from .worker import TrainingSession
 
-PULL_MS = 66  # ~15 Hz: smooth curves without the UI competing with the training thread
+PULL_MS = 200  # 5 Hz: the newest state, steadily; every wake-up of the GUI thread takes a core from training
 FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
 MAX_RECENT = 10
 SAMPLE_TAB_KEYS = ("Ctrl+O", "F5", "Ctrl+E")  # the Sample tab's own meaning wins while it is shown
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None, *, populate: bool = True):
         super().__init__(parent)
+        collect_on_gui_thread()  # garbage holding Qt objects must never be collected on a worker thread
         self.setWindowTitle("GAN Studio")
         self.setWindowIcon(app_icon())
         # Modal dialogs (errors, the close question) are skipped when False: tests and selfcheck.
@@ -276,6 +278,10 @@ class MainWindow(QMainWindow):
         """The slower part of start-up (imports torch): method and source lists, saved form, then the arguments."""
         if not self._populated:
             self._populated = True
+            from ..threads import limit_this_thread
+
+            # The GUI thread's torch work is light; holding a CPU thread team here would slow the trainer's.
+            limit_this_thread(1)
             self._install_sample_tab()
             self.train_tab.populate()
             saved = self.train_tab.restore(user_settings.get_setting("last_train", {}))

@@ -50,8 +50,8 @@ EMPTY_HINT = ("Charts appear here when a run starts: its losses grouped as the m
               "figures (KID/FID with their sample count, mode coverage) and training speed.\n\n"
               "Start a run on the Train tab, or open a run directory with File → Open run… (Ctrl+Alt+O).")
 # Curves are redrawn at most this often: repainting the charts is the GUI's largest cost (tens of ms
-# of Python holding the GIL), and twice a second looks live for loss curves.
-REDRAW_SECONDS = 0.5
+# of Python holding the GIL, and a core taken from training), and once a second looks live for loss curves.
+REDRAW_SECONDS = 1.0
 
 
 def metric_label(name: str, n: int) -> str:
@@ -146,8 +146,9 @@ class MonitorTab(QWidget):
                                "the right end follows the live samples")
         self.slider.setEnabled(False)
         self.slider.valueChanged.connect(self._on_slider)
-        self.slider_label = QLabel("live")
-        self.slider_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("step 10000000 (live) · 9999/9999") + 8)
+        # A LiveText of fixed width: a QLabel's new text re-lays-out the tab, repainting every chart.
+        self.slider_label = LiveText("live")
+        self.slider_label.setFixedWidth(self.fontMetrics().horizontalAdvance("step 10000000 (live) · 9999/9999") + 8)
         self.export_button = QPushButton("Export GIF…")
         self.export_button.setToolTip("Write the saved sample grids as a looping GIF (File → Export timelapse GIF…)")
         self.export_button.setEnabled(False)
@@ -282,7 +283,7 @@ class MonitorTab(QWidget):
 
     # --- events -------------------------------------------------------------------------------
     def consume(self, events: Iterable[Event]) -> None:
-        """Take in new events and redraw what changed (call at ~15 Hz, never per event)."""
+        """Take in new events and redraw what changed (call a few times a second, never per event)."""
         from ..engine.events import Images, Metric, Points, Scalars, Status
 
         newest_grid: Images | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from .series import Series
 from .theme import CURVE_COLOURS, PLOT_COLOURS
@@ -38,7 +38,7 @@ class CurvePanel:
     """One chart: a PlotItem with a curve per scalar, created once and updated in place with setData.
 
     The panel sets the view range itself rather than leaving it to pyqtgraph's auto-range: x runs from 0
-    to a quarter beyond the newest step (at most the run's last step), growing in jumps, and y changes
+    to twice the newest step (at most the run's last step), growing in jumps, and y changes
     only when values leave it or shrink well inside it,
     so the axes (the costliest part of a repaint) are redrawn rarely. Panning or zooming by hand
     stops this until the chart's A button is clicked.
@@ -59,6 +59,10 @@ class CurvePanel:
         # Long runs: draw only what is in view, peak-downsampled so spikes stay visible.
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
+        # Axes (with their grid lines, which span the plot) are cached as pixmaps: a curve update then
+        # repaints them by a blit instead of replaying every tick, label and grid line (most of a redraw).
+        for name in ("left", "bottom"):
+            item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         view = item.getViewBox()
         view.setMouseEnabled(x=True, y=True)
         view.disableAutoRange()
@@ -126,7 +130,7 @@ class CurvePanel:
         if x_max > x1 or self.view_range is None:
             # Room to grow before the next change (axes re-render only then), never past the run's last step:
             # a long run's first steps stay readable instead of a sliver at the left edge.
-            x1 = max(x_max * 1.25, x_max + 10)
+            x1 = max(x_max * 2, x_max + 10)
             if self.x_extent >= x_max:
                 x1 = min(x1, self.x_extent)
         span = (y_hi - y_lo) or abs(y_hi) or 1.0

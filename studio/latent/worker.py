@@ -5,6 +5,10 @@ Submitting to a channel that already has a job waiting replaces that job, so dra
 never builds a backlog; every result comes back with its request id, so the caller can discard
 results older than what it already shows. No Qt here: the GUI passes a `deliver` callback that
 emits a queued signal.
+
+The thread ends after IDLE_EXIT_SECONDS without work and a new one starts with the next job: a
+thread that has run torch ops keeps a CPU thread team while it lives, which slows a training run
+beside it (see studio.threads).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 Deliver = Callable[[str, int, Any], None]
+IDLE_EXIT_SECONDS = 5.0
 
 
 class LatestRequestWorker:
@@ -30,9 +35,9 @@ class LatestRequestWorker:
         self.submitted = 0
         self.dropped = 0  # replaced while waiting: never run
         self.completed = 0
-        # Daemon: a render in flight must never keep the application from quitting.
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._thread.start()
+        self.threads_started = 0
+        self._name = name
+        self._thread: threading.Thread | None = None
 
     def submit(self, channel: str, job: Callable[[], Any]) -> int:
         """Queue `job` on `channel`, replacing the one waiting there; returns its request id."""
@@ -47,6 +52,11 @@ class LatestRequestWorker:
             self._pending[channel] = (request_id, job)
             self._latest[channel] = request_id
             self.submitted += 1
+            if self._thread is None:  # none yet, or it ended when idle
+                # Daemon: a render in flight must never keep the application from quitting.
+                self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                self.threads_started += 1
+                self._thread.start()
             self._cond.notify()
             return request_id
 
@@ -77,18 +87,24 @@ class LatestRequestWorker:
             self.dropped += len(self._pending)
             self._pending.clear()
             self._cond.notify_all()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        """True while the worker's thread is alive (it ends when stopped, and when idle for a while)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
 
     def _loop(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._pending or self._stopping)
+                self._cond.wait_for(lambda: self._pending or self._stopping, IDLE_EXIT_SECONDS)
                 if self._stopping:
+                    return
+                if not self._pending:  # idle: end; submit() starts a new thread (decided under the lock)
+                    self._thread = None
                     return
                 channel = next(iter(self._pending))
                 request_id, job = self._pending.pop(channel)
