@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # torch-heavy modules load after the window is up
     from ..engine.events import Event, Status
     from .worker import TrainingSession
 
-PULL_MS = 200  # 5 Hz: the newest state, steadily; every wake-up of the GUI thread takes a core from training
+PULL_MS = 250  # 4 Hz: the newest state, steadily; every wake-up of the GUI thread takes a core from training
 FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
 MAX_RECENT = 10
 SAMPLE_TAB_KEYS = ("Ctrl+O", "F5", "Ctrl+E")  # the Sample tab's own meaning wins while it is shown

@@ -135,7 +135,8 @@ class CurvePanel:
                 x1 = min(x1, self.x_extent)
         span = (y_hi - y_lo) or abs(y_hi) or 1.0
         if self.view_range is None or y_lo < y0 or y_hi > y1 or (y_hi - y_lo) < 0.5 * (y1 - y0):
-            y0, y1 = y_lo - 0.08 * span, y_hi + 0.08 * span
+            # A wide margin: values drifting outward early in a run then re-range (and re-render) the axes rarely.
+            y0, y1 = y_lo - 0.15 * span, y_hi + 0.15 * span
         new = ((0.0, max(x1, 1.0)), (y0, y1))
         if new != self.view_range:
             self.view_range = new

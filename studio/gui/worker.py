@@ -2,7 +2,7 @@
 
 The trainer's subscriber (`EventBuffer`) only appends to a locked list, so the training loop never
 waits for the UI and the UI is never flooded with per-event signals: a QTimer in the window drains
-the buffer 5 times a second and draws the newest state. Control goes the other way through the
+the buffer 4 times a second and draws the newest state. Control goes the other way through the
 trainer's thread-safe flags (pause, resume, stop, snapshot).
 """
 
