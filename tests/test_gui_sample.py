@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -177,21 +178,28 @@ def test_ui_stall_while_dragging_during_generation(qtbot, tab, cgan_run):
     assert report["p99_ms"] < 150
 
 
-def test_ui_stall_while_dragging_during_training(qtbot, tab, cgan_run, tmp_path):
-    # The user drags a direction slider while another run trains on a thread beside the window.
-    load(qtbot, tab, cgan_run)
+@contextmanager
+def training_beside(qtbot, run_dir, log_every: int):
+    """A long tiny CGAN run on a plain thread beside the window, from its second step until the block ends."""
     trainer = Trainer(RunConfig(method="cgan", preset="tiny", steps=100_000, image_size=16, dataset_count=256,
-                                log_every=10, sample_every=100_000, checkpoint_every=100_000),
-                      run_dir=tmp_path / "busy")
+                                log_every=log_every, sample_every=100_000, checkpoint_every=100_000),
+                      run_dir=run_dir)
     thread = threading.Thread(target=trainer.run, daemon=True)
     thread.start()
     try:
         qtbot.waitUntil(lambda: trainer.step >= 2, timeout=WAIT)
-        report = sample_tab_stall(tab, duration_s=2.0)
-        trained = trainer.step
+        yield trainer, thread
     finally:
         trainer.stop()
         thread.join(30)
+
+
+def test_ui_stall_while_dragging_during_training(qtbot, tab, cgan_run, tmp_path):
+    # The user drags a direction slider while another run trains on a thread beside the window.
+    load(qtbot, tab, cgan_run)
+    with training_beside(qtbot, tmp_path / "busy", log_every=10) as (trainer, _):
+        report = sample_tab_stall(tab, duration_s=2.0)
+        trained = trainer.step
     print(f"\nSample tab stall while dragging during training: p50 {report['p50_ms']:.1f} ms, "
           f"p99 {report['p99_ms']:.1f} ms, max {report['max_ms']:.1f} ms; {report['renders']} renders, "
           f"training reached step {trained}")
@@ -200,13 +208,7 @@ def test_ui_stall_while_dragging_during_training(qtbot, tab, cgan_run, tmp_path)
 
 
 def test_live_snapshot_while_training_continues(qtbot, tab, tmp_path):
-    trainer = Trainer(RunConfig(method="cgan", preset="tiny", steps=100_000, image_size=16, dataset_count=256,
-                                log_every=50, sample_every=100_000, checkpoint_every=100_000),
-                      run_dir=tmp_path / "live")
-    thread = threading.Thread(target=trainer.run, daemon=True)
-    thread.start()
-    try:
-        qtbot.waitUntil(lambda: trainer.step >= 2, timeout=WAIT)
+    with training_beside(qtbot, tmp_path / "live", log_every=50) as (trainer, thread):
         tab.set_live_source(trainer.snapshot)
         assert tab.refresh_button.isEnabled()
         tab.refresh_from_training()
@@ -216,9 +218,6 @@ def test_live_snapshot_while_training_continues(qtbot, tab, tmp_path):
         qtbot.waitUntil(lambda: trainer.step > first_step + 2, timeout=WAIT)
         tab.refresh_from_training()
         qtbot.waitUntil(lambda: tab.run.step > first_step and not tab.busy(), timeout=WAIT)
-    finally:
-        trainer.stop()
-        thread.join(30)
     assert not thread.is_alive()
 
 
