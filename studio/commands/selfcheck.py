@@ -16,6 +16,13 @@ def add_command(sub) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the screenshots and selfcheck.json")
     p.add_argument("--steps", type=int, default=40, help="training steps (default 40)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for loading and training")
+    p.add_argument("--soak", type=float, metavar="MINUTES",
+                   help="instead: a long session. Train in the window for half the time, then follow a `studio "
+                   "train` process for the other half; report survival, memory growth of both processes and the "
+                   "UI stall (DIR/soak.json, DIR/soak-end.png)")
+    p.add_argument("--paint-hz", type=float, default=0.0, metavar="HZ",
+                   help="with --soak: also repaint the whole window HZ times a second, so a leak per Qt call shows "
+                   "in a short soak")
     p.set_defaults(handler=run)
 
 
@@ -26,11 +33,24 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--steps {args.steps}: give at least 1 step")
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.soak is not None and not args.soak > 0:
+        raise UserError(f"--soak {args.soak}: give the minutes to soak, e.g. --soak 30")
+    if args.paint_hz < 0:
+        raise UserError(f"--paint-hz {args.paint_hz}: give a rate of 0 (off) or more, e.g. 60")
     try:
         from ..gui.selfcheck import run_selfcheck
+        from ..gui.soak import format_soak, run_soak
     except ImportError as exc:
         raise UserError(f"the GUI cannot be loaded ({exc}); install PySide6 and pyqtgraph "
                         "(pip install PySide6-Essentials pyqtgraph)") from None
+    if args.soak is not None:
+        report = run_soak(args.out, args.soak, paint_hz=args.paint_hz, log=lambda m: print(m, file=sys.stderr))
+        print(format_soak(report))
+        if not report["ok"]:
+            failed = [k for k, v in report.get("checks", {}).items() if not v]
+            print(f"failed checks: {', '.join(failed)}; errors: {'; '.join(report['errors']) or 'none'}",
+                  file=sys.stderr)
+        return 0 if report["ok"] else 1
     result = run_selfcheck(args.out, steps=args.steps, timeout=args.timeout)
     verdict = "passed" if result["ok"] else "FAILED"
     print(f"selfcheck {verdict}: {result.get('steps_done', 0)}/{args.steps} steps, "

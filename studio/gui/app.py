@@ -34,7 +34,9 @@ def make_app(argv: list[str] | None = None):
     app.setOrganizationName("gan-studio")
     app.setDesktopFileName("gan-studio")
     from .collector import collect_on_gui_thread
+    from .qtcheck import check_void_calls
 
+    check_void_calls()  # before anything paints: a broken PySide6 build is found and worked around here
     collect_on_gui_thread()
     return app
 

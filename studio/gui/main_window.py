@@ -282,6 +282,10 @@ class MainWindow(QMainWindow):
 
             # The GUI thread's torch work is light; holding a CPU thread team here would slow the trainer's.
             limit_this_thread(1)
+            from .qtcheck import check_void_calls
+
+            if defect := check_void_calls():
+                self.show_info(defect)
             self._install_sample_tab()
             self.train_tab.populate()
             saved = self.train_tab.restore(user_settings.get_setting("last_train", {}))
