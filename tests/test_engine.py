@@ -12,6 +12,7 @@ import torch
 from studio.cli import main
 from studio.engine import RunConfig, RunDirectory, Trainer, load_checkpoint, load_method, method_from_state
 from studio.engine.events import Scalars, Status
+from studio.engine.trainer import Diverged
 
 
 def train_cli(*args: str) -> int:
@@ -101,6 +102,44 @@ def test_divergence_stops_with_a_clear_status_and_keeps_the_last_good_checkpoint
     assert "step 8" in status.message and "g_loss" in status.message and "step 5" in status.message
     assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 5
     assert RunDirectory(run).read_status()["state"] == "diverged"
+
+
+def test_train_steps_trains_as_run_does_without_samples_checkpoints_or_status():
+    """`Trainer.train_steps` (what `studio bench` times) is run's step loop: same scalars at the same steps."""
+    def cfg():
+        return RunConfig(method="dcgan", preset="tiny", steps=10, seed=3, log_every=5, sample_every=100,
+                         checkpoint_every=100, dataset_count=256)
+
+    def logged(events):
+        return [(e.step, {k: v for k, v in e.values.items() if k != "images_per_sec"})
+                for e in events if isinstance(e, Scalars)]
+
+    ran, stepped = [], []
+    Trainer(cfg(), subscribers=[ran.append]).run()
+    trainer = Trainer(cfg(), subscribers=[stepped.append])
+    trainer.train_steps(4)  # sets the trainer up on first use
+    trainer.train_steps(6)
+    assert trainer.step == 10
+    assert [step for step, _ in logged(stepped)] == [5, 10]
+    assert logged(stepped) == logged(ran)
+    assert all(isinstance(e, Scalars) for e in stepped), "train_steps emits scalars only"
+    assert all(e.time > 0 and e.values["images_per_sec"] > 0 for e in stepped), "its clocks start with it"
+
+
+def test_train_steps_raises_diverged_on_a_non_finite_loss():
+    trainer = Trainer(RunConfig(method="dcgan", preset="tiny", steps=100, log_every=2, dataset_count=256))
+    trainer.setup()
+    original_phase = trainer.method.train_phase
+
+    def poisoned(phase, batch):
+        out = original_phase(phase, batch)
+        if phase == "generator":
+            out["g_loss"] = out["g_loss"] * float("inf")
+        return out
+
+    trainer.method.train_phase = poisoned
+    with pytest.raises(Diverged, match="step 1: g_loss"):
+        trainer.train_steps(2)
 
 
 def test_metrics_log_survives_a_torn_last_line(tmp_path):

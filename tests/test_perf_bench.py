@@ -3,11 +3,14 @@ targets are measured by `studio bench`, not by timed tests)."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from studio.bench import RESULT_KEYS, TRAIN_METHODS, format_report
 from studio.gui.benchmark import StallMeter
@@ -53,3 +56,32 @@ def test_stall_meter_reports_the_lateness_of_a_10ms_timer(monkeypatch):
     summary = meter.summary()
     assert summary["ticks"] == 4 and abs(summary["max_ms"] - 65.0) < 1e-6 and summary["p50_ms"] < 1e-6
     assert abs(summary["p99_ms"] - 65.0) < 1e-6
+
+
+def test_the_bench_package_never_imports_the_gui():
+    """studio/bench/ sits below the Qt line: `studio bench` passes the window's measurement in."""
+    import studio.bench
+
+    upward = ("studio.gui", "PySide6", "shiboken6", "pyqtgraph")
+    offenders = []
+    for path in sorted(Path(studio.bench.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):  # relative imports resolved from the package
+                base = importlib.util.resolve_name("." * node.level + (node.module or ""), "studio.bench")
+                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            if any(n == u or n.startswith(f"{u}.") for n in names for u in upward):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders, f"studio/bench imports the window: {offenders}"
+
+    # And at run time: a run without a window measurement loads neither studio.gui nor Qt, and says so.
+    script = ("import json, sys; from studio.bench import run_bench; "
+              "r = run_bench(quick=True, skip=('train', 'fid', 'launch'), log=lambda m: None); "
+              "print(json.dumps({'loaded': sorted(m for m in sys.modules if m.startswith(%r)), "
+              "'window': r['window'], 'holds': r['targets']['window']['holds']}))" % (upward,))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout) == {"loaded": [], "window": {}, "holds": None}

@@ -299,6 +299,25 @@ class Trainer:
                 self._best = primary.value
                 self.save("best")
 
+    def train_steps(self, n: int) -> None:
+        """Train `n` steps exactly as `run` does, checking and emitting the scalars every `log_every` steps,
+        with no sampling, evaluation, checkpoints or status events: for a caller driving its own loop
+        (`studio bench` times the studio's step loop with it). Sets the trainer up on first use; a
+        non-finite scalar raises `Diverged`."""
+        if self.method is None:
+            self.setup()
+        if not self._start_time:  # called before (or without) run: start the clocks images/s is counted by
+            self._start_time = self._last_log_time = time.perf_counter()
+            self._last_log_step = self.step
+            self.method.train(True)
+        for _ in range(n):
+            with self._snapshot_lock:  # snapshot() waits for the step to end
+                scalars = run_step(self.method, self.sampler.draw)
+            self.step += 1
+            self._pending.append((self.step, scalars))  # read once per log interval: no sync per step
+            if self.step % self.config.log_every == 0:
+                self._flush_scalars()
+
     def run(self) -> str:
         """Train until `config.steps` (total, counting earlier runs when resuming) or a stop; return the final state."""
         try:
@@ -329,12 +348,7 @@ class Trainer:
                     if not self._stop.is_set():
                         self._status("resumed", f"resumed at step {self.step}")
                     continue
-                with self._snapshot_lock:
-                    scalars = run_step(self.method, self.sampler.draw)
-                self.step += 1
-                self._pending.append((self.step, scalars))
-                if self.step % cfg.log_every == 0:
-                    self._flush_scalars()
+                self.train_steps(1)
                 if self.step % cfg.sample_every == 0:
                     self.emit_samples()
                 if cfg.eval_every and self.step % cfg.eval_every == 0:

@@ -1,0 +1,88 @@
+"""The shape of `studio bench`'s result, its targets (issue 8) judged, and the readable table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .training import TRAIN_METHODS
+
+# Targets (issue 8); the report says whether each holds in the run it comes from.
+TARGET_TRAIN_GPU = 2.0  # fast path / plain loop, on a GPU
+TARGET_TRAIN_CPU = 1.0  # ... on a CPU: not slower
+TARGET_WINDOW = 0.95  # with the window / headless
+TARGET_STALL_MS = 50.0  # UI stall p99 while training
+TARGET_FRECHET = 5.0  # pytorch-fid's time / the studio's, at 2048 dimensions
+TARGET_FRECHET_REL = 1e-6  # the same value, relatively
+TARGET_LAUNCH_S = 2.0  # launch to a visible window
+
+RESULT_KEYS = ("studio_bench", "quick", "device", "device_type", "torch", "python", "cpu", "cpu_count", "threads",
+               "load_average_start", "load_average_end", "seconds", "train", "window", "ui_stall", "fid", "launch",
+               "targets")
+
+
+def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target of issue 8 with the figure measured and whether it holds (None: not measured)."""
+    gpu = result.get("device_type") == "cuda"
+    out: dict[str, dict[str, Any]] = {}
+    need = TARGET_TRAIN_GPU if gpu else TARGET_TRAIN_CPU
+    for method in TRAIN_METHODS:
+        ratio = result.get("train", {}).get(method, {}).get("ratio")
+        out[f"train_{method}"] = {"target": f"fast path / plain loop >= {need:g} ({'GPU' if gpu else 'CPU'})",
+                                  "value": ratio, "holds": None if ratio is None else ratio >= need}
+    ratio = result.get("window", {}).get("ratio")
+    out["window"] = {"target": f"with the window / headless >= {TARGET_WINDOW}", "value": ratio,
+                     "holds": None if ratio is None else ratio >= TARGET_WINDOW}
+    stall = result.get("ui_stall", {}).get("p99_ms")
+    out["ui_stall"] = {"target": f"UI stall p99 < {TARGET_STALL_MS:g} ms", "value": stall,
+                       "holds": None if stall is None else stall < TARGET_STALL_MS}
+    frechet = result.get("fid", {}).get("frechet", {})
+    speedup, rel, dims = frechet.get("speedup"), frechet.get("relative_difference"), frechet.get("dims")
+    full = dims == 2048
+    out["frechet_speed"] = {"target": f"Fréchet distance at 2048 dims >= {TARGET_FRECHET:g}x pytorch-fid's speed",
+                            "value": speedup,
+                            "holds": None if speedup is None or not full else speedup >= TARGET_FRECHET}
+    out["frechet_value"] = {"target": f"same value as pytorch-fid's to {TARGET_FRECHET_REL:g} relative", "value": rel,
+                            "holds": None if rel is None or not full else rel <= TARGET_FRECHET_REL}
+    launch = result.get("launch", {}).get("seconds_to_window")
+    out["launch"] = {"target": f"window visible within {TARGET_LAUNCH_S:g} s of launch", "value": launch,
+                     "holds": None if launch is None else launch <= TARGET_LAUNCH_S}
+    return out
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """The figures as a readable table."""
+    lines = [f"studio bench on {result['device']} (torch {result['torch']}, {result['threads']} threads, "
+             f"{result['cpu_count']} CPUs){' — quick' if result['quick'] else ''}; load average "
+             f"{result['load_average_start']} -> {result['load_average_end']}; {result['seconds']:.0f} s", ""]
+    if result["train"]:
+        lines.append("Training images/s (32x32, batch 64)      fast path    plain loop    ratio")
+        for method, row in result["train"].items():
+            name = f"{method}, width {row['width']}"
+            lines.append(f"  {name:<38} {row['fast_images_per_sec']:>10.1f}    {row['plain_images_per_sec']:>10.1f}"
+                         f"    {row['ratio']:>5.2f}")
+    if result["window"]:
+        w = result["window"]
+        lines.append(f"Window ({w['method']} {w['preset']}): headless {w['headless_images_per_sec']:.0f} images/s, "
+                     f"with the window {w['window_images_per_sec']:.0f} images/s, ratio {w['ratio']:.3f}")
+        s = result["ui_stall"]
+        lines.append(f"UI stall while training (10 ms timer lateness): p50 {s['p50_ms']:.1f} ms, "
+                     f"p99 {s['p99_ms']:.1f} ms, max {s['max_ms']:.1f} ms over {s['ticks']} ticks")
+    if result["fid"]:
+        e, f = result["fid"]["extraction"], result["fid"]["frechet"]
+        lines.append(f"FID features ({e['images']} images, {e['weights']} weights): studio "
+                     f"{e['studio_images_per_sec']:.1f} images/s, pytorch-fid {e['pytorch_fid_images_per_sec']:.1f}"
+                     f" images/s (x{e['ratio']:.2f}); largest feature difference {e['max_abs_feature_difference']:.1e}")
+        lines.append(f"Fréchet distance at {f['dims']} dims: studio {f['studio_seconds']:.3f} s, pytorch-fid "
+                     f"{f['pytorch_fid_seconds']:.3f} s (x{f['speedup']:.1f}); values {f['studio_value']:.9g} and "
+                     f"{f['pytorch_fid_value']:.9g}, relative difference {f['relative_difference']:.1e}")
+    if result["launch"]:
+        lch = result["launch"]
+        when = "before" if lch["torch_imported_before_window"] else "after"
+        lines.append(f"Launch to a visible window: {lch['seconds_to_window']:.2f} s (median of "
+                     f"{len(lch['runs'])}; torch imported {when} the window shows)")
+    lines += ["", "Targets:"]
+    for t in result["targets"].values():
+        mark = {True: "holds", False: "FAILS", None: "not measured"}[t["holds"]]
+        value = "-" if t["value"] is None else f"{t['value']:.3g}"
+        lines.append(f"  {mark:<13} {t['target']} (measured {value})")
+    return "\n".join(lines)

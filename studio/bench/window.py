@@ -1,0 +1,39 @@
+"""The window's cost: training images/s headless and with the window attached, and the UI stall.
+
+The measurement itself drives the Qt window, so it lives above the Qt line, in
+`studio.gui.benchmark.measure_window_overhead`; the command passes it in (`run_bench(measure_window=...)`)
+and this package never imports `studio.gui`. Here: the contract it meets and the run's sizes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any, Protocol
+
+from .common import Log
+
+
+class WindowMeasure(Protocol):
+    """Trains the same run headless and in the window (offscreen) `repeats` times each, `steps` steps on
+    `count` images; returns `headless_images_per_sec`, `window_images_per_sec`, their `ratio`, `method`,
+    `preset` and `ui_stall` (the 99th percentile `p99_ms` of a 10 ms timer's lateness, with `p50_ms`,
+    `max_ms`, `ticks`, `interval_ms`), and may add more figures."""
+
+    def __call__(self, *, device: str, work_dir: str, threads: int | None, steps: int, repeats: int,
+                 count: int) -> dict[str, Any]: ...
+
+
+def window_sections(measure: WindowMeasure, device, threads: int | None, quick: bool,
+                    log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `window` and `ui_stall` sections, from one call of `measure`.
+
+    Runs of 300 steps (about 12 s on a 2-core CPU), 5 pairs: shorter runs were dominated by each run's
+    start-up and by the machine's noise (single pairs ranged 0.89-1.06 around a median of 0.97).
+    """
+    with tempfile.TemporaryDirectory(prefix="studio-bench-window-") as work:
+        options = dict(steps=20, repeats=1, count=256) if quick else dict(steps=300, repeats=5, count=1024)
+        window = measure(device=str(device), work_dir=work, threads=threads, **options)
+    ui_stall = window.pop("ui_stall")
+    log(f"  headless {window['headless_images_per_sec']:.0f} images/s, window {window['window_images_per_sec']:.0f}"
+        f" images/s, ratio {window['ratio']:.3f}; UI stall p99 {ui_stall['p99_ms']:.1f} ms")
+    return window, ui_stall
