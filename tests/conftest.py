@@ -75,6 +75,4 @@ def window(qtbot, tmp_path, monkeypatch):
     w.resize(1280, 800)
     w.show()
     yield w
-    if w.session is not None and w.session.is_running():
-        w.session.stop_and_wait()
-    w._stop_process(wait_ms=30_000)
+    w.runs.stop_and_wait(60_000)

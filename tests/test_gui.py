@@ -15,10 +15,11 @@ pytest.importorskip("pyqtgraph")
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTextBrowser  # noqa: E402
 
+from studio.gui import main_window  # noqa: E402
 from studio.gui.main_window import MainWindow  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
 
@@ -53,7 +54,7 @@ def drop(widget, paths: list[Path]) -> None:
     """A real drag-enter and drop of file URLs onto `widget`."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
@@ -127,13 +128,13 @@ def test_start_pause_resume_stop_and_checkpoint(window, qtbot, tmp_path):
     run_dir = tmp_path / "run"
     tiny_run(window, run_dir, steps=100_000, log_every=1, sample_every=3)
     assert window.start_training()
-    session, monitor = window.session, window.monitor_tab
+    session, monitor = window.runs.session, window.monitor_tab
     qtbot.waitUntil(lambda: monitor.scalar_updates >= 3 and monitor.sample_grids >= 1, timeout=WAIT)
     assert window.run_state == "running" and not window.train_tab.start_button.isEnabled()
     assert monitor.panels["Adversarial losses"].series["d_loss"].size >= 3
     curve = monitor.panels["Adversarial losses"].curves["d_loss"]
     qtbot.waitUntil(lambda: curve.xData is not None and len(curve.xData) >= 1, timeout=WAIT)  # drawn, ≤ 2 Hz
-    assert window.device_label.text() == "device: CPU" and "/100000" in window.step_label.text()
+    assert window.status.device_label.text() == "device: CPU" and "/100000" in window.status.step_label.text()
 
     window.toggle_pause()
     qtbot.waitUntil(lambda: window.run_state == "paused", timeout=WAIT)
@@ -165,14 +166,14 @@ def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
     run_dir = tmp_path / "run"
     tiny_run(window, run_dir, steps=6, log_every=2, sample_every=2)
     window.start_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.session.final_state), timeout=WAIT)
-    assert window.session.final_state == "finished"
+    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    assert window.runs.session.final_state == "finished"
     monitor = window.monitor_tab
     assert len(monitor.timelapse_frames()) == 4  # steps 0, 2, 4, 6
     monitor.show_frame(0)
     assert "step 0" in monitor.slider_label.text()
     with qtbot.waitSignal(monitor.exportFinished, timeout=WAIT) as done:
-        assert window.export_timelapse() is not None
+        assert window.exports.timelapse() is not None
     gif = Path(done.args[0])
     assert gif == run_dir / "exports" / "timelapse.gif"
     with PILImage.open(gif) as img:
@@ -181,8 +182,8 @@ def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
     # Continue the same run to more steps: it resumes from step 6 and keeps its history.
     window.train_tab.steps.setValue(10)
     assert window.continue_run(run_dir)
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.session.final_state), timeout=WAIT)
-    assert window.session.final_state == "finished" and window.session.worker.step == 10
+    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    assert window.runs.session.final_state == "finished" and window.runs.session.worker.step == 10
     series = window.monitor_tab.panels["Adversarial losses"].series["d_loss"]
     assert series.x.tolist()[:3] == [2, 4, 6] and series.x[-1] == 10
 
@@ -195,13 +196,13 @@ def test_closing_mid_run_asks_stops_and_keeps_the_checkpoint(window, qtbot, tmp_
     qtbot.waitUntil(lambda: window.monitor_tab.scalar_updates >= 1, timeout=WAIT)
     asked = []
     window.ask_before_close = True
-    monkeypatch.setattr(window, "_confirm_close", lambda: asked.append(1) or False)
+    monkeypatch.setattr(main_window, "confirm_close_while_training", lambda *a, **k: asked.append(1) or False)
     assert not window.close()  # "No": the window stays and training goes on
-    assert window.session.is_running() and asked == [1]
-    monkeypatch.setattr(window, "_confirm_close", lambda: asked.append(2) or True)
+    assert window.runs.session.is_running() and asked == [1]
+    monkeypatch.setattr(main_window, "confirm_close_while_training", lambda *a, **k: asked.append(2) or True)
     assert window.close()
     assert asked == [1, 2]
-    assert not window.session.is_running() and window.session.final_state == "stopped"
+    assert not window.runs.session.is_running() and window.runs.session.final_state == "stopped"
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     from studio import settings
 
@@ -213,11 +214,11 @@ def test_worker_errors_show_a_readable_banner(window, qtbot, tmp_path):
 
     missing = tmp_path / "no-such-folder"
     config = RunConfig(method="dcgan", dataset=str(missing), preset="tiny", steps=5)
-    window._start_session(config, tmp_path / "run", dataset=None, resume=False)
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.session.final_state), timeout=WAIT)
-    assert window.session.final_state == "error"
+    window.train_in_window(config, tmp_path / "run", dataset=None)
+    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    assert window.runs.session.final_state == "error"
     assert not window.banner.isHidden() and "Training failed" in window.banner.text
-    assert str(missing) in window.banner.text and not window.session.is_running()
+    assert str(missing) in window.banner.text and not window.runs.session.is_running()
 
 
 def test_divergence_offers_resume_with_a_lower_learning_rate(window, qtbot, tmp_path, monkeypatch):
@@ -238,14 +239,14 @@ def test_divergence_offers_resume_with_a_lower_learning_rate(window, qtbot, tmp_
     run_dir = tmp_path / "run"
     tiny_run(window, run_dir, steps=12, log_every=1, sample_every=50, checkpoint_every=4)
     window.start_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.session.final_state), timeout=WAIT)
-    assert window.session.final_state == "diverged"
+    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    assert window.runs.session.final_state == "diverged"
     assert "Training diverged" in window.banner.text and "step 7" in window.banner.text
     assert window.banner.action_button.text() == "Resume from last checkpoint with a lower learning rate"
 
     monkeypatch.setattr(BCEGAN, "train_phase", real_phase)
     window.banner.action_button.click()
-    session = window.session
+    session = window.runs.session
     qtbot.waitUntil(lambda: window.run_state == "idle" and bool(session.final_state), timeout=WAIT)
     assert session.final_state == "finished" and session.worker.step == 12  # from the step-4 checkpoint
     method = session.worker.trainer.method
@@ -277,11 +278,11 @@ def test_following_a_run_written_by_another_thread(window, qtbot, tmp_path):
         assert go.wait(60)
         assert window.open_run(run_dir)
         monitor = window.monitor_tab
-        assert window.follower is not None and window.follow_timer.isActive()
-        qtbot.waitUntil(lambda: window.follower.finished, timeout=WAIT)
+        assert window.runs.follower is not None and window.runs.timer.isActive()
+        qtbot.waitUntil(lambda: window.runs.follower.finished, timeout=WAIT)
         qtbot.waitUntil(lambda: monitor.scalar_updates >= 6, timeout=WAIT)
         assert monitor.panels["Adversarial losses"].series["d_loss"].x.tolist() == [2, 4, 6, 8, 10, 12]
-        assert monitor.state == "finished" and "step 12/12" in window.step_label.text()
+        assert monitor.state == "finished" and "step 12/12" in window.status.step_label.text()
         qtbot.waitUntil(lambda: monitor.sample_grids >= 1 and len(monitor.timelapse_frames()) == 4, timeout=WAIT)
         qtbot.waitUntil(lambda: monitor.real_view.image is not None, timeout=WAIT)  # real images, loaded aside
     finally:
@@ -313,7 +314,7 @@ def test_window_and_train_settings_are_remembered(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(second)
     assert second.train_tab.steps.value() == 1234
     assert second.train_tab.params_form.values()["batch_size"] == 24
-    assert second.theme == "light" and second.theme_actions["light"].isChecked()
+    assert second.theme == "light" and second.menu_actions["theme_light"].isChecked()
     assert (second.size().width(), second.size().height()) == (700, 500)
     second.set_theme("dark")
 
@@ -336,11 +337,11 @@ def test_the_gui_thread_runs_its_torch_work_on_one_cpu_thread(qtbot, tmp_path, m
 def test_menus_shortcuts_and_tooltips(window):
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert titles == ["File", "Edit", "Run", "View", "Help"]
-    assert [s.toString() for s in window.start_action.shortcuts()] == ["Ctrl+R", "F5"]
-    assert [s.toString() for s in window.stop_action.shortcuts()] == ["Ctrl+.", "Shift+F5"]
-    assert window.pause_action.shortcut().toString() == "Ctrl+P"
+    assert [s.toString() for s in window.menu_actions["start"].shortcuts()] == ["Ctrl+R", "F5"]
+    assert [s.toString() for s in window.menu_actions["stop"].shortcuts()] == ["Ctrl+.", "Shift+F5"]
+    assert window.menu_actions["pause"].shortcut().toString() == "Ctrl+P"
     for w in (window.train_tab.start_button, window.train_tab.dataset_panel.drop_zone, window.monitor_tab.slider,
-              window.train_tab.steps, window.device_label):
+              window.train_tab.steps, window.status.device_label):
         assert w.toolTip()
     dialog = window.show_method_descriptions()
     assert "DCGAN" in dialog.findChild(QTextBrowser).toPlainText()

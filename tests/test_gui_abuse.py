@@ -20,7 +20,7 @@ pytest.importorskip("pyqtgraph")
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl  # noqa: E402
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
@@ -55,7 +55,7 @@ def send_drop(widget, paths: list[Path]) -> bool:
     """A drag-enter and drop of file URLs, as the window system delivers them; True if the drop was taken."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, enter)
     if not (enter.isAccepted() and widget.acceptDrops() and widget.isEnabled()):
@@ -132,12 +132,12 @@ def test_double_clicking_start_starts_one_run(window, qtbot, tmp_path, monkeypat
     # A double-click, then the menu item and both shortcuts, before the event loop catches up.
     QTest.mouseDClick(start, Qt.MouseButton.LeftButton)
     QTest.mouseClick(start, Qt.MouseButton.LeftButton)
-    window.start_action.trigger()
+    window.menu_actions["start"].trigger()
     QTest.keyClick(window, Qt.Key.Key_F5)
     QTest.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.monitor_tab.scalar_updates >= 2, timeout=WAIT)
-    assert len(made) == 1 and window.session is made[0]
-    assert not start.isEnabled() and not window.start_action.isEnabled()
+    assert len(made) == 1 and window.runs.session is made[0]
+    assert not start.isEnabled() and not window.menu_actions["start"].isEnabled()
     window.stop_training()
     qtbot.waitUntil(lambda: window.run_state == "idle", timeout=WAIT)
     assert start.isEnabled() and len(made) == 1
@@ -152,15 +152,15 @@ def test_dataset_and_method_cannot_change_under_a_running_run(window, qtbot, tmp
     dataset_before = panel.dataset
     form(window, tmp_path / "run", steps=100_000)
     assert window.start_training()
-    session = window.session
+    session = window.runs.session
     qtbot.waitUntil(lambda: window.monitor_tab.scalar_updates >= 2, timeout=WAIT)
 
     # Dropping another folder: refused at the drag (no load starts).
     other = write_pngs(tmp_path / "other", 4)
     assert not send_drop(panel.drop_zone, [other])
     # The lists, File → Open dataset, and a double-click that slips through: no load, a reason instead.
-    assert not panel.source_tabs.isEnabled() and not window.open_dataset_action.isEnabled()
-    assert not window.open_folder_action.isEnabled()
+    assert not panel.source_tabs.isEnabled() and not window.menu_actions["open_dataset"].isEnabled()
+    assert not window.menu_actions["open_folder"].isEnabled()
     item = panel.builtin_list.item(0)
     panel.builtin_list.itemActivated.emit(item)
     assert not panel.is_loading() and "stop it" in panel.message_label.text()
@@ -170,8 +170,8 @@ def test_dataset_and_method_cannot_change_under_a_running_run(window, qtbot, tmp
     assert not picker.isEnabled() and not window.train_tab.params_form.isEnabled()
     QTest.keyClick(picker.combo, Qt.Key.Key_Down)
     assert picker.current == "dcgan"
-    window.undo_action.trigger()
-    window.reset_action.trigger()
+    window.menu_actions["undo"].trigger()
+    window.menu_actions["reset"].trigger()
     assert window.train_tab.params_form.preset_name == "tiny"
 
     # Training went on undisturbed, and the charts are still this run's.
@@ -182,7 +182,7 @@ def test_dataset_and_method_cannot_change_under_a_running_run(window, qtbot, tmp
     window.stop_training()
     qtbot.waitUntil(lambda: window.run_state == "idle", timeout=WAIT)
     # Unlocked again: the drop is taken now.
-    assert picker.isEnabled() and panel.source_tabs.isEnabled() and window.open_dataset_action.isEnabled()
+    assert picker.isEnabled() and panel.source_tabs.isEnabled() and window.menu_actions["open_dataset"].isEnabled()
     with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT):
         panel.set_options(size=None, count=None)
         assert send_drop(panel.drop_zone, [other])
@@ -199,7 +199,7 @@ def test_closing_mid_run_asks_then_stops_cleanly_and_keeps_the_checkpoint(window
     run_dir = tmp_path / "run"
     form(window, run_dir, steps=100_000)  # no periodic checkpoint: the one on disk must be the stop's
     assert window.start_training()
-    session = window.session
+    session = window.runs.session
     qtbot.waitUntil(lambda: window.monitor_tab.scalar_updates >= 2, timeout=WAIT)
     window.ask_before_close = True  # the real question box, answered by "clicking" it
     asked: list[str] = []
@@ -327,19 +327,19 @@ def test_a_damaged_run_directory_gives_a_readable_message(window, qtbot, tmp_pat
     window.train_tab.steps.setValue(6)
     started = window.continue_run(run_dir)
     if started:
-        qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.session.final_state), timeout=WAIT)
+        qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
     if how.startswith("config"):
         assert not started and str(run_dir / "config.json") in window.last_error
     elif how == "truncated-checkpoint":
         assert "not a readable checkpoint" in window.last_error and "last.pt" in window.last_error
         assert not window.banner.isHidden() and not window.is_training()
     else:  # what the trainer needs is intact: the run continues
-        assert started and window.session.final_state == "finished", window.last_error
+        assert started and window.runs.session.final_state == "finished", window.last_error
 
     # File → Export model: the model or the reason.
     window.banner.clear()
-    window.export_model(run=run_dir, out=tmp_path / f"{how}.pt")
-    qtbot.waitUntil(lambda: window._model_export_task is None, timeout=WAIT)
+    window.exports.model(run=run_dir, out=tmp_path / f"{how}.pt")
+    qtbot.waitUntil(lambda: window.exports.model_task is None, timeout=WAIT)
     if how == "truncated-checkpoint":
         assert "Model not exported" in window.banner.text and "last.pt" in window.last_error
     else:

@@ -59,27 +59,27 @@ def trained_run(tmp_path_factory):
 def test_file_export_model_writes_the_model_and_its_sidecar(window, qtbot, trained_run, tmp_path, fmt, suffix):
     if fmt == "onnx":
         pytest.importorskip("onnx")
-    assert window.export_model_action in window.menuBar().actions()[0].menu().actions()
+    assert window.menu_actions["export_model"] in window.menuBar().actions()[0].menu().actions()
     assert window.open_run(trained_run)
     out = tmp_path / f"G{suffix}"
-    task = window.export_model(out=out)  # the open run, like the menu item when it is not interactive
-    assert task is not None and not window.export_progress.isHidden()
-    qtbot.waitUntil(lambda: window._model_export_task is None, timeout=WAIT)
+    task = window.exports.model(out=out)  # the open run, like the menu item when it is not interactive
+    assert task is not None and not window.status.progress.isHidden()
+    qtbot.waitUntil(lambda: window.exports.model_task is None, timeout=WAIT)
     assert out.is_file() and out.with_suffix(".json").is_file()
     assert json.loads(out.with_suffix(".json").read_text())["format"] == fmt
     assert "Model exported" in window.banner.text and str(out) in window.banner.text
-    assert window.export_progress.isHidden()
+    assert window.status.progress.isHidden()
 
 
 def test_export_model_errors_are_readable(window, qtbot, tmp_path):
-    assert window.export_model() is None and "no run is open" in window.last_error
+    assert window.exports.model() is None and "no run is open" in window.last_error
     empty = tmp_path / "not-a-run"
     empty.mkdir()
-    window.export_model(run=empty, out=tmp_path / "G.pt")
-    qtbot.waitUntil(lambda: window._model_export_task is None, timeout=WAIT)
+    window.exports.model(run=empty, out=tmp_path / "G.pt")
+    qtbot.waitUntil(lambda: window.exports.model_task is None, timeout=WAIT)
     assert "Model not exported" in window.banner.text and str(empty) in window.last_error
-    window.export_model(run=empty, out=tmp_path / "G.bin")  # no format from that suffix
-    qtbot.waitUntil(lambda: window._model_export_task is None, timeout=WAIT)
+    window.exports.model(run=empty, out=tmp_path / "G.bin")  # no format from that suffix
+    qtbot.waitUntil(lambda: window.exports.model_task is None, timeout=WAIT)
     assert "cannot tell the format" in window.last_error
 
 
@@ -154,16 +154,16 @@ def test_a_multi_process_run_is_started_and_followed(window, qtbot, tmp_path, mo
     run_dir = tmp_path / "run"
     form(window, run_dir, steps=6)
     assert window.start_training()
-    assert window.process_running() and window.session is None and window.follower is not None
+    assert window.is_training() and window.runs.session is None and window.runs.follower is not None
     assert not window.train_tab.pause_button.isEnabled() and window.train_tab.stop_button.isEnabled()
     assert not window.train_tab.start_button.isEnabled()
-    qtbot.waitUntil(lambda: not window.process_running(), timeout=WAIT)
-    assert window.process.exitCode() == 0, window.process_output
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=WAIT)
+    assert window.runs.process.exitCode() == 0, window.runs.backend.output
     monitor = window.monitor_tab
     assert monitor.state == "finished" and monitor.panels["Adversarial losses"].series["d_loss"].size == 6
     assert monitor.sample_grids >= 1 and window.run_state == "idle" and window.train_tab.start_button.isEnabled()
     assert (run_dir / "checkpoints" / "last.pt").is_file()
-    assert "step 6/6" in window.step_label.text()
+    assert "step 6/6" in window.status.step_label.text()
 
 
 # ------------------------------------------------------------------------------------------ TensorBoard
@@ -179,7 +179,7 @@ def test_tensorboard_setting_writes_event_files(window, qtbot, tmp_path):
     t.tensorboard.setChecked(True)
     assert window.start_training()
     assert window.tensorboard_subscriber is not None
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
     assert window.tensorboard_subscriber is None  # closed with the run
     events = list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0
@@ -194,7 +194,7 @@ def test_tensorboard_setting_writes_event_files(window, qtbot, tmp_path):
     other = tmp_path / "plain"
     form(window, other, steps=2)
     assert window.start_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
     assert not (other / "tensorboard").exists()
 
 

@@ -47,7 +47,7 @@ def test_studio_run_dir_opens_the_window_following_that_run(qtbot, tmp_path, mon
     window.interactive = False
     qtbot.addWidget(window)
     assert window.isVisible()
-    qtbot.waitUntil(lambda: window.follower is not None, timeout=60_000)  # after the deferred set-up
+    qtbot.waitUntil(lambda: window.runs.follower is not None, timeout=60_000)  # after the deferred set-up
     monitor = window.monitor_tab
     qtbot.waitUntil(lambda: monitor.scalar_updates == 4 and monitor.points_updates >= 1, timeout=60_000)
     assert monitor.sample_stack.currentWidget() is monitor.scatter  # 2-D points: the live scatter

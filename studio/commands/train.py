@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         config.preset = args.preset
         config.params = parse_overrides(args.overrides)
         run_dir = Path(args.run_dir or f"runs/{config.method}-{time.strftime('%Y%m%d-%H%M%S')}")
-        if (run_dir / "checkpoints" / "last.pt").exists():
+        if RunDirectory(run_dir).last_checkpoint.exists():
             raise UserError(f"--run-dir {run_dir} already holds a run: use --resume {run_dir} to continue it, "
                             "or choose another folder")
     if resume and args.overrides:
@@ -127,13 +127,16 @@ def run(args: argparse.Namespace) -> int:
         _leave_process_group()
     if not args.quiet and sys.stderr.isatty() and dist.is_main:
         sys.stderr.write("\n")
-    if state in ("finished", "stopped"):
+    from ..engine.state import RunState
+
+    succeeded = RunState(state).succeeded
+    if succeeded:
         if dist.is_main:
             print(f"{state}: {trainer.message} (run directory: {run_dir})")
     else:
         rank = f" (rank {dist.rank})" if dist.active else ""
         print(f"studio train{rank}: {state}: {trainer.message}", file=sys.stderr)
-    return 0 if state in ("finished", "stopped") else 1
+    return 0 if succeeded else 1
 
 
 def _scale_learning_rates(trainer, factor: float) -> None:
@@ -195,11 +198,12 @@ def _launch_processes(args: argparse.Namespace) -> int:
     import time
 
     from ..engine import RunConfig, distributed
+    from ..engine.rundir import RunDirectory
 
     if args.resume is None and args.run_dir is None:
         # Every rank must agree on the folder, so name it once here.
         args.run_dir = f"runs/{args.method or RunConfig().method}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if args.resume is None and (Path(args.run_dir) / "checkpoints" / "last.pt").exists():
+    if args.resume is None and RunDirectory(args.run_dir).last_checkpoint.exists():
         raise UserError(f"--run-dir {args.run_dir} already holds a run: use --resume {args.run_dir} to continue it, "
                         "or choose another folder")
     forwarded = distributed.argv_from_namespace(args.train_parser, args, drop=("gpus",))

@@ -1,12 +1,32 @@
-"""The training engine: trainer loop, events, run directory, checkpoints, device policy (no Qt)."""
+"""The training engine: trainer loop, events, run directory, checkpoints, device policy (no Qt).
 
-from .checkpoint import LoadedRun, load_checkpoint, load_method, method_from_state, save_checkpoint
-from .config import RunConfig
-from .device import describe_device, pick_device
-from .events import FINAL_STATES, Event, Images, Metric, Points, Scalars, Status
-from .rundir import RunDirectory, RunDirError
-from .trainer import Trainer, run_step
+Names load on first use (PEP 562), so a light module such as `studio.engine.state` can be imported
+by the window before torch is.
+"""
 
-__all__ = ["FINAL_STATES", "Event", "Images", "LoadedRun", "Metric", "Points", "RunConfig", "RunDirError",
-           "RunDirectory", "Scalars", "Status", "Trainer", "describe_device", "load_checkpoint", "load_method", "method_from_state",
-           "pick_device", "run_step", "save_checkpoint"]
+from importlib import import_module
+
+_HOMES = {
+    "LoadedRun": "checkpoint", "load_checkpoint": "checkpoint", "load_method": "checkpoint",
+    "method_from_state": "checkpoint", "save_checkpoint": "checkpoint",
+    "RunConfig": "config",
+    "describe_device": "device", "pick_device": "device",
+    "FINAL_STATES": "state", "RunState": "state",
+    "Event": "events", "Images": "events", "Metric": "events", "Points": "events", "Scalars": "events",
+    "Status": "events",
+    "RunDirectory": "rundir", "RunDirError": "rundir",
+    "Trainer": "trainer", "run_step": "trainer",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

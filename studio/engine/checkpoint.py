@@ -18,7 +18,7 @@ import torch
 from ..methods.base import DataSpec, Method
 from ..methods.params import ConfigError
 from ..methods.registry import get_method
-from .rundir import RunDirError, atomic_write_bytes
+from .rundir import RunDirectory, RunDirError, atomic_write_bytes
 
 FORMAT = 1
 
@@ -64,9 +64,10 @@ def resolve_checkpoint(path: str | Path, which: str = "last") -> Path:
     """A checkpoint file from a file path or a run directory (its checkpoints/<which>.pt)."""
     path = Path(path)
     if path.is_dir():
-        candidate = path / "checkpoints" / f"{which}.pt"
+        run = RunDirectory(path)
+        candidate = run.checkpoint(which)
         if not candidate.is_file() and which != "last":
-            candidate = path / "checkpoints" / "last.pt"
+            candidate = run.last_checkpoint
         if not candidate.is_file():
             raise RunDirError(f"{path}: no checkpoint yet (expected {candidate})")
         return candidate

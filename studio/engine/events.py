@@ -58,5 +58,4 @@ class Status:
 Event = Union[Scalars, Images, Points, Metric, Status]
 Subscriber = Callable[[Event], None]
 
-# Run states after which a run is over.
-FINAL_STATES = ("finished", "stopped", "diverged", "error")
+from .state import FINAL_STATES  # noqa: E402,F401 - run states after which a run is over (one spelling: state.py)

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .events import FINAL_STATES, Event, Images, Metric, Points, Scalars, Status
+from .events import Event, Images, Metric, Points, Scalars, Status
 from .rundir import RunDirectory, RunDirError
+from .state import RunState
 
 _RECORD_KEYS = ("step", "time")
 
@@ -30,7 +31,7 @@ class RunFollower:
         self.latest_images_only = latest_images_only
         self.offset = 0  # byte offset in metrics.jsonl after the last complete record read
         self.step = 0
-        self.state = ""
+        self.state = RunState.IDLE  # of the followed run, as its status.json says
         self.message = ""
         self._last_sample_step = -1
         self._last_points_step = -1
@@ -61,7 +62,7 @@ class RunFollower:
     @property
     def finished(self) -> bool:
         """True once status.json says the run is over."""
-        return self.state in FINAL_STATES
+        return self.state.is_final
 
     def poll(self) -> list[Event]:
         """Events for everything written since the last poll, oldest first (newest grid only)."""
@@ -119,11 +120,12 @@ class RunFollower:
         if key == self._status_key:
             return None
         self._status_key = key
-        self.state = str(status.get("state", ""))
+        written = str(status.get("state", ""))
+        self.state = RunState.after(written) or self.state
         self.message = str(status.get("message", ""))
         step = _as_int(status.get("step"))
         self.step = max(self.step, step)
-        return Status(step, self.state, self.message)
+        return Status(step, written, self.message)
 
 
 def record_to_event(record: dict[str, Any]) -> Event | None:

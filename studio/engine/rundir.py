@@ -167,6 +167,14 @@ class RunDirectory:
     def checkpoints(self) -> Path:
         return self.path / "checkpoints"
 
+    def checkpoint(self, which: str = "last") -> Path:
+        """checkpoints/<which>.pt: "last" (written every checkpoint interval, on Stop and at the end) or "best"."""
+        return self.checkpoints / f"{which}.pt"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.checkpoint("last")
+
     @property
     def samples(self) -> Path:
         return self.path / "samples"

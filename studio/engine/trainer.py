@@ -27,6 +27,7 @@ from .device import pick_device
 from .events import Event, Images, Metric, Points, Scalars, Status, Subscriber
 from .rundir import RunDirectory
 from .sampler import make_sampler, to_unit_range
+from .state import RunState
 
 # Evaluator: called every eval_every steps with the method and step; returns metric events.
 Evaluator = Callable[[Method, int], list[Metric]]
@@ -66,7 +67,7 @@ class Trainer:
         self.evaluator = evaluator
         self.dist = distributed.current()  # single-process unless torchrun started this one
         self.step = 0
-        self.state = "idle"
+        self.state = RunState.IDLE
         self.message = ""
         self.method: Method | None = None
         self.device: torch.device | None = None
@@ -121,8 +122,9 @@ class Trainer:
             subscriber(event)
 
     def _status(self, state: str, message: str = "", path: str = "") -> None:
-        if state not in ("checkpoint", "alert"):
-            self.state, self.message = state, message
+        new_state = RunState.after(state)
+        if new_state is not None:
+            self.state, self.message = new_state, message
         self.emit(Status(self.step, state, message, path))
 
     def setup(self) -> None:
@@ -240,7 +242,7 @@ class Trainer:
         self._flush_scalars()
         if self.run_dir is None:
             return None
-        path = self.run_dir.checkpoints / f"{name}.pt"
+        path = self.run_dir.checkpoint(name)
         save_checkpoint(path, self.checkpoint_state())
         if name == "last":
             self._last_good_checkpoint_step = self.step

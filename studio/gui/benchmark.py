@@ -143,9 +143,9 @@ def _window_run(window, config, data, run_dir: Path, batch: int,
     from PySide6.QtWidgets import QApplication
 
     clock = _Clock()
-    window._start_session(dataclasses.replace(config), run_dir, data, resume=False, extra_subscribers=(clock,))
+    window.train_in_window(dataclasses.replace(config), run_dir, data, extra_subscribers=(clock,))
     loop = QEventLoop()
-    window.session.ended.connect(loop.quit)
+    window.runs.ended.connect(loop.quit)
     ticker = QTimer()
     ticker.setTimerType(Qt.TimerType.PreciseTimer)
     ticker.setInterval(round(StallMeter.INTERVAL * 1000))
@@ -154,9 +154,10 @@ def _window_run(window, config, data, run_dir: Path, batch: int,
         ticker.timeout.connect(stall.tick)
         ticker.start()
     cpu = time.thread_time()
-    if window.session.is_running():
+    if window.is_training():
         loop.exec()  # the real event loop, as in the app: timers fire, the GUI thread sleeps between them
     cpu = time.thread_time() - cpu
+    window.runs.ended.disconnect(loop.quit)
     ticker.stop()
     QApplication.processEvents()
     return _speed(clock, batch), cpu

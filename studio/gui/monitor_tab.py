@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..engine.state import RunState
 from .imageview import ImageView
 from .livetext import LiveText
 from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
@@ -78,7 +79,7 @@ class MonitorTab(QWidget):
         self.run_dir: Path | None = None
         self.total_steps = 0
         self.step = 0
-        self.state = ""
+        self.state = RunState.IDLE
         self.last_values: dict[str, float] = {}
         self.metrics: dict[str, tuple[int, float]] = {}
         self.rate = RateMeter()
@@ -210,7 +211,7 @@ class MonitorTab(QWidget):
         self.run_dir = Path(run_dir) if run_dir else None
         self.total_steps = total_steps
         self.step = 0
-        self.state = "starting"
+        self.state = RunState.STARTING
         self.title = title or (str(run_dir) if run_dir else "")
         self._live_grid = None
         self._timelapse = []
@@ -301,7 +302,7 @@ class MonitorTab(QWidget):
             elif isinstance(event, Metric):
                 self._on_metric(event)
             elif isinstance(event, Status):
-                self.state = event.state if event.state not in ("checkpoint", "alert") else self.state
+                self.state = RunState.after(event.state) or self.state
                 self.step = max(self.step, event.step) if event.state != "started" else event.step
         if newest_grid is not None:
             self._live_grid = newest_grid.image
@@ -358,8 +359,7 @@ class MonitorTab(QWidget):
     # --- header and performance -----------------------------------------------------------------
     def _update_header(self) -> None:
         total = f"/{self.total_steps}" if self.total_steps else ""
-        shown = {"started": "running", "resumed": "running"}.get(self.state, self.state)
-        state = f" · {shown}" if shown else ""
+        state = "" if self.state is RunState.IDLE else f" · {self.state}"
         title = getattr(self, "title", "")
         self.header.setText(f"step {self.step}{total}{state}", bold=f"{title} · " if title else "")
 

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..engine.rundir import RunDirectory
+
 WINDOW_SIZE = (1280, 800)
 
 
@@ -89,22 +91,23 @@ def _run(out: Path, steps: int, timeout: float, dataset: str, count: int) -> dic
         result["screenshots"]["train"] = _grab(window, out / "train.png")
 
         QTest.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)  # the same path as a user's click
-        if window.session is None:
+        if window.runs.session is None:
             result["errors"].append(f"Start did not start a run: {window.last_error}")
             return result
         window.tabs.setCurrentWidget(window.monitor_tab)
-        ended = _wait(app, lambda: not window.session.is_running(), timeout)
+        ended = _wait(app, lambda: not window.runs.session.is_running(), timeout)
         _settle(app)
         if not ended:
             result["errors"].append(f"training did not end within {timeout:.0f} s")
-            window.session.stop_and_wait()
+            window.runs.session.stop_and_wait()
         monitor = window.monitor_tab
-        result.update(steps_done=window.session.worker.step, final_state=window.session.final_state,
-                      final_message=window.session.final_message, scalar_updates=monitor.scalar_updates,
+        result.update(steps_done=window.runs.session.worker.step, final_state=window.runs.session.final_state,
+                      final_message=window.runs.session.final_message, scalar_updates=monitor.scalar_updates,
                       sample_grids=monitor.sample_grids, curves={t: {k: len(s) for k, s in p.series.items()}
                                                                  for t, p in monitor.panels.items()},
-                      checkpoint=str(run_dir / "checkpoints" / "last.pt"),
-                      device=window.device_text, sample_tab="SampleTab" if window.has_sample_tab else "placeholder")
+                      checkpoint=str(RunDirectory(run_dir).last_checkpoint),
+                      device=window.runs.device_text(),
+                      sample_tab="SampleTab" if window.has_sample_tab else "placeholder")
         result["screenshots"]["monitor"] = _grab(window, out / "monitor.png")
         window.tabs.setCurrentWidget(window.sample_page)
         _settle(app, 0.5)
@@ -144,7 +147,7 @@ def _passed(result: dict[str, Any], steps: int, run_dir: Path) -> bool:
         "finished": result.get("final_state") == "finished",
         "scalars": result.get("scalar_updates", 0) > 0,
         "grids": result.get("sample_grids", 0) > 0,
-        "checkpoint": (run_dir / "checkpoints" / "last.pt").is_file(),
+        "checkpoint": RunDirectory(run_dir).last_checkpoint.is_file(),
         "screenshots": all(Path(p).is_file() for p in result["screenshots"].values())
         and len(result["screenshots"]) == 3,
         "sample_tab": result.get("sample", {}).get("ok", True) is not False,

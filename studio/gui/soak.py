@@ -22,8 +22,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 GROWTH_LIMIT_MB = 100.0
@@ -152,16 +152,16 @@ class _Soak:
         shutil.rmtree(run_dir, ignore_errors=True)
         tab.run_dir.setText(str(run_dir))
         QTest.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
-        if window.session is None:
+        if window.runs.session is None:
             raise RuntimeError(f"Start did not start a run: {window.last_error}")
         window.tabs.setCurrentWidget(window.monitor_tab)
         self.log(f"soak: training {METHOD} in the window for {seconds / 60:.1f} min")
         self.window_memory.start = self.none_references.start = time.monotonic()  # from the first step on
-        self._run_for(seconds, [self.window_memory, self.none_references], lambda: window.session.is_running())
+        self._run_for(seconds, [self.window_memory, self.none_references], lambda: window.runs.session.is_running())
         window.stop_training()
-        self._wait(lambda: bool(window.session.final_state), 120)
+        self._wait(lambda: bool(window.runs.session.final_state), 120)
         self.report["phases"]["window_training"] = {
-            "steps": window.monitor_tab.step, "final_state": window.session.final_state,
+            "steps": window.monitor_tab.step, "final_state": window.runs.session.final_state,
             "sample_grids": window.monitor_tab.sample_grids}
 
     def _follow_command_line_run(self, seconds: float) -> None:

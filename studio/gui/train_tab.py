@@ -225,7 +225,7 @@ class TrainTab(QWidget):
         self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        self.set_run_state("idle")
+        self.set_locked(False)
         self._populated = False
 
     # --- late set-up ----------------------------------------------------------------------------
@@ -319,22 +319,16 @@ class TrainTab(QWidget):
         text = self.run_dir.text().strip()
         return Path(text).expanduser() if text else default_run_dir(method)
 
-    def set_run_state(self, state: str, pausable: bool = True) -> None:
-        """Enable what makes sense when training is idle, running or paused.
+    def set_locked(self, locked: bool) -> None:
+        """Lock the dataset, method and settings while a run trains.
 
-        While a run trains, its dataset, method and settings are locked: they describe the run in
-        progress (a change would apply to nothing and mislead), so they are disabled until it ends.
+        They describe the run in progress (a change would apply to nothing and mislead), so they are
+        disabled until it ends. The Start/Pause/Stop buttons follow the window's actions instead.
         """
-        running = state in ("running", "paused", "starting")
-        self.start_button.setEnabled(not running)
-        self.continue_button.setEnabled(not running)
-        self.pause_button.setEnabled(pausable and state in ("running", "paused"))
-        self.stop_button.setEnabled(running)
-        self.pause_button.setText("Resume" if state == "paused" else "Pause")
-        self.dataset_panel.set_locked(running)
-        self.locked_hint.setVisible(running)
+        self.dataset_panel.set_locked(locked)
+        self.locked_hint.setVisible(locked)
         for widget in (self.method_picker, self.params_form, self.run_box):
-            widget.setEnabled(not running)
+            widget.setEnabled(not locked)
 
     # --- remembered settings ---------------------------------------------------------------------
     def state(self) -> dict[str, Any]:

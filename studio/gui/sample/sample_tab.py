@@ -690,6 +690,9 @@ class SampleTab(QWidget):
         tasks = (self._load_task, self._directions_task, self._export_task)  # each cleared once its end is handled
         return not self.bridge.worker.is_idle() or any(t is not None for t in tasks)
 
+    def show_latest_grid(self, image: np.ndarray) -> None:
+        """The run's newest sample grid: this tab draws its own samples from the live generator instead."""
+
     def shutdown(self) -> None:
         """Stop playing, cancel background work and end the render thread (the main window calls this)."""
         if self._shut_down:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
+from ...engine.rundir import RunDirectory
 from .sample_tab import SampleTab
 from .stall import sample_tab_stall, wait_until
 
@@ -19,7 +20,7 @@ def _tiny_run(out_dir: Path) -> Path:
     from ...engine import RunConfig, Trainer
 
     run_dir = out_dir / "selfcheck-run"
-    if not (run_dir / "checkpoints" / "last.pt").is_file():
+    if not RunDirectory(run_dir).last_checkpoint.is_file():
         Trainer(RunConfig(method="cgan", preset="tiny", steps=30, image_size=16, dataset_count=256,
                           sample_every=30, checkpoint_every=30, log_every=10), run_dir=run_dir).run()
     return run_dir

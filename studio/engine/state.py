@@ -1,0 +1,72 @@
+"""The one spelling of a run's state, and what each state allows.
+
+A run is IDLE until launched, STARTING until its first status, then RUNNING or PAUSED, and ends in
+one of the final states. The values are the strings written to status.json and metrics.jsonl, so
+a `RunState` compares equal to them. The trainer's status events also name transitions ("started",
+"resumed") and notes ("checkpoint", "alert"); `RunState.after(status)` says which state each leads to.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class RunState(str, Enum):
+    IDLE = "idle"
+    STARTING = "starting"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_final(self) -> bool:
+        """The run is over (it may be continued from its checkpoint as a new session)."""
+        return self in _FINAL
+
+    @property
+    def is_active(self) -> bool:
+        """Something is training (or about to): its dataset and settings are locked."""
+        return self in (RunState.STARTING, RunState.RUNNING, RunState.PAUSED)
+
+    @property
+    def succeeded(self) -> bool:
+        """Ended as asked: every step trained, or stopped by the user with a checkpoint."""
+        return self in (RunState.FINISHED, RunState.STOPPED)
+
+    @property
+    def can_start(self) -> bool:
+        return not self.is_active
+
+    @property
+    def can_pause(self) -> bool:
+        return self is RunState.RUNNING
+
+    @property
+    def can_resume(self) -> bool:
+        return self is RunState.PAUSED
+
+    @property
+    def can_stop(self) -> bool:
+        return self.is_active
+
+    @classmethod
+    def after(cls, status: str) -> RunState | None:
+        """The state a trainer status leads to, or None for a note that changes nothing (checkpoint, alert)."""
+        if status in _TRANSITIONS:
+            return _TRANSITIONS[status]
+        try:
+            return cls(status)
+        except ValueError:
+            return None
+
+
+_FINAL = frozenset({RunState.FINISHED, RunState.STOPPED, RunState.DIVERGED, RunState.ERROR})
+# Status names that are transitions, not states; "checkpoint" and "alert" are notes (None).
+_TRANSITIONS = {"started": RunState.RUNNING, "resumed": RunState.RUNNING, "checkpoint": None, "alert": None}
+FINAL_STATES = tuple(s.value for s in RunState if s.is_final)

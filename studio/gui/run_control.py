@@ -1,0 +1,318 @@
+"""One controller for the run the window shows, whichever back-end runs it.
+
+The window shows at most one run at a time, from one of three back-ends:
+
+- `SessionRun`: the Trainer on this window's QThread (`worker.py`): pausable, its events queued in memory;
+- `ProcessRun`: `studio train --gpus N` under torchrun in its own processes, read back from its run
+  directory (stoppable, not pausable);
+- `FollowRun`: a run directory anyone else writes (`studio train` in a terminal): shown, not controlled.
+
+`RunController` owns the one active back-end behind one interface (start, pause, resume, stop,
+poll, device text) and one `RunState`; the window binds its actions to `state` and reads events from
+`eventsArrived`, and never reaches into a back-end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal
+
+from ..engine.state import RunState
+
+PULL_MS = 250  # 4 Hz: the newest state, steadily; every wake-up of the GUI thread takes a core from training
+FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
+OUTPUT_KEPT = 8000  # characters of a training process's newest output, for the error message
+
+
+class SessionRun:
+    """Training on this window's QThread."""
+
+    trains, can_pause, poll_ms = True, True, PULL_MS
+
+    def __init__(self, controller: RunController, config: Any, run_dir: Path, dataset: Any, resume: bool,
+                 lr_scale: float, extra_subscribers: tuple) -> None:
+        from .worker import TrainingSession
+
+        self.run_dir, self.total_steps = Path(run_dir), config.steps
+        self.session = TrainingSession(config, run_dir, dataset=dataset, resume=resume, lr_scale=lr_scale,
+                                       parent=controller, extra_subscribers=extra_subscribers)
+        self.session.ended.connect(lambda state, message: controller._on_backend_ended(state, message, self))
+
+    def start(self) -> None:
+        self.session.start()
+
+    def is_alive(self) -> bool:
+        return self.session.is_running()
+
+    def poll(self) -> list:
+        return self.session.buffer.drain()
+
+    def pause(self) -> None:
+        self.session.pause()
+
+    def resume(self) -> None:
+        self.session.resume()
+
+    def stop(self) -> None:
+        self.session.stop()
+
+    def stop_and_wait(self, wait_ms: int) -> None:
+        self.session.stop_and_wait(wait_ms)
+
+    def device_text(self) -> str:
+        device = self.session.worker.trainer.device
+        if device is None:
+            return ""
+        from ..engine.device import describe_device
+
+        return describe_device(device)
+
+    def snapshot(self) -> dict | None:
+        return self.session.snapshot()
+
+
+class ProcessRun:
+    """`studio train --gpus N` in its own processes, followed through the run directory they write."""
+
+    trains, can_pause, poll_ms = True, False, FOLLOW_MS
+
+    def __init__(self, controller: RunController, command: list[str], run_dir: Path, gpus: int) -> None:
+        from ..engine.follow import RunFollower
+
+        self.controller, self.command, self.gpus = controller, command, gpus
+        self.run_dir, self.total_steps = Path(run_dir), 0
+        self.follower = RunFollower(run_dir)  # not checked: the processes create the folder in a moment
+        self.output = ""  # the newest output of the processes, for the error message
+        self.stopping = False
+        process = self.process = QProcess(controller)
+        process.setProgram(command[0])
+        process.setArguments(command[1:])
+        process.setWorkingDirectory(str(Path.cwd()))
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        process.readyReadStandardOutput.connect(self._read_output)
+        process.finished.connect(self._on_finished)
+        process.errorOccurred.connect(self._on_error)
+
+    def start(self) -> None:
+        self.process.start()
+
+    def is_alive(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning
+
+    def poll(self) -> list:
+        return self.follower.poll()
+
+    def pause(self) -> None:  # processes can be stopped, not paused
+        pass
+
+    resume = pause
+
+    def stop(self) -> None:
+        self.stop_and_wait(0)
+
+    def stop_and_wait(self, wait_ms: int) -> None:
+        if not self.is_alive():
+            return
+        self.stopping = True
+        self.process.terminate()
+        if wait_ms:
+            if not self.process.waitForFinished(wait_ms):
+                self.process.kill()
+                self.process.waitForFinished(5000)
+        else:
+            QTimer.singleShot(15_000, lambda p=self.process: p.kill() if p.state() != QProcess.ProcessState.NotRunning
+                              else None)
+
+    def device_text(self) -> str:
+        return f"{self.gpus} GPUs (torchrun)"
+
+    def snapshot(self) -> None:
+        return None  # the weights live in other processes: the Sample tab opens the run instead
+
+    def _read_output(self) -> None:
+        text = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace")
+        self.output = (self.output + text)[-OUTPUT_KEPT:]
+
+    def _on_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.controller._on_backend_ended(
+                RunState.ERROR, f"could not run {' '.join(self.command[:4])} …: {self.process.errorString()}", self)
+
+    def _on_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        self._read_output()
+        self.controller.poll()  # the last records and the final status
+        state, message = self.follower.state, self.follower.message
+        if self.stopping:
+            state, message = RunState.STOPPED, "Training processes stopped; the run keeps its last checkpoint"
+        elif state in (RunState.ERROR, RunState.DIVERGED):
+            pass  # the trainer's own message
+        elif exit_code != 0 or exit_status != QProcess.ExitStatus.NormalExit:
+            lines = [ln for ln in self.output.strip().splitlines() if ln.strip()]
+            detail = "\n".join(lines[-6:]) or f"exit code {exit_code}"
+            state, message = RunState.ERROR, f"studio train --gpus ended with exit code {exit_code}:\n{detail}"
+        elif not state.is_final:
+            state = RunState.FINISHED
+        self.controller._on_backend_ended(state, message, self)
+
+
+class FollowRun:
+    """A run directory another process writes: shown live, not controlled."""
+
+    trains, can_pause, poll_ms = False, False, FOLLOW_MS
+
+    def __init__(self, follower: Any, total_steps: int, device: str) -> None:
+        self.follower, self.total_steps, self.device = follower, total_steps, device
+        self.run_dir = follower.path
+
+    def start(self) -> None:
+        pass
+
+    def is_alive(self) -> bool:
+        return not self.follower.finished
+
+    def poll(self) -> list:
+        return self.follower.poll()
+
+    def pause(self) -> None:
+        pass
+
+    resume = stop = pause
+
+    def stop_and_wait(self, wait_ms: int) -> None:
+        pass
+
+    def device_text(self) -> str:
+        return f"{self.device} (as configured)"
+
+    def snapshot(self) -> None:
+        return None
+
+
+Backend = SessionRun | ProcessRun | FollowRun
+
+
+class RunController(QObject):
+    """The window's one run: which back-end runs it, its state, and its events at a steady rate."""
+
+    stateChanged = Signal(object)  # RunState of the run this window controls (IDLE while only following)
+    eventsArrived = Signal(list)  # the newest events, oldest first (an empty list: nothing new, redraw)
+    ended = Signal(str, str)  # a run this window trained ended: final state, message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.backend: Backend | None = None
+        self.state = RunState.IDLE
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.poll)
+
+    # --- starting ----------------------------------------------------------------------------------
+    def train_here(self, config: Any, run_dir: Path, dataset: Any, resume: bool = False, lr_scale: float = 1.0,
+                   extra_subscribers: tuple = ()) -> None:
+        """Train in this window's thread."""
+        self._begin(SessionRun(self, config, run_dir, dataset, resume, lr_scale, extra_subscribers))
+
+    def train_in_processes(self, command: list[str], run_dir: Path, gpus: int, total_steps: int) -> None:
+        """Run `command` (studio train --gpus N) and follow the run directory it writes."""
+        backend = ProcessRun(self, command, run_dir, gpus)
+        backend.total_steps = total_steps
+        self._begin(backend)
+
+    def follow(self, follower: Any, total_steps: int, device: str) -> None:
+        """Show a run another process writes (`follower` is a checked RunFollower)."""
+        self._begin(FollowRun(follower, total_steps, device))
+
+    def _begin(self, backend: Backend) -> None:
+        self.detach()
+        self.backend = backend
+        self._set_state(RunState.STARTING if backend.trains else RunState.IDLE)
+        backend.start()
+        self.timer.start(backend.poll_ms)
+
+    def detach(self) -> None:
+        """Stop showing the current run (a followed run goes on; a trained one must have ended)."""
+        self.timer.stop()
+        self.backend = None
+
+    # --- controlling -------------------------------------------------------------------------------
+    def is_training(self) -> bool:
+        """True while a run trains in this window's thread or in processes it started."""
+        return self.backend is not None and self.backend.trains and self.backend.is_alive()
+
+    @property
+    def can_pause(self) -> bool:
+        """Whether this kind of run can pause (only the window's own thread can)."""
+        return self.backend is None or self.backend.can_pause
+
+    def toggle_pause(self) -> None:
+        if not self.is_training():
+            return
+        if self.state is RunState.PAUSED:
+            self.backend.resume()
+        elif self.state.can_pause:
+            self.backend.pause()
+
+    def stop(self) -> None:
+        """Ask the run to stop; it writes its last checkpoint and `ended` follows."""
+        if self.is_training():
+            self.backend.stop()
+
+    def stop_and_wait(self, wait_ms: int = 60_000) -> None:
+        """Stop and block until the run has ended (closing the window)."""
+        if self.is_training():
+            self.backend.stop_and_wait(wait_ms)
+            self.poll()
+
+    def device_text(self) -> str:
+        return self.backend.device_text() if self.backend is not None else ""
+
+    def snapshot(self) -> dict | None:
+        """The generator's weights now, for the Sample tab (None unless this window's thread trains)."""
+        return self.backend.snapshot() if self.backend is not None else None
+
+    @property
+    def total_steps(self) -> int:
+        return self.backend.total_steps if self.backend is not None else 0
+
+    # --- for tests and the status bar: the back-end's own objects, None for other kinds ----------------
+    @property
+    def session(self):
+        return getattr(self.backend, "session", None)
+
+    @property
+    def process(self):
+        return getattr(self.backend, "process", None)
+
+    @property
+    def follower(self):
+        return getattr(self.backend, "follower", None)
+
+    # --- events ------------------------------------------------------------------------------------
+    def poll(self) -> None:
+        """Timer slot: what the run produced since the last poll, as `eventsArrived`."""
+        if self.backend is None:
+            return
+        events = self.backend.poll()
+        if self.backend.trains:
+            from ..engine.events import Status
+
+            for event in events:
+                if isinstance(event, Status):
+                    new = RunState.after(event.state)
+                    if new is not None and not new.is_final:
+                        self._set_state(new)
+        self.eventsArrived.emit(events)
+
+    def _on_backend_ended(self, state: str, message: str, backend: Backend) -> None:
+        if backend is not self.backend or not backend.trains:
+            return  # a run this window no longer shows
+        self.poll()
+        self.timer.stop()
+        self._set_state(RunState.IDLE)
+        self.ended.emit(str(state), message)
+
+    def _set_state(self, state: RunState) -> None:
+        if state is not self.state:
+            self.state = state
+            self.stateChanged.emit(state)

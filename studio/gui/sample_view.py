@@ -1,0 +1,72 @@
+"""What the window asks of its Sample tab, and the stand-in shown when the latent explorer is not built.
+
+The window talks to the Sample tab only through `SampleView`: the real tab (`studio.gui.sample`) and
+`SamplePlaceholder` both implement all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from .imageview import ImageView
+
+Snapshot = Callable[[], "dict | None"]
+
+
+class SampleView(Protocol):
+    def set_live_source(self, snapshot: Snapshot | None) -> None:
+        """Where to take the training generator's weights from (None: no live run in this process)."""
+
+    def load_run(self, path: str | Path) -> None:
+        """Show the model of the run directory (or checkpoint) at `path`."""
+
+    def show_latest_grid(self, image: np.ndarray) -> None:
+        """The newest sample grid of the run shown (a tab that draws its own samples may ignore it)."""
+
+    def shutdown(self) -> None:
+        """End background work before the window closes."""
+
+
+class SamplePlaceholder(QWidget):
+    """Stands in for the Sample tab when studio.gui.sample is not installed: the newest sample grid."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.note = QLabel("The newest samples of the current run.")
+        self.note.setObjectName("hint")
+        self.note.setWordWrap(True)
+        self.view = ImageView("Samples appear here once a run is training or opened")
+        self.view.setToolTip("The newest sample grid of the current run")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
+        layout.addWidget(self.view, 1)
+
+    def set_live_source(self, snapshot: Snapshot | None) -> None:
+        pass  # no explorer: the grids arrive through show_latest_grid
+
+    def load_run(self, path: str | Path) -> None:
+        from ..engine.follow import read_grid
+        from ..engine.rundir import RunDirectory
+
+        frames = RunDirectory(path).sample_images()
+        self.view.set_image(read_grid(frames[-1][1]) if frames else None)
+
+    def show_latest_grid(self, image: np.ndarray) -> None:
+        self.view.set_image(image)
+
+    def shutdown(self) -> None:
+        pass
+
+
+def load_sample_tab() -> SampleView | None:
+    """The latent explorer, or None when this build has none (the studio runs without it)."""
+    try:
+        from .sample import SampleTab  # built separately (and imports torch)
+    except ImportError:
+        return None
+    return SampleTab()
