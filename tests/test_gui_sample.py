@@ -52,7 +52,7 @@ def tab(qtbot):
     widget.show()
     yield widget
     widget.shutdown()
-    assert not widget.bridge.worker.running
+    assert not widget.renders.bridge.worker.running
 
 
 def load(qtbot, tab, run):
@@ -151,7 +151,7 @@ def test_latest_request_wins_while_dragging_a_direction_slider(qtbot, tab, cgan_
     qtbot.waitUntil(lambda: tab.explorer.directions is not None, timeout=WAIT)
     qtbot.waitUntil(lambda: not tab.busy(), timeout=WAIT)
     assert all(s.isEnabled() for s in tab.selection.sliders) and "%" in tab.selection.labels[0].text()
-    worker = tab.bridge.worker
+    worker = tab.renders.bridge.worker
     done = worker.completed
     slider = tab.selection.sliders[1]
     for i in range(50):  # 50 requests, faster than any render

@@ -1,13 +1,13 @@
 """The Sample tab: explore a trained generator, switch labels, move along directions, morph, export.
 
 Everything that touches the model runs off the GUI thread: renders on the latest-request-wins
-worker (`RenderBridge`, one pending job per view), loading, direction search and export as
-`BackgroundTask`s. The tab keeps the state (`Explorer`), sends requests and shows pixels.
+worker (`SampleRenders`, one pending job per view, each result to its own view), loading, direction
+search and export as `BackgroundTask`s. The tab keeps the state in an `Explorer`, which announces
+its changes; one handler (`_on_changed`) decides which views to redraw.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,22 +26,24 @@ from ...images import to_uint8
 from ...latent.directions import principal_directions
 from ...latent.explorer import Explorer
 from ...latent.export import export_morph
-from ...latent.render import RenderResult, error_text, render
-from ...latent.timeline import Keyframe, Timeline, describe_labels, encode_image, has_latent, image_tensor
+from ...latent.timeline import Keyframe, describe_labels, has_latent, image_tensor
 from ...methods.base import Method
 from ..tasks import BackgroundTask
-from .bridge import RenderBridge
 from .export_panel import ExportPanel
 from .labels import LabelBar
 from .loading import describe, load_with_reference, same_shape
+from .renders import SampleRenders
 from .samples_panel import SamplesPanel
 from .selection_panel import N_DIRECTIONS, SelectionPanel, reference_word
 from .timeline_panel import TimelinePanel
 
-FRAME_CHUNK = 8  # frames rendered per preview request: playback fills its cache ahead
 DIRECTION_SAMPLES = 256
 AUTO_REFRESH_MS = 15_000
-PROGRESSIVE = ("selection", "frame")  # views where an in-between result is still a point on the user's path
+# What each view is drawn from: Explorer fields, and "model" and "reference" (the tab's own inputs).
+GRID_INPUTS = frozenset({"model", "reference", "page", "scale", "labels"})
+SELECTION_INPUTS = GRID_INPUTS | {"selected_seed", "selected_latent", "selected_image", "amounts", "directions"}
+KEYFRAME_INPUTS = frozenset({"model", "reference"})  # thumbnails and timeline frames
+SEED_INPUTS = frozenset({"page", "selected_seed", "selected_latent"})  # the seed field and highlighted cell
 
 
 class SampleTab(QWidget):
@@ -61,14 +63,6 @@ class SampleTab(QWidget):
         self.explorer = Explorer()
         self.reference: torch.Tensor | None = None  # (1, C, H, W) for models that generate from an image
         self.device = pick_device("auto")
-        self.bridge = RenderBridge(self)
-        self.bridge.result.connect(self._on_result)
-        self._epoch = 1  # results of requests older than this belong to a model no longer shown
-        self._frame_epoch = 1  # ... or to a timeline no longer shown
-        self._shown: dict[str, int] = {}
-        self._encode_cache: dict = {}
-        self._frame_cache: dict[int, np.ndarray] = {}
-        self._thumb_keys: dict[str, Keyframe] = {}
         self._pending_image_key: Keyframe | None = None
         self._live_source: Callable[[], dict | None] | None = None
         self._load_task: BackgroundTask | None = None
@@ -78,6 +72,10 @@ class SampleTab(QWidget):
         self._shut_down = False
         self._build()
         self._shortcuts()
+        self.renders = SampleRenders(self.explorer, self.samples, self.selection, self.timeline_panel,
+                                     self._set_status, self.device, self)
+        self.explorer.subscribe(self._on_changed)
+        self.timeline_panel.changed.connect(self.renders.forget_frames)
         self.auto_timer = QTimer(self)
         self.auto_timer.setInterval(AUTO_REFRESH_MS)
         self.auto_timer.timeout.connect(self._auto_refresh)
@@ -124,7 +122,6 @@ class SampleTab(QWidget):
         self.selection.imageRequested.connect(self.choose_image)
 
         self.timeline_panel = TimelinePanel()
-        self.timeline_panel.changed.connect(self._on_timeline_changed)
         self.timeline_panel.frameWanted.connect(self._on_frame_wanted)
         self.timeline_panel.addSeedRequested.connect(self.add_seed_keyframe)
         self.timeline_panel.addSelectionRequested.connect(self.add_selection_keyframe)
@@ -229,6 +226,7 @@ class SampleTab(QWidget):
             note = (f"{method.name} generates 2-D points, not images: its samples are the live scatter on the "
                     "Monitor tab.")
             self.run = self.method = None
+            self.renders.forget_model()
             self.label_bar.set_spec(None, False)
             self.samples.grid.placeholder = note
             self.samples.grid.set_images(None, [])
@@ -243,58 +241,36 @@ class SampleTab(QWidget):
             self.reference = None
         elif not (keep and self.reference is not None):  # a refresh keeps the image the user chose
             self.reference = reference
-        self._epoch = self._frame_epoch = self.bridge.worker.next_id()
-        self._shown.clear()
-        self._encode_cache = {}
-        self._frame_cache.clear()
+        self.renders.forget_model()
         self.label_bar.set_spec(method.spec, method.conditional)
-        if keep:
-            # A fresh snapshot of the same model keeps labels, keyframes, selection and directions
-            # (directions found on older weights are still a fair guide; "Find directions" renews them).
-            self.label_bar.set_vector(self.explorer.labels)
-        else:
-            self.timeline_panel.clear()
-            self.explorer.selected_latent, self.explorer.selected_image = None, ""
-            self.explorer.directions = None
-        self.explorer.labels = self.label_bar.vector()
-        self.selection.show_directions(self.explorer.directions)
-        self.timeline_panel.set_spec(method.spec)
-        if self.reference is not None:
-            self.selection.show_image(_hwc(self.reference[0]))
-        self._set_model_widgets()
         text = describe(loaded, self.device)
         self.info_label.setText(text)
         self._set_status(note or f"Loaded {text}")
-        self.request_grid()
-        self.request_selection()
-        self._refresh_thumbnails()
-        self._on_timeline_changed()
-        if self.timeline_panel.frame_count():
-            self._on_frame_wanted(self.timeline_panel.current_frame)
+        with self.explorer.changes() as changed:  # one redraw of everything, once the state is settled
+            changed.add("model")
+            if keep:
+                # A fresh snapshot of the same model keeps labels, keyframes, selection and directions
+                # (directions found on older weights are still a fair guide; "Find directions" renews them).
+                self.label_bar.set_vector(self.explorer.labels)
+            else:
+                self.timeline_panel.clear()
+                self.explorer.forget_model()
+            self.explorer.labels = self.label_bar.vector()
+            self.timeline_panel.set_spec(method.spec)
+            if self.reference is not None:
+                self.selection.show_image(_hwc(self.reference[0]))
+            self._set_model_widgets()
         self.loaded.emit(text)
 
     # --- the explorer -------------------------------------------------------------------------------
     def turn_page(self, delta: int) -> None:
         """Next (+1) or previous (-1) page of seeds."""
-        if self.method is None:
-            return
-        self.explorer.turn_page(delta)
-        self._show_seed()
-        self.request_grid()
-        self.request_selection()
+        if self.method is not None:
+            self.explorer.turn_page(delta)
 
     def go_to_seed(self, seed: int) -> None:
         """Select `seed` and show its page."""
-        if seed == self.explorer.selected_seed and self.explorer.selected_latent is None:
-            return
-        page = self.explorer.page
         self.explorer.go_to_seed(seed)
-        self._show_seed()
-        if self.method is None:
-            return
-        if self.explorer.page != page:
-            self.request_grid()
-        self.request_selection()
 
     def select_cell(self, index: int) -> None:
         """Select the cell `index` of the current page."""
@@ -306,17 +282,12 @@ class SampleTab(QWidget):
 
     def _on_scale(self, scale: float) -> None:
         self.explorer.scale = scale
-        self.request_grid()
-        self.request_selection()
 
     def _on_labels(self) -> None:
         self.explorer.labels = self.label_bar.vector()
-        self.request_grid()
-        self.request_selection()
 
     def _on_amounts(self, amounts: list[float]) -> None:
         self.explorer.amounts = amounts
-        self.request_selection()
 
     def compute_directions(self) -> None:
         """Find the principal directions in the background; the sliders come alive when done."""
@@ -345,10 +316,8 @@ class SampleTab(QWidget):
         method, directions = result
         if method is not self.method:
             return  # found for a model no longer shown
-        self.explorer.directions = directions
-        self.selection.show_directions(directions)
         self._set_status("Directions found: drag a slider to move the selected sample along one.")
-        self.request_selection()
+        self.explorer.directions = directions
 
     # --- image input ----------------------------------------------------------------------------------
     def choose_image(self) -> None:
@@ -375,52 +344,51 @@ class SampleTab(QWidget):
                 return
             self.selection.show_image(_hwc(self.reference[0]))
             self._set_status(f"Using {path.name} as the {reference_word(method)} image.")
-            self._on_timeline_changed()
-            self.request_grid()
-            self.request_selection()
-            self._refresh_thumbnails()
-            self._on_frame_wanted(self.timeline_panel.current_frame)
+            with self.explorer.changes() as changed:
+                changed.add("reference")
             return
         if not method.has_encoder:
             self._set_status(f"{method.name} has no encoder, so an image cannot become a keyframe; "
                              f"open a run of vae, alpha-gan or another model with an encoder.", error=True)
             return
-        labels, cache = self.explorer.labels, self._encode_cache
+        labels = self.explorer.labels
         self._pending_image_key = Keyframe("image", path, None if labels is None else labels.clone())
-
-        def job():
-            z = encode_image(method, path)
-            cache[("image", str(path))] = z
-            return z, image_tensor(path, method.spec)
-
-        self.bridge.submit("encode", job)
+        self.renders.encode(method, path, self._on_encoded)
 
     # --- rendering ------------------------------------------------------------------------------------
-    def request_grid(self) -> None:
-        """Render the page of seeds (latest request wins)."""
-        method = self.method
-        if method is None:
+    def _on_changed(self, changed: frozenset[str]) -> None:
+        """The one place that decides what to redraw: `changed` names Explorer fields, or "model" and
+        "reference" (the tab's own inputs), and each view is redrawn when one of its inputs is named."""
+        if self._shut_down:
             return
-        if not has_latent(method):
+        if changed & SEED_INPUTS:
+            self._show_seed()
+        if changed & {"model", "directions"}:
+            self.selection.show_directions(self.explorer.directions)
+        if self.method is None:
+            return
+        if changed & GRID_INPUTS:
+            self._render_grid()
+        if changed & SELECTION_INPUTS:
+            self._render_selection()
+        if changed & KEYFRAME_INPUTS:
+            self.renders.forget_frames()
+            for key in self.timeline_panel.keyframes:
+                self.renders.thumbnail(self.method, key, self.reference)
+            if self.timeline_panel.frame_count():
+                self._on_frame_wanted(self.timeline_panel.current_frame)
+
+    def _render_grid(self) -> None:
+        method = self.method
+        if has_latent(method):
+            self.renders.grid(method, self.reference)
+        else:
             self.samples.grid.placeholder = (f"{method.name} translates an input image: drop or open one to see "
                                              f"its translation on the right")
             self.samples.grid.set_images(None, [])
-            return
-        state, reference = dataclasses.replace(self.explorer), self.reference
-        self.bridge.submit("grid", lambda: render(method, state.grid_latents(method), state.labels, reference))
 
-    def request_selection(self) -> None:
-        """Render the selected sample with its direction moves (latest request wins)."""
-        method = self.method
-        if method is None:
-            return
-        state, reference = dataclasses.replace(self.explorer), self.reference
-        if has_latent(method):
-            self.bridge.submit("selection", lambda: render(method, state.selection_latent(method), state.labels,
-                                                           reference))
-        elif reference is not None:
-            self.bridge.submit("selection", lambda: render(method, None, state.labels, reference))
-        else:
+    def _render_selection(self) -> None:
+        if not self.renders.selection(self.method, self.reference):
             self.selection.view.set_image(None)
         self.selection.caption.setText(self._selection_text())
 
@@ -433,97 +401,14 @@ class SampleTab(QWidget):
             text += " · " + describe_labels(e.labels, method.spec)
         return text + (" · moved" if e.moved else "")
 
-    def _on_timeline_changed(self) -> None:
-        self._frame_cache.clear()
-        self._frame_epoch = self.bridge.worker.next_id()
-
     def _on_frame_wanted(self, index: int) -> None:
-        if index in self._frame_cache:
-            self.timeline_panel.show_frame(index, self._frame_cache[index])
-            return
-        method, timeline = self.method, self.timeline_panel.timeline()
-        if method is None or timeline.frame_count == 0:
-            return
-        cache, reference = self._encode_cache, self.reference
-        stop = min(index + FRAME_CHUNK, timeline.frame_count)
-
-        def job():
-            z, labels = timeline.frames(timeline.resolve(method, cache), index, stop)
-            return index, render(method, z, labels, reference)
-
-        self.bridge.submit("frame", job)
-
-    def _refresh_thumbnails(self) -> None:
-        for key in self.timeline_panel.keyframes:
-            self._request_thumbnail(key)
-
-    def _request_thumbnail(self, key: Keyframe) -> None:
-        method, cache, reference = self.method, self._encode_cache, self.reference
-        if method is None:
-            return
-        channel = f"thumb-{id(key)}"  # one channel per keyframe: thumbnails never replace each other
-        self._thumb_keys[channel] = key
-
-        def job():
-            keys = Timeline([key], 1).resolve(method, cache)
-            return render(method, keys.latents, keys.labels, reference)
-
-        self.bridge.submit(channel, job)
-
-    def _accept(self, channel: str, request_id: int) -> bool:
-        """Is this result worth showing? Not if it belongs to a model (or timeline) no longer shown; not if
-        it is older than what the view shows. Views in PROGRESSIVE show an in-between result while a newer
-        request is on its way (the user's drag stays visible); the others show only the newest request."""
-        epoch = self._frame_epoch if channel == "frame" else self._epoch
-        if request_id < epoch or request_id <= self._shown.get(channel, 0):
-            return False
-        if channel not in PROGRESSIVE and request_id != self.bridge.latest_id(channel):
-            return False
-        self._shown[channel] = request_id
-        return True
-
-    def _on_result(self, channel: str, request_id: int, value: Any) -> None:
-        if self._shut_down or not self._accept(channel, request_id):
-            return
-        if isinstance(value, BaseException):  # the worker hands back what a job raised
-            self._thumb_keys.pop(channel, None)
-            self._set_status(error_text(value), error=True)
-        elif channel == "grid":
-            if self._check(value):
-                self.samples.grid.set_images(value.images, [str(s) for s in self.explorer.seeds()])
-                self._show_seed()
-                self._set_status(f"{len(value.images)} samples in {value.seconds * 1000:.0f} ms on "
-                                 f"{self.device.type}")
-        elif channel == "selection":
-            if self._check(value):
-                self.selection.view.set_image(value.images[0])
-        elif channel == "frame":
-            start, result = value
-            if self._check(result):
-                for i, image in enumerate(result.images):
-                    self._frame_cache[start + i] = image
-                current = self.timeline_panel.current_frame
-                if current in self._frame_cache:  # else the request for it is still on its way
-                    self.timeline_panel.show_frame(current, self._frame_cache[current])
-        elif channel == "encode":
-            self._on_encoded(*value)
-        elif channel.startswith("thumb-"):
-            key = self._thumb_keys.pop(channel, None)
-            if key is not None and self._check(value):
-                self.timeline_panel.set_thumbnail(key, value.images[0])
-
-    def _check(self, result: RenderResult) -> bool:
-        if not result.ok:
-            self._set_status(f"Could not generate: {result.error}", error=True)
-        return result.ok
+        if self.method is not None:
+            self.renders.frame(self.method, index, self.reference)
 
     def _on_encoded(self, z: torch.Tensor, pixels: torch.Tensor) -> None:
         key, self._pending_image_key = self._pending_image_key, None
-        self.explorer.selected_latent = z.detach()
-        self.explorer.selected_image = str(key.value) if key is not None else ""
         self.selection.show_image(_hwc(pixels))
-        self._show_seed()
-        self.request_selection()
+        self.explorer.select_latent(z.detach(), str(key.value) if key is not None else "")
         if key is not None:
             self._add_key(key)
         self._set_status("Image encoded: the selection shows the model's reconstruction; it is also a keyframe.")
@@ -541,7 +426,7 @@ class SampleTab(QWidget):
 
     def _add_key(self, key: Keyframe) -> None:
         self.timeline_panel.add_keyframe(key)
-        self._request_thumbnail(key)
+        self.renders.thumbnail(self.method, key, self.reference)
 
     # --- export ------------------------------------------------------------------------------------------
     def choose_export(self) -> None:
@@ -572,7 +457,7 @@ class SampleTab(QWidget):
             return False
         options = self.export_panel.options()
         timelines = [timeline.with_seed_offset(1000 * i) for i in range(self.export_panel.grid_spin.value())]
-        reference, cache, path = self.reference, dict(self._encode_cache), Path(path)
+        reference, cache, path = self.reference, dict(self.renders.encode_cache), Path(path)
         task = BackgroundTask(lambda report: export_morph(path, method, timelines, options, reference,
                                                           progress=report, cache=cache), self, name="sample-export")
         task.progress.connect(self.export_panel.set_progress)
@@ -688,7 +573,7 @@ class SampleTab(QWidget):
     def busy(self) -> bool:
         """True while anything runs in the background (renders, loading, directions, export)."""
         tasks = (self._load_task, self._directions_task, self._export_task)  # each cleared once its end is handled
-        return not self.bridge.worker.is_idle() or any(t is not None for t in tasks)
+        return self.renders.busy() or any(t is not None for t in tasks)
 
     def shutdown(self) -> None:
         """Stop playing, cancel background work and end the render thread (the main window calls this)."""
@@ -701,7 +586,7 @@ class SampleTab(QWidget):
             if task is not None:
                 task.cancel()
                 task.wait(60_000)
-        self.bridge.stop()
+        self.renders.stop()
 
 
 def _hwc(image: torch.Tensor) -> np.ndarray:
