@@ -70,16 +70,18 @@ class SampleRenders(QObject):
 
     def selection(self, method: Method, reference: torch.Tensor | None) -> bool:
         """Render the selected sample with its direction moves; False when there is nothing to render."""
-        state = self.explorer.copy()
-        if has_latent(method):
-            job = lambda: render(method, state.selection_latent(method), state.labels, reference)  # noqa: E731
-        elif reference is not None:
-            job = lambda: render(method, None, state.labels, reference)  # noqa: E731
-        else:
+        state, latent = self.explorer.copy(), has_latent(method)
+        if not latent and reference is None:
             return False
+
+        def job() -> RenderResult:
+            return render(method, state.selection_latent(method) if latent else None, state.labels, reference)
+
+        def show(result: RenderResult) -> None:
+            self._selection_panel.view.set_image(result.images[0])
+
         # Progressive: while a slider is dragged, an in-between result is still a point on the user's path.
-        self.bridge.submit("selection", job, self._unless_failed(lambda r: self._selection_panel.view.set_image(r.images[0])),
-                           progressive=True)
+        self.bridge.submit("selection", job, self._unless_failed(show), progressive=True)
         return True
 
     def frame(self, method: Method, index: int, reference: torch.Tensor | None) -> None:

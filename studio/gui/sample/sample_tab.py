@@ -15,30 +15,30 @@ from typing import Any
 
 import numpy as np
 import torch
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...data.images import is_image_name
-from ...engine.checkpoint import LoadedRun, load_method, method_from_state
+from ...engine.checkpoint import LoadedRun
 from ...engine.device import pick_device
 from ...images import to_uint8
 from ...latent.directions import principal_directions
 from ...latent.explorer import Explorer
-from ...latent.export import export_morph
-from ...latent.timeline import Keyframe, describe_labels, has_latent, image_tensor
+from ...latent.timeline import Keyframe, has_latent, image_tensor
 from ...methods.base import Method
-from ..tasks import BackgroundTask
 from .export_panel import ExportPanel
 from .labels import LabelBar
-from .loading import describe, load_with_reference, same_shape
+from .loading import describe, same_shape
+from .model_bar import ModelBar
+from .protocol import Snapshot
 from .renders import SampleRenders
 from .samples_panel import SamplesPanel
-from .selection_panel import N_DIRECTIONS, SelectionPanel, reference_word
+from .selection_panel import N_DIRECTIONS, SelectionPanel, reference_word, selection_caption
+from .task_slot import TaskSlot
 from .timeline_panel import TimelinePanel
 
 DIRECTION_SAMPLES = 256
-AUTO_REFRESH_MS = 15_000
 # What each view is drawn from: Explorer fields, and "model" and "reference" (the tab's own inputs).
 GRID_INPUTS = frozenset({"model", "reference", "page", "scale", "labels"})
 SELECTION_INPUTS = GRID_INPUTS | {"selected_seed", "selected_latent", "selected_image", "amounts", "directions"}
@@ -64,10 +64,7 @@ class SampleTab(QWidget):
         self.reference: torch.Tensor | None = None  # (1, C, H, W) for models that generate from an image
         self.device = pick_device("auto")
         self._pending_image_key: Keyframe | None = None
-        self._live_source: Callable[[], dict | None] | None = None
-        self._load_task: BackgroundTask | None = None
-        self._directions_task: BackgroundTask | None = None
-        self._export_task: BackgroundTask | None = None
+        self._directions = TaskSlot(self, "sample-directions")
         self.last_export: dict[str, Any] = {}
         self._shut_down = False
         self._build()
@@ -76,9 +73,6 @@ class SampleTab(QWidget):
                                      self._set_status, self.device, self)
         self.explorer.subscribe(self._on_changed)
         self.timeline_panel.changed.connect(self.renders.forget_frames)
-        self.auto_timer = QTimer(self)
-        self.auto_timer.setInterval(AUTO_REFRESH_MS)
-        self.auto_timer.timeout.connect(self._auto_refresh)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -86,26 +80,10 @@ class SampleTab(QWidget):
 
     # --- layout -----------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.open_button = QPushButton("Open run…")
-        self.open_button.setToolTip("Open a run folder or a checkpoint (.pt); or drop one on this tab (Ctrl+O)")
-        self.open_button.clicked.connect(self.choose_run)
-        self.refresh_button = QPushButton("Refresh from training")
-        self.refresh_button.setToolTip("Take the generator of the run being trained now, while it keeps "
-                                       "training (F5)")
-        self.refresh_button.clicked.connect(self.refresh_from_training)
-        self.auto_check = QCheckBox("Auto-refresh")
-        self.auto_check.setToolTip(f"Take a fresh snapshot of training every {AUTO_REFRESH_MS // 1000} s "
-                                   f"while this tab is visible")
-        self.auto_check.toggled.connect(self._on_auto_toggled)
-        self.info_label = QLabel("No model: open a run or checkpoint, or drop one here.")
-        self.info_label.setObjectName("sampleInfo")
-        self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        top = QHBoxLayout()
-        top.addWidget(self.open_button)
-        top.addWidget(self.refresh_button)
-        top.addWidget(self.auto_check)
-        top.addSpacing(12)
-        top.addWidget(self.info_label, 1)
+        self.model_bar = ModelBar(self.device)
+        self.model_bar.loaded.connect(self.install)
+        self.model_bar.failed.connect(self._on_load_failed)
+        self.model_bar.status.connect(self._set_status)
 
         self.samples = SamplesPanel()
         self.samples.pageRequested.connect(self.turn_page)
@@ -128,7 +106,9 @@ class SampleTab(QWidget):
         self.timeline_panel.addImageRequested.connect(self.choose_image)
         self.export_panel = ExportPanel()
         self.export_panel.exportRequested.connect(self.choose_export)
-        self.export_panel.cancelRequested.connect(self.cancel_export)
+        self.export_panel.exported.connect(self._on_exported)
+        self.export_panel.failed.connect(self._on_export_failed)
+        self.export_panel.cancelled.connect(lambda: self._set_status("Export cancelled; no file was written."))
         self.export_panel.fpsChanged.connect(self.timeline_panel.set_fps)
         timeline = QGroupBox("Morph timeline")
         tv = QVBoxLayout(timeline)
@@ -146,19 +126,20 @@ class SampleTab(QWidget):
         middle.addLayout(left, 3)
         middle.addWidget(self.selection, 2)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addWidget(self.model_bar)
         layout.addLayout(middle, 1)
         layout.addWidget(timeline)
         layout.addWidget(self.status)
 
     def _shortcuts(self) -> None:
         keys: list[tuple[str, Callable[[], None]]] = [
-            ("Ctrl+O", self.choose_run), ("F5", self.refresh_from_training), ("R", lambda: self.turn_page(1)),
+            ("Ctrl+O", self.model_bar.choose_run), ("F5", self.refresh_from_training), ("R", lambda: self.turn_page(1)),
             ("Shift+R", lambda: self.turn_page(-1)), ("S", self.add_seed_keyframe), ("K", self.add_selection_keyframe),
             ("D", self.compute_directions), ("P", self.timeline_panel.toggle_play),
             ("]", self.timeline_panel.step_forward), ("[", self.timeline_panel.step_back),
             ("Ctrl+E", self.choose_export), ("Escape", self.cancel_export),
         ]
+        self.shortcut_keys = tuple(seq for seq, _ in keys)  # SampleView: the window lends these while the tab shows
         for seq, fn in keys:
             shortcut = QShortcut(QKeySequence(seq), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -170,49 +151,17 @@ class SampleTab(QWidget):
     # --- loading ----------------------------------------------------------------------------------
     def load_run(self, path: str | Path) -> None:
         """Open a run directory or checkpoint in the background; `loaded` or `loadFailed` follows."""
-        path, device = Path(path), self.device
-        self._start_load(lambda report: load_with_reference(lambda: load_method(path, device)), f"Loading {path}…")
+        self.model_bar.load_run(path)
 
-    def set_live_source(self, fn: Callable[[], dict | None] | None) -> None:
+    def set_live_source(self, fn: Snapshot | None) -> None:
         """Follow training: `fn()` returns a `Trainer.snapshot()` dict (or None before it has one)."""
-        self._live_source = fn
-        self._set_model_widgets()
+        self.model_bar.set_live_source(fn)
         if fn is not None and self.isVisible() and self.method is None:
             self.refresh_from_training()
 
     def refresh_from_training(self) -> None:
         """Take a snapshot of the run being trained (it keeps training) and show its generator."""
-        if self._live_source is None:
-            self._set_status("No run is training in this window; open a run or checkpoint instead.")
-            return
-        source, device = self._live_source, self.device
-
-        def take() -> LoadedRun | None:
-            snapshot = source()
-            return None if snapshot is None else method_from_state(snapshot, device)
-
-        self._start_load(lambda report: load_with_reference(take), "Taking a snapshot of training…")
-
-    def _start_load(self, fn: Callable, message: str) -> None:
-        if self._shut_down:
-            return
-        if self._load_task is not None:
-            self._set_status("Still loading the previous model; try again in a moment.")
-            return
-        task = BackgroundTask(fn, self, name="sample-load")
-        task.done.connect(self._on_loaded)
-        task.failed.connect(self._on_load_failed)
-        task.finished.connect(lambda: self._forget(task, "_load_task"))
-        self._load_task = task
-        self._set_status(message)
-        task.start()
-
-    def _on_loaded(self, result: tuple[LoadedRun | None, torch.Tensor | None, str]) -> None:
-        loaded, reference, note = result
-        if loaded is None:
-            self._set_status("Training has no model yet (it is still setting up); try again in a moment.")
-            return
-        self.install(loaded, reference, note)
+        self.model_bar.refresh_from_training()
 
     def _on_load_failed(self, message: str) -> None:
         self._set_status(message, error=True)
@@ -232,7 +181,7 @@ class SampleTab(QWidget):
             self.samples.grid.set_images(None, [])
             self.selection.show_image(None)
             self._set_model_widgets()
-            self.info_label.setText(f"{method.name} · 2-D points")
+            self.model_bar.info_label.setText(f"{method.name} · 2-D points")
             self._set_status(note)
             return
         keep = same_shape(self.method, method)
@@ -244,7 +193,7 @@ class SampleTab(QWidget):
         self.renders.forget_model()
         self.label_bar.set_spec(method.spec, method.conditional)
         text = describe(loaded, self.device)
-        self.info_label.setText(text)
+        self.model_bar.info_label.setText(text)
         self._set_status(note or f"Loaded {text}")
         with self.explorer.changes() as changed:  # one redraw of everything, once the state is settled
             changed.add("model")
@@ -292,23 +241,19 @@ class SampleTab(QWidget):
     def compute_directions(self) -> None:
         """Find the principal directions in the background; the sliders come alive when done."""
         method = self.method
-        if method is None or not has_latent(method):
-            return
-        if self._directions_task is not None:
+        if method is None or not has_latent(method) or self._directions.busy:
             return
         labels = self.explorer.labels
 
         def work(report):
             return method, principal_directions(method, N_DIRECTIONS, DIRECTION_SAMPLES, labels, progress=report)
 
-        task = BackgroundTask(work, self, name="sample-directions")
+        task = self._directions.new(work)
         task.done.connect(self._on_directions)
         task.failed.connect(lambda message: self._set_status(f"Directions: {message}", error=True))
         task.progress.connect(lambda done, total: self.selection.show_progress(100 * done // max(total, 1)))
         task.finished.connect(lambda: self.selection.show_progress(None))
         task.finished.connect(lambda: self.selection.directions_button.setEnabled(self.method is not None))
-        task.finished.connect(lambda: self._forget(task, "_directions_task"))
-        self._directions_task = task
         self.selection.directions_button.setEnabled(False)
         task.start()
 
@@ -390,16 +335,7 @@ class SampleTab(QWidget):
     def _render_selection(self) -> None:
         if not self.renders.selection(self.method, self.reference):
             self.selection.view.set_image(None)
-        self.selection.caption.setText(self._selection_text())
-
-    def _selection_text(self) -> str:
-        e, method = self.explorer, self.method
-        if method is not None and not has_latent(method):
-            return f"{method.name}'s translation of the {reference_word(method)} image"
-        text = f"image {Path(e.selected_image).name}" if e.selected_latent is not None else f"seed {e.selected_seed}"
-        if method is not None and e.labels is not None:
-            text += " · " + describe_labels(e.labels, method.spec)
-        return text + (" · moved" if e.moved else "")
+        self.selection.caption.setText(selection_caption(self.explorer, self.method))
 
     def _on_frame_wanted(self, index: int) -> None:
         if self.method is not None:
@@ -455,31 +391,17 @@ class SampleTab(QWidget):
         except ValueError as exc:
             self._set_status(str(exc), error=True)
             return False
-        options = self.export_panel.options()
-        timelines = [timeline.with_seed_offset(1000 * i) for i in range(self.export_panel.grid_spin.value())]
-        reference, cache, path = self.reference, dict(self.renders.encode_cache), Path(path)
-        task = BackgroundTask(lambda report: export_morph(path, method, timelines, options, reference,
-                                                          progress=report, cache=cache), self, name="sample-export")
-        task.progress.connect(self.export_panel.set_progress)
-        task.done.connect(self._on_exported)
-        task.failed.connect(self._on_export_failed)
-        task.cancelled.connect(lambda: self._set_status("Export cancelled; no file was written."))
-        task.finished.connect(lambda: self.export_panel.set_busy(False))
-        task.finished.connect(lambda: self._forget(task, "_export_task"))
-        self._export_task = task
-        self.export_panel.set_busy(True)
+        self.export_panel.start(Path(path), method, timeline, self.reference, dict(self.renders.encode_cache))
         self._set_status(f"Exporting {timeline.frame_count} frames to {path}…")
-        task.start()
         return True
 
     def cancel_export(self) -> None:
         """Stop a running export (at its next chunk of frames); the target file is left as it was."""
-        if self.is_exporting():
-            self._export_task.cancel()
+        self.export_panel.cancel()
 
     def is_exporting(self) -> bool:
         """True from the start of an export until its end has been handled (buttons reset)."""
-        return self._export_task is not None
+        return self.export_panel.is_exporting()
 
     def _on_exported(self, result) -> None:
         self.last_export = {"path": str(result.path), "frames": result.frames, "width": result.width,
@@ -497,15 +419,7 @@ class SampleTab(QWidget):
             return self.run.path.parent.parent / "exports"
         return Path.home()
 
-    # --- choosing a run -------------------------------------------------------------------------------
-    def choose_run(self) -> None:
-        """Open… a run folder (or, when that dialog is cancelled, a checkpoint file)."""
-        path = QFileDialog.getExistingDirectory(self, "Open a run folder")
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "…or a checkpoint", "", "Checkpoints (*.pt);;All files (*)")
-        if path:
-            self.load_run(path)
-
+    # --- dropping a run or an image ---------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
@@ -534,27 +448,14 @@ class SampleTab(QWidget):
         self.selection.reset_button.setEnabled(latent)
         self.export_panel.export_button.setEnabled(latent and not self.is_exporting())
         self.selection.set_image_mode(method)
-        self.refresh_button.setEnabled(self._live_source is not None)
-        self.auto_check.setEnabled(self._live_source is not None)
         self.labels_box.setVisible(method is not None and not self.label_bar.isHidden())
         self.timeline_panel.add_image_button.setEnabled(method is not None and method.has_encoder)
         for b in (self.timeline_panel.add_seed_button, self.timeline_panel.add_selection_button):
             b.setEnabled(latent)
 
-    def _on_auto_toggled(self, on: bool) -> None:
-        if on:
-            self.auto_timer.start()
-            self.refresh_from_training()
-        else:
-            self.auto_timer.stop()
-
-    def _auto_refresh(self) -> None:
-        if self.isVisible() and self._live_source is not None and self._load_task is None:
-            self.refresh_from_training()
-
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._live_source is not None and self.method is None:
+        if self.model_bar.live_source is not None and self.method is None:
             self.refresh_from_training()
 
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -565,27 +466,21 @@ class SampleTab(QWidget):
         self.status.setText(text)
         self.status.setStyleSheet("color: #d9534f;" if error else "")
 
-    def _forget(self, task: BackgroundTask, attr: str) -> None:
-        if getattr(self, attr) is task:
-            setattr(self, attr, None)
-        task.deleteLater()
-
     def busy(self) -> bool:
         """True while anything runs in the background (renders, loading, directions, export)."""
-        tasks = (self._load_task, self._directions_task, self._export_task)  # each cleared once its end is handled
-        return self.renders.busy() or any(t is not None for t in tasks)
+        # Each is busy until its end has been handled.
+        return (self.renders.busy() or self.model_bar.busy() or self.export_panel.is_exporting()
+                or self._directions.busy)
 
     def shutdown(self) -> None:
         """Stop playing, cancel background work and end the render thread (the main window calls this)."""
         if self._shut_down:
             return
         self._shut_down = True
-        self.auto_timer.stop()
+        self.model_bar.shutdown()
+        self.export_panel.shutdown()
         self.timeline_panel.stop()
-        for task in (self._load_task, self._directions_task, self._export_task):
-            if task is not None:
-                task.cancel()
-                task.wait(60_000)
+        self._directions.shutdown()
         self.renders.stop()
 
 
