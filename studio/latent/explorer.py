@@ -62,17 +62,14 @@ class Explorer:
         self._subscribers.remove(fn)
 
     @contextmanager
-    def changes(self) -> Iterator[set[str]]:
-        """Announce the changes made inside the block once, at its end (one redraw for a page turn).
-
-        It yields the set of names being collected: a caller may add names of its own (the Sample tab
-        adds "model" when it shows another one) so that one announcement covers everything."""
+    def changes(self) -> Iterator[None]:
+        """Announce the changes made inside the block once, at its end (one redraw for a page turn)."""
         if self._held is not None:  # nested: the outer block announces
-            yield self._held
+            yield
             return
         object.__setattr__(self, "_held", set())
         try:
-            yield self._held
+            yield
         finally:
             held = self._held
             object.__setattr__(self, "_held", None)
@@ -86,6 +83,11 @@ class Explorer:
                 if name not in _FIELDS:
                     raise AttributeError(f"Explorer has no field {name!r}")
                 setattr(self, name, value)
+
+    def announce(self, *names: str) -> None:
+        """Announce a change of something else the subscribers draw from (the Sample tab's model or input
+        image), with the field changes around it when inside `changes()`."""
+        self._announce(set(names))
 
     def copy(self) -> Explorer:
         """The same state without subscribers, for a render job to read while the user changes this one."""

@@ -195,8 +195,8 @@ class SampleTab(QWidget):
         text = describe(loaded, self.device)
         self.model_bar.info_label.setText(text)
         self._set_status(note or f"Loaded {text}")
-        with self.explorer.changes() as changed:  # one redraw of everything, once the state is settled
-            changed.add("model")
+        with self.explorer.changes():  # one redraw of everything, once the state is settled
+            self.explorer.announce("model")
             if keep:
                 # A fresh snapshot of the same model keeps labels, keyframes, selection and directions
                 # (directions found on older weights are still a fair guide; "Find directions" renews them).
@@ -289,8 +289,7 @@ class SampleTab(QWidget):
                 return
             self.selection.show_image(_hwc(self.reference[0]))
             self._set_status(f"Using {path.name} as the {reference_word(method)} image.")
-            with self.explorer.changes() as changed:
-                changed.add("reference")
+            self.explorer.announce("reference")
             return
         if not method.has_encoder:
             self._set_status(f"{method.name} has no encoder, so an image cannot become a keyframe; "
