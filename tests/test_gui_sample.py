@@ -3,7 +3,10 @@ background export, live snapshots, the event-loop stall, and the selfcheck hook.
 
 from __future__ import annotations
 
+import inspect
 import os
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -18,7 +21,8 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 from studio.engine import RunConfig, Trainer, load_method  # noqa: E402
-from studio.gui.sample import SampleTab, selfcheck_hook  # noqa: E402
+from studio.gui.sample import SampleTab, SampleView, selfcheck_hook  # noqa: E402
+from studio.gui.sample.bridge import RenderBridge  # noqa: E402
 from studio.gui.sample.stall import sample_tab_stall  # noqa: E402
 from studio.latent import apply_directions, render  # noqa: E402
 from studio.latent.timeline import seed_latent  # noqa: E402
@@ -52,7 +56,36 @@ def tab(qtbot):
     widget.show()
     yield widget
     widget.shutdown()
-    assert not widget.bridge.worker.running
+    assert not widget.renders.bridge.worker.running
+
+
+def test_the_window_reaches_the_tab_through_its_protocol(tab):
+    assert isinstance(tab, SampleView)
+    for name in ("load_run", "set_live_source", "shutdown"):
+        wanted = list(inspect.signature(getattr(SampleView, name)).parameters)[1:]  # without self
+        assert list(inspect.signature(getattr(tab, name)).parameters) == wanted, name
+    assert {"Ctrl+O", "F5", "Ctrl+E"} <= set(tab.shortcut_keys)
+    # The window may name the protocol before torch has loaded (it loads after the first paint).
+    code = "import sys, studio.gui.sample as s; s.SampleView; assert 'torch' not in sys.modules, 'torch loaded'"
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+
+
+def test_the_bridge_hands_each_result_to_its_own_callback_in_the_gui_thread(qtbot):
+    bridge = RenderBridge()
+    gui, started, gate, seen = threading.get_ident(), threading.Event(), threading.Event(), []
+
+    def to(view):
+        return lambda value: seen.append((view, value, threading.get_ident() == gui))
+
+    bridge.submit("grid", lambda: started.set() or (gate.wait(5) and "old page"), to("grid"))
+    assert started.wait(10)
+    bridge.submit("selection", lambda: "selected", to("selection"))
+    bridge.submit("grid", lambda: "new page", to("grid"))  # the page turned while the old one rendered
+    gate.set()
+    qtbot.waitUntil(lambda: len(seen) == 2 and bridge.worker.is_idle(), timeout=WAIT)
+    qtbot.wait(50)  # the stale "old page" would have arrived by now
+    bridge.stop()
+    assert seen == [("selection", "selected", True), ("grid", "new page", True)] and bridge.worker.stale == 1
 
 
 def load(qtbot, tab, run):
@@ -65,7 +98,7 @@ def load(qtbot, tab, run):
 def test_loads_a_run_and_shows_a_grid_of_numbered_seeds(qtbot, tab, cgan_run):
     load(qtbot, tab, cgan_run)
     assert tab.samples.grid.images.shape == (16, 16, 16, 3)
-    assert "cgan" in tab.info_label.text() and "step 20" in tab.info_label.text()
+    assert "cgan" in tab.model_bar.info_label.text() and "step 20" in tab.model_bar.info_label.text()
     method = tab.method
     # Cell 5 is seed 5 with the first class: the same image a headless render gives.
     expected = render(method, seed_latent(method, 5), torch.eye(4)[0]).images[0]
@@ -151,7 +184,7 @@ def test_latest_request_wins_while_dragging_a_direction_slider(qtbot, tab, cgan_
     qtbot.waitUntil(lambda: tab.explorer.directions is not None, timeout=WAIT)
     qtbot.waitUntil(lambda: not tab.busy(), timeout=WAIT)
     assert all(s.isEnabled() for s in tab.selection.sliders) and "%" in tab.selection.labels[0].text()
-    worker = tab.bridge.worker
+    worker = tab.renders.bridge.worker
     done = worker.completed
     slider = tab.selection.sliders[1]
     for i in range(50):  # 50 requests, faster than any render
@@ -210,11 +243,11 @@ def test_ui_stall_while_dragging_during_training(qtbot, tab, cgan_run, tmp_path)
 def test_live_snapshot_while_training_continues(qtbot, tab, tmp_path):
     with training_beside(qtbot, tmp_path / "live", log_every=50) as (trainer, thread):
         tab.set_live_source(trainer.snapshot)
-        assert tab.refresh_button.isEnabled()
+        assert tab.model_bar.refresh_button.isEnabled()
         tab.refresh_from_training()
         qtbot.waitUntil(lambda: tab.method is not None and not tab.busy(), timeout=WAIT)
         first_step = tab.run.step
-        assert "live training snapshot" in tab.info_label.text() and thread.is_alive()
+        assert "live training snapshot" in tab.model_bar.info_label.text() and thread.is_alive()
         qtbot.waitUntil(lambda: trainer.step > first_step + 2, timeout=WAIT)
         tab.refresh_from_training()
         qtbot.waitUntil(lambda: tab.run.step > first_step and not tab.busy(), timeout=WAIT)

@@ -162,6 +162,36 @@ def test_explorer_pages_and_selection(cgan):
     assert ex.selection_keyframe(cgan).kind == "seed"
 
 
+def test_explorer_announces_each_change_once_with_the_fields_that_changed(cgan):
+    ex = Explorer(page_size=16)
+    heard: list[frozenset[str]] = []
+    ex.subscribe(heard.append)
+    ex.go_to_seed(37)  # seed and page in one announcement: one redraw
+    assert heard == [{"selected_seed", "page"}]
+    ex.go_to_seed(37)  # nothing changed: nothing announced
+    ex.scale = 1.0
+    ex.labels = torch.eye(4)[1]
+    ex.labels = torch.eye(4)[1]  # a fresh tensor holding the same labels is no change
+    ex.amounts = [0.5, 0.0]
+    assert heard[1:] == [{"labels"}, {"amounts"}]
+    ex.select_latent(seed_latent(cgan, 3), "cat.png")
+    ex.turn_page(1)  # back to a seed: the encoded selection is forgotten in the same announcement
+    assert heard[3:] == [{"selected_latent", "selected_image"},
+                         {"page", "selected_seed", "selected_latent", "selected_image"}]
+    with ex.changes():
+        ex.scale = 0.5
+        ex.amounts = [0.0, 0.0]
+        ex.announce("model")  # something else the view draws from: in the same announcement
+    assert heard[5:] == [{"scale", "amounts", "model"}]
+    copy = ex.copy()
+    copy.page = 9  # a render job's copy announces nothing to the view
+    ex.unsubscribe(heard.append)
+    ex.page = 0
+    assert len(heard) == 6 and ex.page == 0 and copy.scale == 0.5
+    with pytest.raises(AttributeError, match="no field 'zoom'"):
+        ex.update(zoom=2)
+
+
 # --- directions -------------------------------------------------------------------------------------------
 
 
@@ -184,45 +214,98 @@ def test_direction_search_can_be_cancelled(cgan):
 
 
 def test_fifty_rapid_requests_give_few_renders_and_the_last_one_is_delivered(cgan):
-    delivered: list[tuple[str, int, object]] = []
-    worker = LatestRequestWorker(lambda c, i, v: delivered.append((c, i, v)))
+    delivered: list[object] = []
+    worker = LatestRequestWorker()
     try:
         gate = threading.Event()
-        worker.submit("selection", lambda: gate.wait(5) and None)  # keep the worker busy while requests pile up
+        worker.submit("selection", lambda: gate.wait(5) and None, delivered.append)  # busy while requests pile up
         ids = []
         for amount in range(50):
             z = seed_latent(cgan, 4) * (1 + amount / 50)
-            ids.append(worker.submit("selection", lambda z=z: render(cgan, z, torch.eye(4)[1])))
+            ids.append(worker.submit("selection", lambda z=z: render(cgan, z, torch.eye(4)[1]), delivered.append))
         gate.set()
         assert worker.wait_idle(30)
     finally:
         worker.stop()
     assert not worker.running
     assert worker.completed <= 3 and worker.dropped >= 48  # far fewer renders than requests
-    channel, last_id, result = delivered[-1]
-    assert last_id == ids[-1] == worker.latest_id("selection")
+    assert len(delivered) == 1 and ids[-1] == worker.latest_id("selection")  # the gate's result was stale
     expected = render(cgan, seed_latent(cgan, 4) * (1 + 49 / 50), torch.eye(4)[1])
-    assert np.array_equal(result.images, expected.images)
+    assert np.array_equal(delivered[0].images, expected.images)
 
 
-def test_channels_do_not_replace_each_other():
-    seen = []
-    worker = LatestRequestWorker(lambda c, i, v: seen.append(v))
+def test_each_result_reaches_its_own_callback_and_keys_do_not_replace_each_other():
+    seen: dict[str, list] = {"a": [], "grid": [], "selection": []}
+    worker = LatestRequestWorker()
     gate = threading.Event()
-    worker.submit("a", lambda: gate.wait(5) and "first")
-    worker.submit("grid", lambda: "grid")
-    worker.submit("selection", lambda: "selection")
+    worker.submit("a", lambda: gate.wait(5) and "first", seen["a"].append)
+    worker.submit("grid", lambda: "grid", seen["grid"].append)
+    worker.submit(("thumbnail", 7), lambda: "selection", seen["selection"].append)  # any hashable key
     gate.set()
     assert worker.wait_idle(10)
     worker.stop()
-    assert "grid" in seen and "selection" in seen
+    assert seen == {"a": ["first"], "grid": ["grid"], "selection": ["selection"]}
+
+
+def test_a_stale_result_is_dropped_unless_the_view_is_progressive():
+    # The results are handed over later, as the GUI's queued signal does, so requests made meanwhile count.
+    handed: list = []
+    worker = LatestRequestWorker(deliver=handed.append)
+    shown: dict[str, list] = {"grid": [], "selection": []}
+    for view, progressive in (("grid", False), ("selection", True)):
+        worker.submit(view, lambda: "old", shown[view].append, progressive=progressive)
+        assert worker.wait_idle(10)
+        worker.submit(view, lambda: "new", shown[view].append, progressive=progressive)  # asked before "old" arrives
+        assert worker.wait_idle(10)
+    for call in handed:
+        call()
+    worker.stop()
+    assert shown == {"grid": ["new"], "selection": ["old", "new"]}
+    assert worker.stale == 1 and worker.completed == 4
+
+
+def test_an_older_result_never_replaces_a_newer_one_and_discard_drops_what_was_asked_before():
+    handed: list = []
+    worker = LatestRequestWorker(deliver=handed.append)
+    shown: list = []
+    for value in ("first", "second"):
+        worker.submit("frame", lambda value=value: value, shown.append, progressive=True)
+        assert worker.wait_idle(10)
+    handed[1]()  # "second" arrives first: "first" is then older than what the view shows
+    handed[0]()
+    worker.submit("frame", lambda: "before", shown.append, progressive=True)
+    worker.submit("grid", lambda: "other key", shown.append)
+    assert worker.wait_idle(10)
+    worker.discard("frame")  # e.g. the timeline changed: frames asked for until now show something else
+    worker.submit("frame", lambda: "after", shown.append, progressive=True)
+    assert worker.wait_idle(10)
+    for call in handed[2:]:
+        call()
+    worker.stop()
+    assert shown == ["second", "other key", "after"]
+
+
+def test_discard_drops_waiting_jobs_on_every_key():
+    shown: list = []
+    worker = LatestRequestWorker()
+    started, gate = threading.Event(), threading.Event()
+    worker.submit("a", lambda: started.set() or (gate.wait(5) and "running"), shown.append)
+    assert started.wait(10)
+    worker.submit("b", lambda: "waiting", shown.append)
+    dropped = worker.dropped
+    worker.discard()  # another model is shown: nothing asked of the old one matters
+    worker.submit("c", lambda: "new model", shown.append)
+    gate.set()
+    assert worker.wait_idle(10)
+    worker.stop()
+    assert shown == ["new model"] and worker.dropped == dropped + 1 and worker.completed == 2
 
 
 def test_a_job_that_raises_comes_back_as_the_exception():
     seen = []
-    worker = LatestRequestWorker(lambda c, i, v: seen.append(v))
-    worker.submit("a", lambda: 1 / 0)
-    worker.submit("b", lambda: "still alive")
+    worker = LatestRequestWorker()
+    worker.submit("a", lambda: 1 / 0, seen.append)
+    worker.submit("b", lambda: "still alive", seen.append)
     assert worker.wait_idle(10)
     worker.stop()
     assert isinstance(seen[0], ZeroDivisionError) and seen[1] == "still alive"
@@ -233,16 +316,16 @@ def test_the_worker_thread_ends_when_idle_and_the_next_job_starts_another(monkey
 
     monkeypatch.setattr(worker_module, "IDLE_EXIT_SECONDS", 0.1)
     seen = []
-    worker = LatestRequestWorker(lambda c, i, v: seen.append(v))
+    worker = LatestRequestWorker()
     assert not worker.running  # no thread until there is work
-    worker.submit("a", lambda: threading.current_thread().ident)
+    worker.submit("a", lambda: threading.current_thread().ident, seen.append)
     assert worker.wait_idle(10)
     first = seen[-1]
     deadline = time.monotonic() + 10
     while worker.running and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not worker.running  # idle: its thread (and any CPU thread team it held) is gone
-    worker.submit("a", lambda: threading.current_thread().ident)
+    worker.submit("a", lambda: threading.current_thread().ident, seen.append)
     assert worker.wait_idle(10)
     worker.stop()
     assert worker.threads_started == 2 and len(seen) == 2 and seen[0] == first

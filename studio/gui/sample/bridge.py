@@ -1,39 +1,46 @@
-"""RenderBridge: the latest-request-wins worker, delivering results to the GUI thread as a signal."""
+"""RenderBridge: the latest-request-wins worker, handing each result to its callback in the GUI thread."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
-from ...latent.worker import LatestRequestWorker
+from ...latent.worker import LatestRequestWorker, OnResult
 
 
 class RenderBridge(QObject):
-    """Submit render jobs per channel; `result(channel, request_id, value)` arrives in the GUI thread.
+    """Submit render jobs per key with a callback; the callback runs in the GUI thread.
 
-    The signal is emitted from the worker's thread, so Qt queues it to this object's (the GUI) thread.
+    The worker's thread emits `_arrived(call)`; Qt queues it to this object's (the GUI) thread, where
+    the worker decides whether the result is still wanted and calls its callback.
     """
 
-    result = Signal(str, int, object)
+    _arrived = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
+        self._arrived.connect(self._run)
         self.worker = LatestRequestWorker(self._deliver)
 
-    def _deliver(self, channel: str, request_id: int, value: Any) -> None:
+    def _deliver(self, call: Callable[[], None]) -> None:
         try:
-            self.result.emit(channel, request_id, value)
+            self._arrived.emit(call)
         except RuntimeError:  # the bridge was deleted while a job ran: nobody is listening
             pass
 
-    def submit(self, channel: str, job: Callable[[], Any]) -> int:
-        """Queue `job` on `channel`, replacing the one waiting there; returns its request id."""
-        return self.worker.submit(channel, job)
+    @Slot(object)
+    def _run(self, call: Callable[[], None]) -> None:
+        call()
 
-    def latest_id(self, channel: str) -> int:
-        return self.worker.latest_id(channel)
+    def submit(self, key: Hashable, job: Callable[[], Any], on_result: OnResult, *, progressive: bool = False) -> int:
+        """Queue `job` on `key`, replacing the one waiting there; `on_result(value)` follows in the GUI thread."""
+        return self.worker.submit(key, job, on_result, progressive=progressive)
+
+    def discard(self, *keys: Hashable) -> None:
+        """Drop every result asked for until now on `keys` (all keys when none are named)."""
+        self.worker.discard(*keys)
 
     def stop(self) -> None:
         """End the worker thread (a running job finishes first; its result is not delivered)."""

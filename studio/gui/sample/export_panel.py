@@ -1,7 +1,11 @@
-"""ExportPanel: format and options of a morph export, its progress bar and Cancel button."""
+"""ExportPanel: format and options of a morph export, and the export itself (in the background, with
+its progress bar and Cancel button)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import torch
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -14,21 +18,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...latent.export import ExportOptions, mp4_available
+from ...latent.export import ExportOptions, export_morph, mp4_available
+from ...latent.timeline import Timeline
+from ...methods.base import Method
+from .task_slot import TaskSlot
 
 # (label, file suffix)
 FORMATS = (("Animated GIF", ".gif"), ("PNG strip", ".png"), ("MP4 video", ".mp4"))
 
 
 class ExportPanel(QWidget):
-    """Emits `exportRequested()` (the tab asks where) and `cancelRequested()`."""
+    """Emits `exportRequested()` (the tab asks where, then calls `start`); one export at a time."""
 
     exportRequested = Signal()  # noqa: N815 - Qt signal naming
-    cancelRequested = Signal()  # noqa: N815
     fpsChanged = Signal(float)  # noqa: N815
+    exported = Signal(object)  # the ExportResult
+    failed = Signal(str)  # why the export failed
+    cancelled = Signal()  # stopped by Cancel: no file was written
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._export = TaskSlot(self, "sample-export")
         self.format_combo = QComboBox()
         for label, suffix in FORMATS:
             self.format_combo.addItem(label, suffix)
@@ -66,7 +76,7 @@ class ExportPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the export (Esc); the file is left as it was")
         self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.cancel_button.clicked.connect(self.cancel)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for label, widget in (("Export", self.format_combo), ("Size", self.size_spin), ("fps", self.fps_spin),
@@ -97,3 +107,31 @@ class ExportPanel(QWidget):
     def set_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
+
+    # --- the export -------------------------------------------------------------------------------
+    def start(self, path: Path, method: Method, timeline: Timeline, reference: torch.Tensor | None,
+              cache: dict) -> None:
+        """Export `timeline` (with as many seed-moved variations as Morphs asks) to `path` in the background."""
+        options = self.options()
+        timelines = [timeline.with_seed_offset(1000 * i) for i in range(self.grid_spin.value())]
+        task = self._export.new(lambda report: export_morph(path, method, timelines, options, reference,
+                                                            progress=report, cache=cache))
+        task.progress.connect(self.set_progress)
+        task.done.connect(self.exported)
+        task.failed.connect(self.failed)
+        task.cancelled.connect(self.cancelled)
+        task.finished.connect(lambda: self.set_busy(False))
+        self.set_busy(True)
+        task.start()
+
+    def cancel(self) -> None:
+        """Stop a running export (at its next chunk of frames); the target file is left as it was."""
+        self._export.cancel()
+
+    def is_exporting(self) -> bool:
+        """True from the start of an export until its end has been handled (buttons reset)."""
+        return self._export.busy
+
+    def shutdown(self) -> None:
+        """Cancel a running export and wait for it to end."""
+        self._export.shutdown()

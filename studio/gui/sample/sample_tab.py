@@ -1,13 +1,13 @@
 """The Sample tab: explore a trained generator, switch labels, move along directions, morph, export.
 
 Everything that touches the model runs off the GUI thread: renders on the latest-request-wins
-worker (`RenderBridge`, one pending job per view), loading, direction search and export as
-`BackgroundTask`s. The tab keeps the state (`Explorer`), sends requests and shows pixels.
+worker (`SampleRenders`, one pending job per view, each result to its own view), loading, direction
+search and export as `BackgroundTask`s. The tab keeps the state in an `Explorer`, which announces
+its changes; one handler (`_on_changed`) decides which views to redraw.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,33 +15,35 @@ from typing import Any
 
 import numpy as np
 import torch
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...data.images import is_image_name
-from ...engine.checkpoint import LoadedRun, load_method, method_from_state
+from ...engine.checkpoint import LoadedRun
 from ...engine.device import pick_device
 from ...images import to_uint8
 from ...latent.directions import principal_directions
 from ...latent.explorer import Explorer
-from ...latent.export import export_morph
-from ...latent.render import RenderResult, error_text, render
-from ...latent.timeline import Keyframe, Timeline, describe_labels, encode_image, has_latent, image_tensor
+from ...latent.timeline import Keyframe, has_latent, image_tensor
 from ...methods.base import Method
-from ..tasks import BackgroundTask
-from .bridge import RenderBridge
 from .export_panel import ExportPanel
 from .labels import LabelBar
-from .loading import describe, load_with_reference, same_shape
+from .loading import describe, same_shape
+from .model_bar import ModelBar
+from .protocol import Snapshot
+from .renders import SampleRenders
 from .samples_panel import SamplesPanel
-from .selection_panel import N_DIRECTIONS, SelectionPanel, reference_word
+from .selection_panel import N_DIRECTIONS, SelectionPanel, reference_word, selection_caption
+from .task_slot import TaskSlot
 from .timeline_panel import TimelinePanel
 
-FRAME_CHUNK = 8  # frames rendered per preview request: playback fills its cache ahead
 DIRECTION_SAMPLES = 256
-AUTO_REFRESH_MS = 15_000
-PROGRESSIVE = ("selection", "frame")  # views where an in-between result is still a point on the user's path
+# What each view is drawn from: Explorer fields, and "model" and "reference" (the tab's own inputs).
+GRID_INPUTS = frozenset({"model", "reference", "page", "scale", "labels"})
+SELECTION_INPUTS = GRID_INPUTS | {"selected_seed", "selected_latent", "selected_image", "amounts", "directions"}
+KEYFRAME_INPUTS = frozenset({"model", "reference"})  # thumbnails and timeline frames
+SEED_INPUTS = frozenset({"page", "selected_seed", "selected_latent"})  # the seed field and highlighted cell
 
 
 class SampleTab(QWidget):
@@ -61,26 +63,16 @@ class SampleTab(QWidget):
         self.explorer = Explorer()
         self.reference: torch.Tensor | None = None  # (1, C, H, W) for models that generate from an image
         self.device = pick_device("auto")
-        self.bridge = RenderBridge(self)
-        self.bridge.result.connect(self._on_result)
-        self._epoch = 1  # results of requests older than this belong to a model no longer shown
-        self._frame_epoch = 1  # ... or to a timeline no longer shown
-        self._shown: dict[str, int] = {}
-        self._encode_cache: dict = {}
-        self._frame_cache: dict[int, np.ndarray] = {}
-        self._thumb_keys: dict[str, Keyframe] = {}
         self._pending_image_key: Keyframe | None = None
-        self._live_source: Callable[[], dict | None] | None = None
-        self._load_task: BackgroundTask | None = None
-        self._directions_task: BackgroundTask | None = None
-        self._export_task: BackgroundTask | None = None
+        self._directions = TaskSlot(self, "sample-directions")
         self.last_export: dict[str, Any] = {}
         self._shut_down = False
         self._build()
         self._shortcuts()
-        self.auto_timer = QTimer(self)
-        self.auto_timer.setInterval(AUTO_REFRESH_MS)
-        self.auto_timer.timeout.connect(self._auto_refresh)
+        self.renders = SampleRenders(self.explorer, self.samples, self.selection, self.timeline_panel,
+                                     self._set_status, self.device, self)
+        self.explorer.subscribe(self._on_changed)
+        self.timeline_panel.changed.connect(self.renders.forget_frames)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -88,26 +80,10 @@ class SampleTab(QWidget):
 
     # --- layout -----------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.open_button = QPushButton("Open run…")
-        self.open_button.setToolTip("Open a run folder or a checkpoint (.pt); or drop one on this tab (Ctrl+O)")
-        self.open_button.clicked.connect(self.choose_run)
-        self.refresh_button = QPushButton("Refresh from training")
-        self.refresh_button.setToolTip("Take the generator of the run being trained now, while it keeps "
-                                       "training (F5)")
-        self.refresh_button.clicked.connect(self.refresh_from_training)
-        self.auto_check = QCheckBox("Auto-refresh")
-        self.auto_check.setToolTip(f"Take a fresh snapshot of training every {AUTO_REFRESH_MS // 1000} s "
-                                   f"while this tab is visible")
-        self.auto_check.toggled.connect(self._on_auto_toggled)
-        self.info_label = QLabel("No model: open a run or checkpoint, or drop one here.")
-        self.info_label.setObjectName("sampleInfo")
-        self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        top = QHBoxLayout()
-        top.addWidget(self.open_button)
-        top.addWidget(self.refresh_button)
-        top.addWidget(self.auto_check)
-        top.addSpacing(12)
-        top.addWidget(self.info_label, 1)
+        self.model_bar = ModelBar(self.device)
+        self.model_bar.loaded.connect(self.install)
+        self.model_bar.failed.connect(self._on_load_failed)
+        self.model_bar.status.connect(self._set_status)
 
         self.samples = SamplesPanel()
         self.samples.pageRequested.connect(self.turn_page)
@@ -124,14 +100,15 @@ class SampleTab(QWidget):
         self.selection.imageRequested.connect(self.choose_image)
 
         self.timeline_panel = TimelinePanel()
-        self.timeline_panel.changed.connect(self._on_timeline_changed)
         self.timeline_panel.frameWanted.connect(self._on_frame_wanted)
         self.timeline_panel.addSeedRequested.connect(self.add_seed_keyframe)
         self.timeline_panel.addSelectionRequested.connect(self.add_selection_keyframe)
         self.timeline_panel.addImageRequested.connect(self.choose_image)
         self.export_panel = ExportPanel()
         self.export_panel.exportRequested.connect(self.choose_export)
-        self.export_panel.cancelRequested.connect(self.cancel_export)
+        self.export_panel.exported.connect(self._on_exported)
+        self.export_panel.failed.connect(self._on_export_failed)
+        self.export_panel.cancelled.connect(lambda: self._set_status("Export cancelled; no file was written."))
         self.export_panel.fpsChanged.connect(self.timeline_panel.set_fps)
         timeline = QGroupBox("Morph timeline")
         tv = QVBoxLayout(timeline)
@@ -149,19 +126,20 @@ class SampleTab(QWidget):
         middle.addLayout(left, 3)
         middle.addWidget(self.selection, 2)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addWidget(self.model_bar)
         layout.addLayout(middle, 1)
         layout.addWidget(timeline)
         layout.addWidget(self.status)
 
     def _shortcuts(self) -> None:
         keys: list[tuple[str, Callable[[], None]]] = [
-            ("Ctrl+O", self.choose_run), ("F5", self.refresh_from_training), ("R", lambda: self.turn_page(1)),
+            ("Ctrl+O", self.model_bar.choose_run), ("F5", self.refresh_from_training), ("R", lambda: self.turn_page(1)),
             ("Shift+R", lambda: self.turn_page(-1)), ("S", self.add_seed_keyframe), ("K", self.add_selection_keyframe),
             ("D", self.compute_directions), ("P", self.timeline_panel.toggle_play),
             ("]", self.timeline_panel.step_forward), ("[", self.timeline_panel.step_back),
             ("Ctrl+E", self.choose_export), ("Escape", self.cancel_export),
         ]
+        self.shortcut_keys = tuple(seq for seq, _ in keys)  # SampleView: the window lends these while the tab shows
         for seq, fn in keys:
             shortcut = QShortcut(QKeySequence(seq), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -173,49 +151,17 @@ class SampleTab(QWidget):
     # --- loading ----------------------------------------------------------------------------------
     def load_run(self, path: str | Path) -> None:
         """Open a run directory or checkpoint in the background; `loaded` or `loadFailed` follows."""
-        path, device = Path(path), self.device
-        self._start_load(lambda report: load_with_reference(lambda: load_method(path, device)), f"Loading {path}…")
+        self.model_bar.load_run(path)
 
-    def set_live_source(self, fn: Callable[[], dict | None] | None) -> None:
+    def set_live_source(self, fn: Snapshot | None) -> None:
         """Follow training: `fn()` returns a `Trainer.snapshot()` dict (or None before it has one)."""
-        self._live_source = fn
-        self._set_model_widgets()
+        self.model_bar.set_live_source(fn)
         if fn is not None and self.isVisible() and self.method is None:
             self.refresh_from_training()
 
     def refresh_from_training(self) -> None:
         """Take a snapshot of the run being trained (it keeps training) and show its generator."""
-        if self._live_source is None:
-            self._set_status("No run is training in this window; open a run or checkpoint instead.")
-            return
-        source, device = self._live_source, self.device
-
-        def take() -> LoadedRun | None:
-            snapshot = source()
-            return None if snapshot is None else method_from_state(snapshot, device)
-
-        self._start_load(lambda report: load_with_reference(take), "Taking a snapshot of training…")
-
-    def _start_load(self, fn: Callable, message: str) -> None:
-        if self._shut_down:
-            return
-        if self._load_task is not None:
-            self._set_status("Still loading the previous model; try again in a moment.")
-            return
-        task = BackgroundTask(fn, self, name="sample-load")
-        task.done.connect(self._on_loaded)
-        task.failed.connect(self._on_load_failed)
-        task.finished.connect(lambda: self._forget(task, "_load_task"))
-        self._load_task = task
-        self._set_status(message)
-        task.start()
-
-    def _on_loaded(self, result: tuple[LoadedRun | None, torch.Tensor | None, str]) -> None:
-        loaded, reference, note = result
-        if loaded is None:
-            self._set_status("Training has no model yet (it is still setting up); try again in a moment.")
-            return
-        self.install(loaded, reference, note)
+        self.model_bar.refresh_from_training()
 
     def _on_load_failed(self, message: str) -> None:
         self._set_status(message, error=True)
@@ -229,12 +175,13 @@ class SampleTab(QWidget):
             note = (f"{method.name} generates 2-D points, not images: its samples are the live scatter on the "
                     "Monitor tab.")
             self.run = self.method = None
+            self.renders.forget_model()
             self.label_bar.set_spec(None, False)
             self.samples.grid.placeholder = note
             self.samples.grid.set_images(None, [])
             self.selection.show_image(None)
             self._set_model_widgets()
-            self.info_label.setText(f"{method.name} · 2-D points")
+            self.model_bar.info_label.setText(f"{method.name} · 2-D points")
             self._set_status(note)
             return
         keep = same_shape(self.method, method)
@@ -243,58 +190,36 @@ class SampleTab(QWidget):
             self.reference = None
         elif not (keep and self.reference is not None):  # a refresh keeps the image the user chose
             self.reference = reference
-        self._epoch = self._frame_epoch = self.bridge.worker.next_id()
-        self._shown.clear()
-        self._encode_cache = {}
-        self._frame_cache.clear()
+        self.renders.forget_model()
         self.label_bar.set_spec(method.spec, method.conditional)
-        if keep:
-            # A fresh snapshot of the same model keeps labels, keyframes, selection and directions
-            # (directions found on older weights are still a fair guide; "Find directions" renews them).
-            self.label_bar.set_vector(self.explorer.labels)
-        else:
-            self.timeline_panel.clear()
-            self.explorer.selected_latent, self.explorer.selected_image = None, ""
-            self.explorer.directions = None
-        self.explorer.labels = self.label_bar.vector()
-        self.selection.show_directions(self.explorer.directions)
-        self.timeline_panel.set_spec(method.spec)
-        if self.reference is not None:
-            self.selection.show_image(_hwc(self.reference[0]))
-        self._set_model_widgets()
         text = describe(loaded, self.device)
-        self.info_label.setText(text)
+        self.model_bar.info_label.setText(text)
         self._set_status(note or f"Loaded {text}")
-        self.request_grid()
-        self.request_selection()
-        self._refresh_thumbnails()
-        self._on_timeline_changed()
-        if self.timeline_panel.frame_count():
-            self._on_frame_wanted(self.timeline_panel.current_frame)
+        with self.explorer.changes():  # one redraw of everything, once the state is settled
+            self.explorer.announce("model")
+            if keep:
+                # A fresh snapshot of the same model keeps labels, keyframes, selection and directions
+                # (directions found on older weights are still a fair guide; "Find directions" renews them).
+                self.label_bar.set_vector(self.explorer.labels)
+            else:
+                self.timeline_panel.clear()
+                self.explorer.forget_model()
+            self.explorer.labels = self.label_bar.vector()
+            self.timeline_panel.set_spec(method.spec)
+            if self.reference is not None:
+                self.selection.show_image(_hwc(self.reference[0]))
+            self._set_model_widgets()
         self.loaded.emit(text)
 
     # --- the explorer -------------------------------------------------------------------------------
     def turn_page(self, delta: int) -> None:
         """Next (+1) or previous (-1) page of seeds."""
-        if self.method is None:
-            return
-        self.explorer.turn_page(delta)
-        self._show_seed()
-        self.request_grid()
-        self.request_selection()
+        if self.method is not None:
+            self.explorer.turn_page(delta)
 
     def go_to_seed(self, seed: int) -> None:
         """Select `seed` and show its page."""
-        if seed == self.explorer.selected_seed and self.explorer.selected_latent is None:
-            return
-        page = self.explorer.page
         self.explorer.go_to_seed(seed)
-        self._show_seed()
-        if self.method is None:
-            return
-        if self.explorer.page != page:
-            self.request_grid()
-        self.request_selection()
 
     def select_cell(self, index: int) -> None:
         """Select the cell `index` of the current page."""
@@ -306,38 +231,29 @@ class SampleTab(QWidget):
 
     def _on_scale(self, scale: float) -> None:
         self.explorer.scale = scale
-        self.request_grid()
-        self.request_selection()
 
     def _on_labels(self) -> None:
         self.explorer.labels = self.label_bar.vector()
-        self.request_grid()
-        self.request_selection()
 
     def _on_amounts(self, amounts: list[float]) -> None:
         self.explorer.amounts = amounts
-        self.request_selection()
 
     def compute_directions(self) -> None:
         """Find the principal directions in the background; the sliders come alive when done."""
         method = self.method
-        if method is None or not has_latent(method):
-            return
-        if self._directions_task is not None:
+        if method is None or not has_latent(method) or self._directions.busy:
             return
         labels = self.explorer.labels
 
         def work(report):
             return method, principal_directions(method, N_DIRECTIONS, DIRECTION_SAMPLES, labels, progress=report)
 
-        task = BackgroundTask(work, self, name="sample-directions")
+        task = self._directions.new(work)
         task.done.connect(self._on_directions)
         task.failed.connect(lambda message: self._set_status(f"Directions: {message}", error=True))
         task.progress.connect(lambda done, total: self.selection.show_progress(100 * done // max(total, 1)))
         task.finished.connect(lambda: self.selection.show_progress(None))
         task.finished.connect(lambda: self.selection.directions_button.setEnabled(self.method is not None))
-        task.finished.connect(lambda: self._forget(task, "_directions_task"))
-        self._directions_task = task
         self.selection.directions_button.setEnabled(False)
         task.start()
 
@@ -345,10 +261,8 @@ class SampleTab(QWidget):
         method, directions = result
         if method is not self.method:
             return  # found for a model no longer shown
-        self.explorer.directions = directions
-        self.selection.show_directions(directions)
         self._set_status("Directions found: drag a slider to move the selected sample along one.")
-        self.request_selection()
+        self.explorer.directions = directions
 
     # --- image input ----------------------------------------------------------------------------------
     def choose_image(self) -> None:
@@ -375,155 +289,61 @@ class SampleTab(QWidget):
                 return
             self.selection.show_image(_hwc(self.reference[0]))
             self._set_status(f"Using {path.name} as the {reference_word(method)} image.")
-            self._on_timeline_changed()
-            self.request_grid()
-            self.request_selection()
-            self._refresh_thumbnails()
-            self._on_frame_wanted(self.timeline_panel.current_frame)
+            self.explorer.announce("reference")
             return
         if not method.has_encoder:
             self._set_status(f"{method.name} has no encoder, so an image cannot become a keyframe; "
                              f"open a run of vae, alpha-gan or another model with an encoder.", error=True)
             return
-        labels, cache = self.explorer.labels, self._encode_cache
+        labels = self.explorer.labels
         self._pending_image_key = Keyframe("image", path, None if labels is None else labels.clone())
-
-        def job():
-            z = encode_image(method, path)
-            cache[("image", str(path))] = z
-            return z, image_tensor(path, method.spec)
-
-        self.bridge.submit("encode", job)
+        self.renders.encode(method, path, self._on_encoded)
 
     # --- rendering ------------------------------------------------------------------------------------
-    def request_grid(self) -> None:
-        """Render the page of seeds (latest request wins)."""
-        method = self.method
-        if method is None:
+    def _on_changed(self, changed: frozenset[str]) -> None:
+        """The one place that decides what to redraw: `changed` names Explorer fields, or "model" and
+        "reference" (the tab's own inputs), and each view is redrawn when one of its inputs is named."""
+        if self._shut_down:
             return
-        if not has_latent(method):
+        if changed & SEED_INPUTS:
+            self._show_seed()
+        if changed & {"model", "directions"}:
+            self.selection.show_directions(self.explorer.directions)
+        if self.method is None:
+            return
+        if changed & GRID_INPUTS:
+            self._render_grid()
+        if changed & SELECTION_INPUTS:
+            self._render_selection()
+        if changed & KEYFRAME_INPUTS:
+            self.renders.forget_frames()
+            for key in self.timeline_panel.keyframes:
+                self.renders.thumbnail(self.method, key, self.reference)
+            if self.timeline_panel.frame_count():
+                self._on_frame_wanted(self.timeline_panel.current_frame)
+
+    def _render_grid(self) -> None:
+        method = self.method
+        if has_latent(method):
+            self.renders.grid(method, self.reference)
+        else:
             self.samples.grid.placeholder = (f"{method.name} translates an input image: drop or open one to see "
                                              f"its translation on the right")
             self.samples.grid.set_images(None, [])
-            return
-        state, reference = dataclasses.replace(self.explorer), self.reference
-        self.bridge.submit("grid", lambda: render(method, state.grid_latents(method), state.labels, reference))
 
-    def request_selection(self) -> None:
-        """Render the selected sample with its direction moves (latest request wins)."""
-        method = self.method
-        if method is None:
-            return
-        state, reference = dataclasses.replace(self.explorer), self.reference
-        if has_latent(method):
-            self.bridge.submit("selection", lambda: render(method, state.selection_latent(method), state.labels,
-                                                           reference))
-        elif reference is not None:
-            self.bridge.submit("selection", lambda: render(method, None, state.labels, reference))
-        else:
+    def _render_selection(self) -> None:
+        if not self.renders.selection(self.method, self.reference):
             self.selection.view.set_image(None)
-        self.selection.caption.setText(self._selection_text())
-
-    def _selection_text(self) -> str:
-        e, method = self.explorer, self.method
-        if method is not None and not has_latent(method):
-            return f"{method.name}'s translation of the {reference_word(method)} image"
-        text = f"image {Path(e.selected_image).name}" if e.selected_latent is not None else f"seed {e.selected_seed}"
-        if method is not None and e.labels is not None:
-            text += " · " + describe_labels(e.labels, method.spec)
-        return text + (" · moved" if e.moved else "")
-
-    def _on_timeline_changed(self) -> None:
-        self._frame_cache.clear()
-        self._frame_epoch = self.bridge.worker.next_id()
+        self.selection.caption.setText(selection_caption(self.explorer, self.method))
 
     def _on_frame_wanted(self, index: int) -> None:
-        if index in self._frame_cache:
-            self.timeline_panel.show_frame(index, self._frame_cache[index])
-            return
-        method, timeline = self.method, self.timeline_panel.timeline()
-        if method is None or timeline.frame_count == 0:
-            return
-        cache, reference = self._encode_cache, self.reference
-        stop = min(index + FRAME_CHUNK, timeline.frame_count)
-
-        def job():
-            z, labels = timeline.frames(timeline.resolve(method, cache), index, stop)
-            return index, render(method, z, labels, reference)
-
-        self.bridge.submit("frame", job)
-
-    def _refresh_thumbnails(self) -> None:
-        for key in self.timeline_panel.keyframes:
-            self._request_thumbnail(key)
-
-    def _request_thumbnail(self, key: Keyframe) -> None:
-        method, cache, reference = self.method, self._encode_cache, self.reference
-        if method is None:
-            return
-        channel = f"thumb-{id(key)}"  # one channel per keyframe: thumbnails never replace each other
-        self._thumb_keys[channel] = key
-
-        def job():
-            keys = Timeline([key], 1).resolve(method, cache)
-            return render(method, keys.latents, keys.labels, reference)
-
-        self.bridge.submit(channel, job)
-
-    def _accept(self, channel: str, request_id: int) -> bool:
-        """Is this result worth showing? Not if it belongs to a model (or timeline) no longer shown; not if
-        it is older than what the view shows. Views in PROGRESSIVE show an in-between result while a newer
-        request is on its way (the user's drag stays visible); the others show only the newest request."""
-        epoch = self._frame_epoch if channel == "frame" else self._epoch
-        if request_id < epoch or request_id <= self._shown.get(channel, 0):
-            return False
-        if channel not in PROGRESSIVE and request_id != self.bridge.latest_id(channel):
-            return False
-        self._shown[channel] = request_id
-        return True
-
-    def _on_result(self, channel: str, request_id: int, value: Any) -> None:
-        if self._shut_down or not self._accept(channel, request_id):
-            return
-        if isinstance(value, BaseException):  # the worker hands back what a job raised
-            self._thumb_keys.pop(channel, None)
-            self._set_status(error_text(value), error=True)
-        elif channel == "grid":
-            if self._check(value):
-                self.samples.grid.set_images(value.images, [str(s) for s in self.explorer.seeds()])
-                self._show_seed()
-                self._set_status(f"{len(value.images)} samples in {value.seconds * 1000:.0f} ms on "
-                                 f"{self.device.type}")
-        elif channel == "selection":
-            if self._check(value):
-                self.selection.view.set_image(value.images[0])
-        elif channel == "frame":
-            start, result = value
-            if self._check(result):
-                for i, image in enumerate(result.images):
-                    self._frame_cache[start + i] = image
-                current = self.timeline_panel.current_frame
-                if current in self._frame_cache:  # else the request for it is still on its way
-                    self.timeline_panel.show_frame(current, self._frame_cache[current])
-        elif channel == "encode":
-            self._on_encoded(*value)
-        elif channel.startswith("thumb-"):
-            key = self._thumb_keys.pop(channel, None)
-            if key is not None and self._check(value):
-                self.timeline_panel.set_thumbnail(key, value.images[0])
-
-    def _check(self, result: RenderResult) -> bool:
-        if not result.ok:
-            self._set_status(f"Could not generate: {result.error}", error=True)
-        return result.ok
+        if self.method is not None:
+            self.renders.frame(self.method, index, self.reference)
 
     def _on_encoded(self, z: torch.Tensor, pixels: torch.Tensor) -> None:
         key, self._pending_image_key = self._pending_image_key, None
-        self.explorer.selected_latent = z.detach()
-        self.explorer.selected_image = str(key.value) if key is not None else ""
         self.selection.show_image(_hwc(pixels))
-        self._show_seed()
-        self.request_selection()
+        self.explorer.select_latent(z.detach(), str(key.value) if key is not None else "")
         if key is not None:
             self._add_key(key)
         self._set_status("Image encoded: the selection shows the model's reconstruction; it is also a keyframe.")
@@ -541,7 +361,7 @@ class SampleTab(QWidget):
 
     def _add_key(self, key: Keyframe) -> None:
         self.timeline_panel.add_keyframe(key)
-        self._request_thumbnail(key)
+        self.renders.thumbnail(self.method, key, self.reference)
 
     # --- export ------------------------------------------------------------------------------------------
     def choose_export(self) -> None:
@@ -570,31 +390,17 @@ class SampleTab(QWidget):
         except ValueError as exc:
             self._set_status(str(exc), error=True)
             return False
-        options = self.export_panel.options()
-        timelines = [timeline.with_seed_offset(1000 * i) for i in range(self.export_panel.grid_spin.value())]
-        reference, cache, path = self.reference, dict(self._encode_cache), Path(path)
-        task = BackgroundTask(lambda report: export_morph(path, method, timelines, options, reference,
-                                                          progress=report, cache=cache), self, name="sample-export")
-        task.progress.connect(self.export_panel.set_progress)
-        task.done.connect(self._on_exported)
-        task.failed.connect(self._on_export_failed)
-        task.cancelled.connect(lambda: self._set_status("Export cancelled; no file was written."))
-        task.finished.connect(lambda: self.export_panel.set_busy(False))
-        task.finished.connect(lambda: self._forget(task, "_export_task"))
-        self._export_task = task
-        self.export_panel.set_busy(True)
+        self.export_panel.start(Path(path), method, timeline, self.reference, dict(self.renders.encode_cache))
         self._set_status(f"Exporting {timeline.frame_count} frames to {path}…")
-        task.start()
         return True
 
     def cancel_export(self) -> None:
         """Stop a running export (at its next chunk of frames); the target file is left as it was."""
-        if self.is_exporting():
-            self._export_task.cancel()
+        self.export_panel.cancel()
 
     def is_exporting(self) -> bool:
         """True from the start of an export until its end has been handled (buttons reset)."""
-        return self._export_task is not None
+        return self.export_panel.is_exporting()
 
     def _on_exported(self, result) -> None:
         self.last_export = {"path": str(result.path), "frames": result.frames, "width": result.width,
@@ -612,15 +418,7 @@ class SampleTab(QWidget):
             return self.run.path.parent.parent / "exports"
         return Path.home()
 
-    # --- choosing a run -------------------------------------------------------------------------------
-    def choose_run(self) -> None:
-        """Open… a run folder (or, when that dialog is cancelled, a checkpoint file)."""
-        path = QFileDialog.getExistingDirectory(self, "Open a run folder")
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "…or a checkpoint", "", "Checkpoints (*.pt);;All files (*)")
-        if path:
-            self.load_run(path)
-
+    # --- dropping a run or an image ---------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
@@ -649,27 +447,14 @@ class SampleTab(QWidget):
         self.selection.reset_button.setEnabled(latent)
         self.export_panel.export_button.setEnabled(latent and not self.is_exporting())
         self.selection.set_image_mode(method)
-        self.refresh_button.setEnabled(self._live_source is not None)
-        self.auto_check.setEnabled(self._live_source is not None)
         self.labels_box.setVisible(method is not None and not self.label_bar.isHidden())
         self.timeline_panel.add_image_button.setEnabled(method is not None and method.has_encoder)
         for b in (self.timeline_panel.add_seed_button, self.timeline_panel.add_selection_button):
             b.setEnabled(latent)
 
-    def _on_auto_toggled(self, on: bool) -> None:
-        if on:
-            self.auto_timer.start()
-            self.refresh_from_training()
-        else:
-            self.auto_timer.stop()
-
-    def _auto_refresh(self) -> None:
-        if self.isVisible() and self._live_source is not None and self._load_task is None:
-            self.refresh_from_training()
-
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._live_source is not None and self.method is None:
+        if self.model_bar.live_source is not None and self.method is None:
             self.refresh_from_training()
 
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -680,15 +465,11 @@ class SampleTab(QWidget):
         self.status.setText(text)
         self.status.setStyleSheet("color: #d9534f;" if error else "")
 
-    def _forget(self, task: BackgroundTask, attr: str) -> None:
-        if getattr(self, attr) is task:
-            setattr(self, attr, None)
-        task.deleteLater()
-
     def busy(self) -> bool:
         """True while anything runs in the background (renders, loading, directions, export)."""
-        tasks = (self._load_task, self._directions_task, self._export_task)  # each cleared once its end is handled
-        return not self.bridge.worker.is_idle() or any(t is not None for t in tasks)
+        # Each is busy until its end has been handled.
+        return (self.renders.busy() or self.model_bar.busy() or self.export_panel.is_exporting()
+                or self._directions.busy)
 
     def show_latest_grid(self, image: np.ndarray) -> None:
         """The run's newest sample grid: this tab draws its own samples from the live generator instead."""
@@ -698,13 +479,11 @@ class SampleTab(QWidget):
         if self._shut_down:
             return
         self._shut_down = True
-        self.auto_timer.stop()
+        self.model_bar.shutdown()
+        self.export_panel.shutdown()
         self.timeline_panel.stop()
-        for task in (self._load_task, self._directions_task, self._export_task):
-            if task is not None:
-                task.cancel()
-                task.wait(60_000)
-        self.bridge.stop()
+        self._directions.shutdown()
+        self.renders.stop()
 
 
 def _hwc(image: torch.Tensor) -> np.ndarray:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from ...latent.directions import Directions
+from ...latent.explorer import Explorer
+from ...latent.timeline import describe_labels, has_latent
 from ...methods.base import Method
 from ..imageview import ImageView
 
@@ -132,3 +136,14 @@ class SelectionPanel(QGroupBox):
 def reference_word(method: Method) -> str:
     """'reference' for models that vary an image (U-Net VAE-GAN), 'input' for translators."""
     return "reference" if method.has_encoder and method.needs_reference else "input"
+
+
+def selection_caption(explorer: Explorer, method: Method | None) -> str:
+    """'seed 5 · square · moved', 'image cat.png', or what a translation model shows."""
+    if method is not None and not has_latent(method):
+        return f"{method.name}'s translation of the {reference_word(method)} image"
+    e = explorer
+    text = f"image {Path(e.selected_image).name}" if e.selected_latent is not None else f"seed {e.selected_seed}"
+    if method is not None and e.labels is not None:
+        text += " · " + describe_labels(e.labels, method.spec)
+    return text + (" · moved" if e.moved else "")

@@ -56,7 +56,7 @@ def selfcheck_hook(window_or_tab: QWidget, out_dir: str | Path) -> dict:
             before = tab.selection.view.image.copy()
             shown = tab.selection.view.updates
             tab.label_bar.buttons[1].click()
-            wait_until(lambda: tab.selection.view.updates > shown and tab.bridge.worker.is_idle(), TIMEOUT)
+            wait_until(lambda: tab.selection.view.updates > shown and tab.renders.bridge.worker.is_idle(), TIMEOUT)
             facts["label_toggled"] = tab.label_bar.buttons[1].text()
             facts["label_changed_output"] = bool(np.any(tab.selection.view.image != before))
         panel = tab.timeline_panel
@@ -83,7 +83,7 @@ def selfcheck_hook(window_or_tab: QWidget, out_dir: str | Path) -> dict:
         stall = sample_tab_stall(tab, 1.5)  # drags a direction slider (finds directions first)
         facts.update(stall_p99_ms=round(stall["p99_ms"], 2), stall_max_ms=round(stall["max_ms"], 2),
                      drag_requests=stall["render_requests"], drag_renders=stall["renders"])
-        tab.bridge.worker.wait_idle(30.0)
+        tab.renders.bridge.worker.wait_idle(30.0)
         wait_until(lambda: not tab.busy(), 30.0)
         shot = out_dir / "sample_tab.png"
         tab.grab().save(str(shot))

@@ -96,7 +96,7 @@ def sample_tab_stall(tab, duration_s: float = 3.0) -> dict:
     if tab.explorer.directions is None:
         tab.compute_directions()
         wait_until(lambda: tab.explorer.directions is not None, 120.0)
-    worker = tab.bridge.worker
+    worker = tab.renders.bridge.worker
     submitted, completed = worker.submitted, worker.completed
     report = measure_stall(duration_s, slider_drag(tab.selection.sliders[0]))
     worker.wait_idle(30.0)
