@@ -41,8 +41,6 @@ from .theme import app_icon, apply_theme
 from .train_tab import TrainTab
 from .window_settings import add_recent_run, fill_recent_menu, reopenable, restore_window, save_window
 
-SAMPLE_TAB_KEYS = ("Ctrl+O", "F5", "Ctrl+E")  # the Sample tab's own meaning wins while it is shown
-
 
 class MainWindow(QMainWindow):
     """The GAN Studio window."""
@@ -156,9 +154,8 @@ class MainWindow(QMainWindow):
         return not isinstance(self.sample_tab, SamplePlaceholder)
 
     def _on_tab_changed(self, index: int) -> None:
-        # The Sample tab has its own Ctrl+O, F5 and Ctrl+E (open a model, refresh, export the morph).
-        on_sample = self.has_sample_tab and self.tabs.widget(index) is self.sample_page
-        self.menu_actions.lend_keys(SAMPLE_TAB_KEYS, on_sample)
+        # The Sample tab has its own Ctrl+O, F5 and Ctrl+E (open a model, refresh, export the morph), ...
+        self.menu_actions.lend_keys(self.sample_tab.shortcut_keys, self.tabs.widget(index) is self.sample_page)
 
     def set_theme(self, theme: str) -> None:
         """Switch between the dark and light looks (remembered)."""

@@ -1,39 +1,23 @@
-"""What the window asks of its Sample tab, and the stand-in shown when the latent explorer is not built.
+"""The stand-in for the Sample tab when the latent explorer is not built, and the loader of the real one.
 
-The window talks to the Sample tab only through `SampleView`: the real tab (`studio.gui.sample`) and
-`SamplePlaceholder` both implement all of it.
+The window talks to either only through `SampleView` (studio/gui/sample/protocol.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .imageview import ImageView
-
-Snapshot = Callable[[], "dict | None"]
-
-
-class SampleView(Protocol):
-    def set_live_source(self, snapshot: Snapshot | None) -> None:
-        """Where to take the training generator's weights from (None: no live run in this process)."""
-
-    def load_run(self, path: str | Path) -> None:
-        """Show the model of the run directory (or checkpoint) at `path`."""
-
-    def show_latest_grid(self, image: np.ndarray) -> None:
-        """The newest sample grid of the run shown (a tab that draws its own samples may ignore it)."""
-
-    def shutdown(self) -> None:
-        """End background work before the window closes."""
+from .sample.protocol import SampleView, Snapshot
 
 
 class SamplePlaceholder(QWidget):
     """Stands in for the Sample tab when studio.gui.sample is not installed: the newest sample grid."""
+
+    shortcut_keys: tuple[str, ...] = ()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -46,7 +30,7 @@ class SamplePlaceholder(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.view, 1)
 
-    def set_live_source(self, snapshot: Snapshot | None) -> None:
+    def set_live_source(self, fn: Snapshot | None) -> None:
         pass  # no explorer: the grids arrive through show_latest_grid
 
     def load_run(self, path: str | Path) -> None:

@@ -27,5 +27,8 @@ class SampleView(Protocol):
     def set_live_source(self, fn: Snapshot | None) -> None:
         """Follow the run training in this window through `fn`; None when no run trains in this process."""
 
+    def show_latest_grid(self, image: Any) -> None:
+        """The run's newest sample grid (H×W×C uint8); a tab that draws its own samples may ignore it."""
+
     def shutdown(self) -> None:
         """Stop the tab's background work before the window closes (safe to call twice)."""
