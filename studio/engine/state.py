@@ -66,7 +66,19 @@ class RunState(str, Enum):
             return None
 
 
+class StatusNote(str, Enum):
+    """Status events that are not states: transitions (started, resumed) and notes (checkpoint, alert)."""
+
+    STARTED = "started"
+    RESUMED = "resumed"
+    CHECKPOINT = "checkpoint"  # a checkpoint was written (the event's path)
+    ALERT = "alert"  # something the user should know, e.g. a collapse warning
+
+    def __str__(self) -> str:
+        return self.value
+
+
 _FINAL = frozenset({RunState.FINISHED, RunState.STOPPED, RunState.DIVERGED, RunState.ERROR})
-# Status names that are transitions, not states; "checkpoint" and "alert" are notes (None).
-_TRANSITIONS = {"started": RunState.RUNNING, "resumed": RunState.RUNNING, "checkpoint": None, "alert": None}
+_TRANSITIONS = {StatusNote.STARTED: RunState.RUNNING, StatusNote.RESUMED: RunState.RUNNING,
+                StatusNote.CHECKPOINT: None, StatusNote.ALERT: None}
 FINAL_STATES = tuple(s.value for s in RunState if s.is_final)

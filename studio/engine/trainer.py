@@ -27,7 +27,7 @@ from .device import pick_device
 from .events import Event, Images, Metric, Points, Scalars, Status, Subscriber
 from .rundir import RunDirectory
 from .sampler import make_sampler, to_unit_range
-from .state import RunState
+from .state import RunState, StatusNote
 
 # Evaluator: called every eval_every steps with the method and step; returns metric events.
 Evaluator = Callable[[Method, int], list[Metric]]
@@ -246,7 +246,7 @@ class Trainer:
         save_checkpoint(path, self.checkpoint_state())
         if name == "last":
             self._last_good_checkpoint_step = self.step
-        self._status("checkpoint", f"saved {name}.pt at step {self.step}", str(path))
+        self._status(StatusNote.CHECKPOINT, f"saved {name}.pt at step {self.step}", str(path))
         return path
 
     def _flush_scalars(self) -> None:
@@ -292,7 +292,7 @@ class Trainer:
         for metric in metrics:
             metric.extra.setdefault("eval_seconds", seconds)
             if metric.name == "alert":  # the evaluator's collapse monitor speaks as a run status
-                self._status("alert", str(metric.extra.get("message", "")))
+                self._status(StatusNote.ALERT, str(metric.extra.get("message", "")))
             else:
                 self.emit(metric)
         primary = next((m for m in metrics if m.name in ("fid", "kid", "mode_coverage_quality")), None)
@@ -326,12 +326,12 @@ class Trainer:
             if self.method is None:
                 self.setup()
         except Exception as exc:  # nothing trained yet: report and end
-            self._status("error", _describe_error(exc))
+            self._status(RunState.ERROR, _describe_error(exc))
             return self.state
         cfg = self.config
         self._start_time = self._last_log_time = time.perf_counter()
         self._last_log_step = self.step
-        self._status("started", f"{cfg.method} on {cfg.dataset} from step {self.step} to {cfg.steps}")
+        self._status(StatusNote.STARTED, f"{cfg.method} on {cfg.dataset} from step {self.step} to {cfg.steps}")
         if self.dataset.is_images and self.step == 0:
             self.emit(Images(self.step, "real", self.real_grid))
         if self.step == 0:
@@ -343,12 +343,12 @@ class Trainer:
                     break
                 if self._pause.is_set():
                     self._flush_scalars()
-                    self._status("paused", f"paused at step {self.step}")
+                    self._status(RunState.PAUSED, f"paused at step {self.step}")
                     while self._pause.is_set() and not self._stop.is_set():
                         time.sleep(0.05)
                     self._start_time = self._last_log_time = time.perf_counter() - (self._elapsed() - self._elapsed_before)
                     if not self._stop.is_set():
-                        self._status("resumed", f"resumed at step {self.step}")
+                        self._status(StatusNote.RESUMED, f"resumed at step {self.step}")
                     continue
                 self.train_steps(1)
                 if self.step % cfg.sample_every == 0:
@@ -361,15 +361,15 @@ class Trainer:
             if self.step % cfg.sample_every != 0:
                 self.emit_samples()
             self.save("last")
-            final = "stopped" if self.step < cfg.steps else "finished"
+            final = RunState.STOPPED if self.step < cfg.steps else RunState.FINISHED
             self._status(final, f"{final} at step {self.step}")
         except Diverged as exc:
             kept = (f"the last good checkpoint (step {self._last_good_checkpoint_step}) is kept; resume from it with a lower learning rate (studio train --resume DIR --lr-scale 0.5)"
                     if self._last_good_checkpoint_step is not None else "no checkpoint had been written yet")
-            self._status("diverged", f"{exc}; {kept}")
+            self._status(RunState.DIVERGED, f"{exc}; {kept}")
         except Exception as exc:
             batch_size = getattr(getattr(self.method, "params", None), "batch_size", None)
-            self._status("error", _describe_error(exc, batch_size))
+            self._status(RunState.ERROR, _describe_error(exc, batch_size))
         finally:
             close = getattr(getattr(self, "sampler", None), "close", None)
             if close is not None:

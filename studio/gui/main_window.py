@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import settings as user_settings
-from ..engine.state import RunState
+from ..engine.state import RunState, StatusNote
 from .actions import Actions, bind_button
 from .banner import Banner
 from .collector import collect_on_gui_thread
@@ -344,9 +344,9 @@ class MainWindow(QMainWindow):
     def _on_status(self, event) -> None:
         if self.runs.backend is None or not self.runs.backend.trains:
             return  # a run another process trains: this window follows it but does not control it
-        if event.state == "checkpoint":
+        if event.state == StatusNote.CHECKPOINT:
             self.statusBar().showMessage(event.message, 4000)
-        elif event.state == "alert":
+        elif event.state == StatusNote.ALERT:
             self.show_info(event.message)
         elif (state := RunState.after(event.state)) is not None and state.is_final:
             self._on_final(state, event.message, event.step)

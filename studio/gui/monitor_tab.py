@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.state import RunState
+from ..engine.state import RunState, StatusNote
 from .imageview import ImageView
 from .livetext import LiveText
 from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
@@ -303,7 +303,7 @@ class MonitorTab(QWidget):
                 self._on_metric(event)
             elif isinstance(event, Status):
                 self.state = RunState.after(event.state) or self.state
-                self.step = max(self.step, event.step) if event.state != "started" else event.step
+                self.step = max(self.step, event.step) if event.state != StatusNote.STARTED else event.step
         if newest_grid is not None:
             self._live_grid = newest_grid.image
             self.sample_grids += 1

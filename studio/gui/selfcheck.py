@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.rundir import RunDirectory
+from ..engine.state import RunState
 
 WINDOW_SIZE = (1280, 800)
 
@@ -144,7 +145,7 @@ def _sample_hook(window, out: Path) -> dict[str, Any]:
 def _passed(result: dict[str, Any], steps: int, run_dir: Path) -> bool:
     checks = {
         "steps": result.get("steps_done") == steps,
-        "finished": result.get("final_state") == "finished",
+        "finished": result.get("final_state") == RunState.FINISHED,
         "scalars": result.get("scalar_updates", 0) > 0,
         "grids": result.get("sample_grids", 0) > 0,
         "checkpoint": RunDirectory(run_dir).last_checkpoint.is_file(),

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..engine.state import RunState
+
 GROWTH_LIMIT_MB = 100.0
 NONE_REFERENCES_TOLERANCE = 1000  # a sound build's count wanders by less; a leaking one loses thousands a second
 SAMPLE_SECONDS = 5.0
@@ -239,7 +241,7 @@ class _Soak:
         none = self.report.get("none_references", {"measured": False})
         checks = {
             "survived": self.report["survived"],
-            "window_trained": training.get("steps", 0) > 0 and training.get("final_state") == "stopped",
+            "window_trained": training.get("steps", 0) > 0 and training.get("final_state") == RunState.STOPPED,
             "followed": following.get("steps", 0) > 0 and following.get("trainer_alive", False),
             "memory": all(m and (not m["measured"] or m["growth"] < GROWTH_LIMIT_MB) for m in memories),
             "none_references": not none["measured"] or -none["growth"] <= NONE_REFERENCES_TOLERANCE,

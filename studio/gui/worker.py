@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from ..engine.events import Event, Images, Points, Status
+from ..engine.state import RunState, StatusNote
 
 
 class EventBuffer:
@@ -63,7 +64,7 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         """Train to the end or a stop (on the worker thread); errors become a Status, never an exception."""
-        state, message = "error", ""
+        state, message = RunState.ERROR, ""
         try:
             if self.lr_scale != 1.0:
                 self._setup_with_scaled_lr()
@@ -71,12 +72,12 @@ class TrainingWorker(QObject):
             message = self.trainer.message
         except BaseException as exc:  # noqa: BLE001 - a dead thread must still say why
             message = f"the training thread failed: {type(exc).__name__}: {exc}"
-            self.buffer(Status(self.trainer.step, "error", message))
+            self.buffer(Status(self.trainer.step, RunState.ERROR, message))
         finally:
             app = QCoreApplication.instance()
             if app is not None:
                 self.moveToThread(app.thread())
-            self.finished.emit(state, message)
+            self.finished.emit(str(state), message)
 
     def _setup_with_scaled_lr(self) -> None:
         # Resuming after divergence: the checkpoint restores its optimizers' learning rates, so they
@@ -88,7 +89,7 @@ class TrainingWorker(QObject):
             trainer.method = None
             return
         trainer.scale_learning_rates(self.lr_scale)
-        self.buffer(Status(trainer.step, "alert", f"learning rates scaled by {self.lr_scale:g} after divergence"))
+        self.buffer(Status(trainer.step, StatusNote.ALERT, f"learning rates scaled by {self.lr_scale:g} after divergence"))
 
     # --- control from the UI thread ---------------------------------------------------------------
     def pause(self) -> None:
