@@ -9,6 +9,7 @@ run a subprocess writes.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -76,11 +77,11 @@ def logged_steps(run: Path) -> list[int]:
     return [r["step"] for r in RunDirectory(run).read_metrics() if "d_loss" in r]
 
 
-def assert_refused(code: int, err: str, run: Path, writer_pid: int) -> None:
+def assert_refused(code: int, err: str, run: Path, writer_pid: int, command: str = "studio train") -> None:
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
     assert code == 2, err
     assert len(lines) == 1, err  # one line, no traceback
-    assert f"{run} is being written by PID {writer_pid} on this host (studio train" in lines[0], lines[0]
+    assert f"{run} is being written by PID {writer_pid} on this host ({command}" in lines[0], lines[0]
     assert f"watch it with `studio --run {run}`" in lines[0], lines[0]
 
 
@@ -232,3 +233,46 @@ def test_following_sampling_and_exporting_a_locked_run_work(tmp_path):
         assert main(["export", "--run", str(run), "--format", "torchscript", "--out", str(tmp_path / "G.pt")]) == 0
         assert (tmp_path / "G.pt").stat().st_size > 0
         assert lock.held and holder(run).pid == os.getpid()
+
+
+# --- the window ------------------------------------------------------------------------------------
+def test_window_continue_on_a_run_a_subprocess_writes_offers_to_follow_it(window, qtbot, tmp_path):
+    run = tmp_path / "R"
+    writer = train(*TINY, "--steps", str(BIG), "--run-dir", str(run))
+    try:
+        wait_until("a checkpoint", lambda: checkpointed(run), [writer])
+        config = (run / "config.json").read_bytes()
+        assert window.continue_run(run) is False
+        assert window.session is None and window.run_state == "idle"  # nothing started
+        text = window.banner.text
+        assert f"{run} is being written by PID {writer.pid} on this host (studio train" in text, text
+        assert window.banner.action_button.isVisible() and window.banner.action_button.text() == "Follow it"
+        assert (run / "config.json").read_bytes() == config and holder(run).pid == writer.pid
+
+        window.banner.action_button.click()  # Follow it: the run opens live on the Monitor tab
+        assert window.follower is not None and window.follower.path == run
+        assert window.tabs.currentWidget() is window.monitor_tab
+        seen = window.monitor_tab.step
+        qtbot.waitUntil(lambda: window.monitor_tab.step > seen, timeout=int(WAIT * 1000))
+        assert writer.poll() is None and holder(run).pid == writer.pid
+    finally:
+        kill(writer)
+    json.loads((run / "status.json").read_text())  # the writer's record, untouched by the window
+
+
+def test_the_windows_training_holds_the_lock_until_it_ends(window, qtbot, tmp_path):
+    run = tmp_path / "R"
+    assert main(["train", "--quiet", *TINY, "--steps", "3", "--run-dir", str(run)]) == 0
+    window.train_tab.steps.setValue(window.train_tab.steps.maximum())
+    assert window.continue_run(run)
+    try:
+        qtbot.waitUntil(lambda: window.run_state == "running", timeout=int(WAIT * 1000))
+        record = holder(run)
+        assert record.pid == os.getpid() and record.command == "the GAN Studio window"
+        assert_refused(*finish(train("--resume", str(run), "--steps", str(BIG))), run, os.getpid(),
+                       command="the GAN Studio window")
+    finally:
+        assert window.session.stop_and_wait()
+    assert (run / LOCK_FILE).read_bytes() == b""  # released as the training thread ended
+    with RunLock(run, "studio train --resume"):
+        pass

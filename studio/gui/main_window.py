@@ -35,6 +35,7 @@ from .collector import collect_on_gui_thread
 from .imageview import ImageView
 from .monitor_tab import MonitorTab
 from .perf import format_duration
+from .run_lock_banner import lock_for_training
 from .tasks import BackgroundTask, live_tasks
 from .theme import app_icon, apply_theme
 from .train_tab import TrainTab
@@ -419,11 +420,15 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot start", f"{run_dir} already holds a run: use “Continue a previous run…” to resume "
                             "it, or clear the Run directory field for a new folder")
             return False
+        lock = lock_for_training(self, run_dir, "Cannot start")
+        if lock is None:
+            return False
         dataset = self.train_tab.dataset_panel.dataset
         gpus = self.train_tab.gpu_count()
         if gpus > 1:
+            lock.release()  # `studio train --gpus` takes it for its processes
             return self._start_process(config, run_dir, dataset, gpus)
-        self._start_session(config, run_dir, dataset, resume=False)
+        self._start_session(config, run_dir, dataset, resume=False, lock=lock)
         return True
 
     def continue_run(self, path: str | Path | None = None, lr_scale: float = 1.0) -> bool:
@@ -462,17 +467,20 @@ class MainWindow(QMainWindow):
             self.show_error("Nothing to continue", f"{run.path} already reached step {reached} of {config.steps}; "
                             f"set Steps on the Train tab above {reached} and continue again")
             return False
+        lock = lock_for_training(self, run.path, "Cannot continue")
+        if lock is None:
+            return False
         panel = self.train_tab.dataset_panel
         same_data = (panel.dataset is not None and panel.source == config.dataset and panel.loaded_options ==
                      {"size": config.image_size, "channels": config.channels, "count": config.dataset_count})
         self.train_tab.apply_config(config)
         self.train_tab.run_dir.setText(str(run.path))
         self._start_session(config, run.path, panel.dataset if same_data else None, resume=True, lr_scale=lr_scale,
-                            kind=data.get("spec", {}).get("kind"))
+                            kind=data.get("spec", {}).get("kind"), lock=lock)
         return True
 
     def _start_session(self, config: Any, run_dir: Path, dataset: Any, resume: bool, lr_scale: float = 1.0,
-                       kind: str | None = None, extra_subscribers: tuple = ()) -> None:
+                       kind: str | None = None, extra_subscribers: tuple = (), lock: Any = None) -> None:
         self.stop_following()
         self.banner.clear()
         self._error_shown_for = None
@@ -488,7 +496,7 @@ class MainWindow(QMainWindow):
             except (TensorBoardMissing, OSError) as exc:
                 self.show_info(f"Training without TensorBoard logs: {exc}")
         session = TrainingSession(config, run_dir, dataset=dataset, resume=resume, lr_scale=lr_scale, parent=self,
-                                  extra_subscribers=extra_subscribers)
+                                  extra_subscribers=extra_subscribers, lock=lock)
         session.ended.connect(self._on_session_ended)
         self.session = session
         kind = dataset.kind.value if dataset is not None else kind
