@@ -426,7 +426,7 @@ class MainWindow(QMainWindow):
         dataset = self.train_tab.dataset_panel.dataset
         gpus = self.train_tab.gpu_count()
         if gpus > 1:
-            lock.release()  # `studio train --gpus` takes it for its processes
+            lock.release()  # rank 0 of `studio train --gpus` takes it
             return self._start_process(config, run_dir, dataset, gpus)
         self._start_session(config, run_dir, dataset, resume=False, lock=lock)
         return True
