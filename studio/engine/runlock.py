@@ -135,10 +135,15 @@ class RunLock:
             fh.seek(0)
             fh.truncate()  # a clean end leaves no holder behind, even where locks do not work
             fh.flush()
+            if sys.platform == "win32":  # Windows may keep a closed handle's lock for a while
+                import msvcrt
+
+                fh.seek(_WINDOWS_LOCK_OFFSET)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
         except OSError:
             pass
         finally:
-            fh.close()
+            fh.close()  # closing drops the OS lock
 
     def __enter__(self) -> RunLock:
         return self.acquire()
