@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -64,12 +65,8 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import time
-
-    from ..engine import RunConfig, Trainer
-    from ..engine.checkpoint import resolve_checkpoint
     from ..engine.rundir import RunDirectory
-    from ._progress import ProgressBar
+    from ..engine.runlock import new_run_dir
 
     if args.tensorboard:
         _check_tensorboard()
@@ -77,13 +74,50 @@ def run(args: argparse.Namespace) -> int:
         _check_process_count(args.gpus, args.device)
         if args.gpus > 1:
             return _launch_processes(args)
+    # One writer per run directory: a resumed run is locked before anything else (so a run being
+    # written is named as such), a new one once its settings are checked, before anything is written.
+    # Under torchrun only rank 0 writes (its rank is known before the process group is joined).
+    writes = _writes_run_dir()
     resume = args.resume is not None
-    if resume:
+    lock = None
+    if resume and writes and RunDirectory(args.resume).exists():
+        lock = _lock_run_dir(Path(args.resume), _writer_command(resume=True))
+    try:
+        config = _config(args)
+        if resume:
+            run_dir = Path(args.resume)
+        elif args.run_dir is not None:
+            run_dir = Path(args.run_dir)
+            if writes:
+                run_dir.mkdir(parents=True, exist_ok=True)
+        else:  # a new folder, claimed atomically: two runs started in the same second get two
+            run_dir = new_run_dir(config.method) if writes else None
+        if writes and not resume:
+            lock = _lock_run_dir(run_dir, _writer_command(resume=False))
+            if RunDirectory(run_dir).last_checkpoint.exists():
+                raise UserError(f"--run-dir {run_dir} already holds a run: use --resume {run_dir} to continue it, "
+                                "or choose another folder")
+        return _train(args, config, run_dir)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _config(args: argparse.Namespace):
+    """The RunConfig to train, checked: the resumed run's, or a new one, with the command line's changes."""
+    from ..engine import RunConfig
+    from ..engine.checkpoint import resolve_checkpoint
+    from ..engine.rundir import RunDirectory
+
+    if args.resume is not None:
         run_dir = Path(args.resume)
         resolve_checkpoint(run_dir)  # a clear error now if there is nothing to resume from
         config = RunConfig.from_dict(RunDirectory(run_dir).read_config().get("run", {}))
         if args.method and args.method != config.method:
             raise UserError(f"--resume {run_dir}: that run trains {config.method}, not {args.method}")
+        if args.overrides:
+            raise UserError("--set cannot change a resumed run's hyperparameters (its weights and optimizers were "
+                            "built with them); use --lr-scale F to change its learning rates, or start a new run")
     else:
         config = RunConfig()
         if args.method:
@@ -92,13 +126,6 @@ def run(args: argparse.Namespace) -> int:
             config.dataset = args.dataset
         config.preset = args.preset
         config.params = parse_overrides(args.overrides)
-        run_dir = Path(args.run_dir or f"runs/{config.method}-{time.strftime('%Y%m%d-%H%M%S')}")
-        if RunDirectory(run_dir).last_checkpoint.exists():
-            raise UserError(f"--run-dir {run_dir} already holds a run: use --resume {run_dir} to continue it, "
-                            "or choose another folder")
-    if resume and args.overrides:
-        raise UserError("--set cannot change a resumed run's hyperparameters (its weights and optimizers were built "
-                        "with them); use --lr-scale F to change its learning rates, or start a new run")
     for attr, value in (("steps", args.steps), ("device", args.device), ("seed", args.seed), ("image_size", args.size),
                         ("channels", args.channels), ("log_every", args.log_every), ("sample_every", args.sample_every),
                         ("checkpoint_every", args.checkpoint_every), ("eval_every", args.eval_every),
@@ -109,6 +136,41 @@ def run(args: argparse.Namespace) -> int:
     if args.eval_metrics is not None:
         config.eval_metrics = [m.strip() for m in args.eval_metrics.split(",") if m.strip()]
     config.validate()
+    return config
+
+
+def _writes_run_dir() -> bool:
+    """False on the ranks of a torchrun job other than 0: they train, rank 0 records."""
+    from ..engine import distributed
+
+    return not distributed.launched_by_torchrun() or os.environ.get("RANK") == "0"
+
+
+def _writer_command(resume: bool) -> str:
+    """How the lock's record names this process: 'studio train --resume (rank 0 of 2)'."""
+    from ..engine import distributed
+
+    command = "studio train --resume" if resume else "studio train"
+    if distributed.launched_by_torchrun():
+        command += f" (rank 0 of {os.environ.get('WORLD_SIZE')})"
+    return command
+
+
+def _lock_run_dir(run_dir: Path, command: str):
+    """The run directory's writer lock, held; UserError (exit code 2) naming the holder if another process writes it."""
+    from ..engine.runlock import RunLock, RunLocked
+
+    try:
+        return RunLock(run_dir, command).acquire()
+    except RunLocked as exc:
+        raise UserError(str(exc)) from None
+
+
+def _train(args: argparse.Namespace, config, run_dir: Path | None) -> int:
+    from ..engine import Trainer
+    from ._progress import ProgressBar
+
+    resume = args.resume is not None
     dist = _join_process_group(config.device)  # single-process unless started by torchrun
     board = None
     try:
@@ -195,17 +257,24 @@ def _check_process_count(nproc: int, device: str | None) -> None:
 
 def _launch_processes(args: argparse.Namespace) -> int:
     """`--gpus N`: run this same command in N processes under torchrun and return its exit code."""
-    import time
-
     from ..engine import RunConfig, distributed
+    from ..engine.checkpoint import resolve_checkpoint
     from ..engine.rundir import RunDirectory
+    from ..engine.runlock import new_run_dir
 
-    if args.resume is None and args.run_dir is None:
-        # Every rank must agree on the folder, so name it once here.
-        args.run_dir = f"runs/{args.method or RunConfig().method}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if args.resume is None and RunDirectory(args.run_dir).last_checkpoint.exists():
+    if args.resume is not None:
+        run_dir = Path(args.resume)
+        resolve_checkpoint(run_dir)  # a clear error now if there is nothing to resume from
+    else:
+        if args.run_dir is None:
+            # Every rank must agree on the folder, so name (and claim) it once here.
+            args.run_dir = str(new_run_dir(args.method or RunConfig().method))
+        run_dir = Path(args.run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    # Rank 0 takes the writer lock for the job; refuse here already, before starting N processes.
+    _lock_run_dir(run_dir, "studio train").release()
+    if args.resume is None and RunDirectory(run_dir).last_checkpoint.exists():
         raise UserError(f"--run-dir {args.run_dir} already holds a run: use --resume {args.run_dir} to continue it, "
                         "or choose another folder")
     forwarded = distributed.argv_from_namespace(args.train_parser, args, drop=("gpus",))
     return distributed.launch(args.gpus, ["train", *forwarded])
-

@@ -6,6 +6,7 @@
     checkpoints/     last.pt, best.pt, written atomically (temp file, fsync, rename)
     samples/         step-N.png grids of the fixed latent batch
     exports/         GIFs, strips, tables
+    writer.lock      the writer's lock and who holds it (runlock.py: one writer per run directory)
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from .exports import Exports
 from .monitor_tab import MonitorTab
 from .real_preview import load_real_preview
 from .run_control import RunController
+from .run_lock_banner import lock_for_training
 from .sample_view import SamplePlaceholder, SampleView, load_sample_tab
 from .status_bar import RunStatusBar
 from .tasks import BackgroundTask, live_tasks
@@ -212,11 +213,15 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot start", f"{run_dir} already holds a run: use “Continue a previous run…” to resume "
                             "it, or clear the Run directory field for a new folder")
             return False
+        lock = lock_for_training(self, run_dir, "Cannot start")
+        if lock is None:
+            return False
         dataset = self.train_tab.dataset_panel.dataset
         gpus = self.train_tab.gpu_count()
         if gpus > 1:
+            lock.release()  # rank 0 of `studio train --gpus` takes it
             return self._train_in_processes(config, run_dir, dataset, gpus)
-        self.train_in_window(config, run_dir, dataset)
+        self.train_in_window(config, run_dir, dataset, lock=lock)
         return True
 
     def continue_run(self, path: str | Path | None = None, lr_scale: float = 1.0) -> bool:
@@ -235,18 +240,24 @@ class MainWindow(QMainWindow):
         except ResumeError as exc:
             self.show_error(exc.title, str(exc))
             return False
+        lock = lock_for_training(self, run.path, "Cannot continue")
+        if lock is None:
+            return False
         panel = self.train_tab.dataset_panel
         same_data = (panel.dataset is not None and panel.source == config.dataset and panel.loaded_options ==
                      {"size": config.image_size, "channels": config.channels, "count": config.dataset_count})
         self.train_tab.apply_config(config)
         self.train_tab.run_dir.setText(str(run.path))
         self.train_in_window(config, run.path, panel.dataset if same_data else None, resume=True, lr_scale=lr_scale,
-                             kind=kind)
+                             kind=kind, lock=lock)
         return True
 
     def train_in_window(self, config: Any, run_dir: Path, dataset: Any, resume: bool = False, lr_scale: float = 1.0,
-                        kind: str | None = None, extra_subscribers: tuple = ()) -> None:
-        """Train `config` into `run_dir` on this window's thread, shown live on the Monitor and Sample tabs."""
+                        kind: str | None = None, extra_subscribers: tuple = (), lock: Any = None) -> None:
+        """Train `config` into `run_dir` on this window's thread, shown live on the Monitor and Sample tabs.
+
+        `lock` is the run directory's writer lock, held by the session until its thread ends (none: unlocked).
+        """
         self._close_tensorboard()
         if self.train_tab.tensorboard_enabled():
             from ..engine.tensorboard import TensorBoardMissing, TensorBoardSubscriber
@@ -263,7 +274,7 @@ class MainWindow(QMainWindow):
             if dataset is None:
                 self._real_task = load_real_preview(self.monitor_tab, config.to_dict(), kind, self)
         self.runs.train_here(config, run_dir, dataset, resume=resume, lr_scale=lr_scale,
-                             extra_subscribers=extra_subscribers)
+                             extra_subscribers=extra_subscribers, lock=lock)
         self.sample_tab.set_live_source(self.runs.snapshot)
         self.setWindowTitle(f"GAN Studio — {Path(run_dir).name}")
         self.statusBar().showMessage(f"Training {config.method} on {config.dataset} into {run_dir}", 5000)

@@ -32,12 +32,12 @@ class SessionRun:
     trains, can_pause, poll_ms = True, True, PULL_MS
 
     def __init__(self, controller: RunController, config: Any, run_dir: Path, dataset: Any, resume: bool,
-                 lr_scale: float, extra_subscribers: tuple) -> None:
+                 lr_scale: float, extra_subscribers: tuple, lock: Any) -> None:
         from .worker import TrainingSession
 
         self.run_dir, self.total_steps = Path(run_dir), config.steps
         self.session = TrainingSession(config, run_dir, dataset=dataset, resume=resume, lr_scale=lr_scale,
-                                       parent=controller, extra_subscribers=extra_subscribers)
+                                       parent=controller, extra_subscribers=extra_subscribers, lock=lock)
         self.session.ended.connect(lambda state, message: controller._on_backend_ended(state, message, self))
 
     def start(self) -> None:
@@ -209,9 +209,9 @@ class RunController(QObject):
 
     # --- starting ----------------------------------------------------------------------------------
     def train_here(self, config: Any, run_dir: Path, dataset: Any, resume: bool = False, lr_scale: float = 1.0,
-                   extra_subscribers: tuple = ()) -> None:
-        """Train in this window's thread."""
-        self._begin(SessionRun(self, config, run_dir, dataset, resume, lr_scale, extra_subscribers))
+                   extra_subscribers: tuple = (), lock: Any = None) -> None:
+        """Train in this window's thread (holding the run directory's writer `lock` until the thread ends)."""
+        self._begin(SessionRun(self, config, run_dir, dataset, resume, lr_scale, extra_subscribers, lock))
 
     def train_in_processes(self, command: list[str], run_dir: Path, gpus: int, total_steps: int) -> None:
         """Run `command` (studio train --gpus N) and follow the run directory it writes."""

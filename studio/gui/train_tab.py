@@ -6,7 +6,6 @@ It only gathers choices into a RunConfig; the window starts and controls the tra
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +83,11 @@ def train_command(config: Any, run_dir: str | Path, gpus: int, tensorboard: bool
 
 
 def default_run_dir(method: str) -> Path:
-    """runs/<method>-<time> under the current folder, as `studio train` does."""
-    return Path("runs") / f"{method}-{time.strftime('%Y%m%d-%H%M%S')}"
+    """A new runs/<method>-<time> under the current folder, made now, as `studio train` does
+    (claimed atomically: a run started in the same second elsewhere gets another folder)."""
+    from ..engine.runlock import new_run_dir
+
+    return new_run_dir(method)
 
 
 def _spin(low: int, high: int, value: int, tip: str, special: str | None = None) -> QSpinBox:

@@ -120,10 +120,12 @@ class TrainingSession(QObject):
     ended = Signal(str, str)  # final state, message; emitted once the thread has finished
 
     def __init__(self, config: Any, run_dir: str | Path, dataset: Any = None, resume: bool = False,
-                 lr_scale: float = 1.0, parent: QObject | None = None, extra_subscribers: tuple = ()):
+                 lr_scale: float = 1.0, parent: QObject | None = None, extra_subscribers: tuple = (),
+                 lock: Any = None):
         super().__init__(parent)
         self.config = config
         self.run_dir = Path(run_dir)
+        self.lock = lock  # the run directory's writer lock (studio/engine/runlock.py), held until the thread ends
         self.worker = TrainingWorker(config, run_dir, dataset, resume, lr_scale, extra_subscribers)
         self.thread = QThread()
         self.thread.setObjectName("training")
@@ -175,6 +177,8 @@ class TrainingSession(QObject):
         if self._ended:
             return
         self._ended = True
+        if self.lock is not None:
+            self.lock.release()  # before `ended`: a slot may continue the same run at once
         if not self.final_state:
             self.final_state, self.final_message = self.worker.trainer.state, self.worker.trainer.message
         self.ended.emit(self.final_state, self.final_message)
