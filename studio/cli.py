@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"studio {args.command}: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:  # a full disk, a read-only folder, a permission: one line, no traceback
-        from .engine.rundir import os_error_message
+        from .fileio import os_error_message
 
         print(f"studio {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
         return 1

@@ -35,7 +35,7 @@ def get_setting(key: str, default: Any = None) -> Any:
 
 def update_settings(**values: Any) -> None:
     """Merge values into the settings file (written atomically)."""
-    from .engine.rundir import atomic_write_bytes
+    from .fileio import atomic_write_bytes
 
     data = load_settings()
     data.update(values)

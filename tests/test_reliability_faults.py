@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 import torch
 
+from studio import fileio
 from studio.cli import main
 from studio.engine import RunConfig, RunDirectory, Trainer, load_checkpoint, load_method
-from studio.engine import rundir as rundir_mod
 from studio.engine import trainer as trainer_mod
 from studio.engine.rundir import RunDirError
 
@@ -82,7 +82,7 @@ class FullDisk:
     def __init__(self, monkeypatch):
         self.on = False
         self.failed = 0
-        real = rundir_mod._write_in_halves
+        real = fileio.write_in_halves
 
         def write(fh, data, delay):
             if not self.on:
@@ -92,7 +92,7 @@ class FullDisk:
             fh.flush()
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-        monkeypatch.setattr(rundir_mod, "_write_in_halves", write)
+        monkeypatch.setattr(fileio, "write_in_halves", write)  # every atomic write and metrics line
 
     def inside(self, monkeypatch, owner, name: str, when=lambda call: True) -> list:
         """Fill the disk during the calls of owner.name for which when(call number) holds."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from .common import Log
 
+
 def measure_launch(repeats: int = 3, timeout: float = 120.0, log: Log = print) -> dict[str, Any]:
     """Seconds from spawning `python -m studio` (offscreen, a fresh settings folder) to its first painted frame."""
     root = str(Path(__file__).resolve().parents[2])  # the folder holding the `studio` package

@@ -19,7 +19,7 @@ def add_command(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine.rundir import atomic_write_bytes
+    from ..fileio import atomic_write_bytes
     from ..metrics.compare import csv_table, markdown_table, summarize_run
 
     missing = [r for r in args.runs if not Path(r).is_dir()]

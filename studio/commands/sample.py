@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from ..engine import load_method, pick_device
-    from ..engine.rundir import atomic_write_bytes, png_bytes
+    from ..engine.rundir import png_bytes
+    from ..fileio import atomic_write_bytes
     from ..images import image_grid
 
     if args.n is not None and args.n < 1:
@@ -93,7 +94,8 @@ def write_scatter(args: argparse.Namespace, loaded) -> int:
     import torch
 
     from ..data import DatasetError, open_dataset
-    from ..engine.rundir import atomic_write_bytes, png_bytes
+    from ..engine.rundir import png_bytes
+    from ..fileio import atomic_write_bytes
     from ..images import scatter_image
 
     method, n = loaded.method, args.n or 2500

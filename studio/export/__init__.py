@@ -20,7 +20,9 @@ from typing import Any
 import torch
 
 from ..engine.checkpoint import load_method
-from ..engine.rundir import RunDirError, write_error_message
+from ..engine.rundir import RunDirError
+from ..errors import ExportError
+from ..fileio import write_error_message
 from ..methods.base import Method
 from .modules import IMAGE, EncodeModule, SampleModule, example_images, example_inputs, generator_inputs, random_ops
 from .onnx import OnnxMissing, export_onnx, onnx_error, onnxruntime_available, require_onnx
@@ -30,10 +32,6 @@ from .torchscript import export_torchscript, torchscript_error
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 TRACE_BATCH, CHECK_BATCH = 2, 3  # checking on another batch size proves the batch axis is dynamic
 TOLERANCE = 1e-4
-
-
-class ExportError(Exception):
-    """An export could not be made; the message names the run or file and says what to do."""
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ..engine.rundir import atomic_write_bytes
+from ..fileio import atomic_write_bytes
 from ..methods.base import Method
 from .modules import IMAGE, LABELS, LATENT, has_latent, latent_distribution
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..engine.rundir import atomic_write_bytes
+from ..fileio import atomic_write_bytes
 
 
 def export_torchscript(module: nn.Module, inputs: tuple[torch.Tensor, ...], path: Path) -> Path:

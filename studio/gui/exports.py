@@ -94,7 +94,7 @@ class Exports:
             if isinstance(exc, ExportError):
                 return str(exc)
             if isinstance(exc, OSError):
-                from ..engine.rundir import os_error_message
+                from ..fileio import os_error_message
 
                 return os_error_message(exc)
             return f"{run}: the export failed ({type(exc).__name__}: {exc})"

@@ -15,8 +15,8 @@ WINDOW_COMMAND = "the GAN Studio window"
 
 def lock_for_training(window: Any, run_dir: str | Path, title: str) -> Any:
     """The held RunLock of `run_dir` for `window`'s training, or None after showing why on its banner."""
-    from ..engine.rundir import os_error_message
     from ..engine.runlock import RunLock, RunLocked
+    from ..fileio import os_error_message
 
     run_dir = Path(run_dir)
     try:

@@ -14,14 +14,9 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
+from ..errors import Cancelled  # raised inside a task's function at its next progress report after cancel()
+
 Report = Callable[[int, int], None]
-
-
-class Cancelled(BaseException):
-    """Raised inside a task's function at its next progress report after `cancel()`.
-
-    A BaseException so that loaders' `except Exception` clean-up paths do not swallow it.
-    """
 
 
 class _TaskWorker(QObject):

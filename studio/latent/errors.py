@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import Cancelled, ExportError  # noqa: F401 - the shared classes, named here for the latent layer
+
 
 class KeyframeError(ValueError):
     """A keyframe or timeline that cannot be used."""
-
-
-class ExportError(Exception):
-    """An export that cannot be written (bad option, missing encoder, unwritable file)."""
-
-
-class Cancelled(Exception):
-    """A long computation stopped because its caller asked it to."""

@@ -21,7 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..engine.rundir import atomic_write_bytes, png_bytes, write_error_message
+from ..engine.rundir import png_bytes
+from ..fileio import atomic_write_bytes, write_error_message
 from ..images import image_grid
 from ..methods.base import Method
 from .errors import Cancelled, ExportError

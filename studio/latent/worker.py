@@ -14,8 +14,8 @@ beside it (see studio.threads).
 from __future__ import annotations
 
 import threading
-from functools import partial
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any
 
 OnResult = Callable[[Any], None]  # gets what the job returned, or the exception it raised

@@ -20,7 +20,7 @@ from torch import nn
 
 from ..data.dataset import Dataset
 from ..data.options import cache_root
-from ..engine.rundir import atomic_write_bytes
+from ..fileio import atomic_write_bytes
 from .errors import MetricError
 from .features import to_unit_rgb
 from .stats import dataset_fingerprint

@@ -19,7 +19,7 @@ import torch
 
 from ..data.dataset import Dataset
 from ..data.options import cache_root
-from ..engine.rundir import atomic_write_bytes
+from ..fileio import atomic_write_bytes
 from .errors import MetricError
 from .features import PREPROCESSING, FeatureExtractor, dataset_batches, extract
 
