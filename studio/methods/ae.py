@@ -48,7 +48,7 @@ class CodeStatistics(nn.Module):
 
     @torch.no_grad()
     def update(self, codes: torch.Tensor) -> None:
-        codes = codes.detach().float()
+        codes = codes.detach().to(self.mean.dtype)
         self.mean.lerp_(codes.mean(0), self.momentum)
         self.var.lerp_(codes.var(0, unbiased=False) if codes.shape[0] > 1 else self.var, self.momentum)
 
