@@ -242,6 +242,9 @@ def test_monitor_shows_reconstructions_below_the_samples_and_in_the_timelapse(qt
         run(Images(step, "reconstructions", np.full((10, 20, 3), 100 + step, np.uint8)))
     assert [s for s, _ in run.sample_images("reconstructions")] == [0, 10]
     assert [s for s, _ in run.sample_images()] == [0, 10]
+    followed = [e for e in RunFollower(run.path, latest_images_only=False).poll() if isinstance(e, Images)]
+    assert [(e.name, e.step) for e in followed] == [("samples", 0), ("samples", 10), ("reconstructions", 0),
+                                                    ("reconstructions", 10)]
 
     tab = MonitorTab()
     qtbot.addWidget(tab)
