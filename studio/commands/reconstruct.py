@@ -9,9 +9,11 @@ from . import UserError
 
 
 def add_command(sub) -> None:
-    p = sub.add_parser("reconstruct", help="write a grid of images beside their reconstructions (methods with an encoder)")
+    p = sub.add_parser("reconstruct",
+                       help="write a grid of images beside their reconstructions (methods with an encoder)")
     p.add_argument("run", help="run directory or checkpoint file")
-    p.add_argument("--dataset", default=None, help="dataset source of the images to reconstruct (default: the run's dataset)")
+    p.add_argument("--dataset", default=None,
+                   help="dataset source of the images to reconstruct (default: the run's dataset)")
     p.add_argument("--n", type=int, default=32, help="number of images (default 32)")
     p.add_argument("--seed", type=int, default=0, help="which images: a seed for drawing them (default 0)")
     p.add_argument("--out", default="reconstructions.png", help="PNG file to write (default reconstructions.png)")

@@ -3,8 +3,8 @@
 It turns what the run directory's writer left on disk back into the trainer's events, so a view
 that reads events (the GUI's Monitor tab) shows a run from `torchrun` exactly like an in-process one:
 new metrics.jsonl records since the last byte offset become Scalars / Metric / Status("alert"),
-new samples/step-N.png and reconstructions-step-N.png grids become Images, new points-N.npy become Points, and each change of
-status.json becomes a Status.
+new samples/step-N.png and reconstructions-step-N.png grids become Images, new points-N.npy become
+Points, and each change of status.json becomes a Status.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ class AEParams(BaseParams):
     latent_dim: int = param(128, "Size of the code z.", low=1, high=1024)
     width: int = param(64, "Channels at full resolution in E and the decoder; they double at each halving "
                            "(capped at 512).", low=4, high=512)
-    reconstruction: str = param("l1", "Reconstruction error: mean |x - D(E(x))| (l1, as alpha-GAN) or mean squared (l2).",
-                                choices=("l1", "l2"))
+    reconstruction: str = param("l1", "Reconstruction error: mean |x - D(E(x))| (l1, as alpha-GAN) or mean "
+                                      "squared (l2).", choices=("l1", "l2"))
     code_momentum: float = param(0.01, "How fast the running mean and spread of the codes (used to sample) follow "
                                        "the training batches.", low=1e-4, high=1.0, log=True)
     lr: float = param(2e-4, "Encoder and decoder learning rate (Adam).", low=1e-6, high=1e-1, log=True)

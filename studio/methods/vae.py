@@ -153,7 +153,8 @@ class VAEGANParams(VAEParams):
         False, "Measure reconstruction in a discriminator layer Dis_l, as Larsen et al. did, instead of in "
                "pixels (sharper; the reconstruction scalar is then a feature-space error).")
     feature_layer: int = param(0, "l: the discriminator convolution Dis_l whose output is compared, counted from 1 "
-                                  "at the input; 0 is the last one (Larsen et al.: their last, fourth).", low=0, high=16)
+                                  "at the input; 0 is the last one (Larsen et al.: their last, fourth).",
+                               low=0, high=16)
     discriminate_reconstructions: bool = param(
         False, "Show the discriminator the reconstructions Dec(Enc(x)) as fakes besides Dec(z), and give the "
                "decoder a GAN term on both (Larsen et al.); off: prior samples only (seed 004).")
