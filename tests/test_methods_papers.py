@@ -24,15 +24,6 @@ IMAGES16 = DataSpec(DatasetKind.IMAGES, 3, 16)
 TOLERANCE = 1e-5
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny networks on a shared 2-core machine run several times faster on one thread.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def float64():
     """Build and run in double precision: the recomputation then agrees to ~1e-12, not float32's ~1e-6."""
@@ -400,6 +391,17 @@ def test_ae_vae_and_alpha_gan_runs_save_reconstruction_grids_and_reconstruct_dra
     assert main(["reconstruct", str(tmp_path / "vae"), "--dataset", "builtin:outlines|shapes", "--n", "4",
                  "--out", str(out)]) == 0
     assert "wrote" in capsys.readouterr().out
+
+    # The auto-encoder morphs between two encoded images, as the Sample tab's timeline does.
+    keys = []
+    for i, colour in enumerate([(255, 0, 0), (0, 0, 255)]):
+        Image.new("RGB", (16, 16), colour).save(tmp_path / f"k{i}.png")
+        keys.append(f"image:{tmp_path / f'k{i}.png'}")
+    gif = tmp_path / "morph.gif"
+    assert main(["morph", "--run", str(tmp_path / "ae"), "--keys", ",".join(keys), "--frames", "4",
+                 "--out", str(gif)]) == 0
+    with Image.open(gif) as frames:
+        assert frames.n_frames >= 4
 
 
 def test_reconstruct_refuses_a_run_without_an_encoder(tmp_path, capsys):
