@@ -226,3 +226,42 @@ def test_garbage_is_collected_on_the_gui_thread_not_on_a_worker(qtbot):
     assert collected_on == []
     qtbot.waitUntil(lambda: bool(collected_on), timeout=20 * INTERVAL_MS)
     assert collected_on == [threading.main_thread().name]
+
+
+def test_monitor_shows_reconstructions_below_the_samples_and_in_the_timelapse(qtbot, tmp_path):
+    from PIL import Image
+
+    from studio.engine.rundir import RunDirectory
+    from studio.gui.monitor_tab import MonitorTab
+    from studio.gui.timelapse import write_timelapse_gif
+
+    run = RunDirectory(tmp_path / "run")
+    run.create({"run": {"method": "vae"}})
+    for step in (0, 10):  # what the trainer emits every sample interval for a method with an encoder
+        run(Images(step, "samples", np.full((10, 10, 3), step, np.uint8)))
+        run(Images(step, "reconstructions", np.full((10, 20, 3), 100 + step, np.uint8)))
+    assert [s for s, _ in run.sample_images("reconstructions")] == [0, 10]
+    assert [s for s, _ in run.sample_images()] == [0, 10]
+    followed = [e for e in RunFollower(run.path, latest_images_only=False).poll() if isinstance(e, Images)]
+    assert [(e.name, e.step) for e in followed] == [("samples", 0), ("samples", 10), ("reconstructions", 0),
+                                                    ("reconstructions", 10)]
+
+    tab = MonitorTab()
+    qtbot.addWidget(tab)
+    tab.begin(method="dcgan", kind="images")
+    assert tab.reconstruction_column.isHidden()
+    tab.begin(method="vae", kind="images", run_dir=run.path)
+    assert not tab.reconstruction_column.isHidden()
+    tab.consume([Images(10, "samples", np.full((10, 10, 3), 10, np.uint8)),
+                 Images(10, "reconstructions", np.full((10, 20, 3), 110, np.uint8))])
+    assert tab.reconstruction_view.image[0, 0, 0] == 110
+    tab.show_frame(0)  # scrubbing back shows the reconstructions of the same step
+    assert tab.reconstruction_view.image[0, 0, 0] == 100 and tab.sample_view.image[0, 0, 0] == 0
+    tab.show_frame(1)
+    assert tab.reconstruction_view.image[0, 0, 0] == 110
+
+    frames = [p for _, p in run.sample_images()]
+    beside = [p for _, p in run.sample_images("reconstructions")]
+    out = write_timelapse_gif(frames, tmp_path / "t.gif", beside=beside)
+    with Image.open(out) as gif:
+        assert gif.size == (10 + 8 + 20, 10) and gif.n_frames == 2

@@ -111,7 +111,7 @@ def test_began_convergence_measure_matches_hand_computed_values():
 
 def test_began_step_updates_k_from_its_own_reconstruction_errors():
     torch.manual_seed(0)
-    method = get_method("began")(small("began", lambda_k=0.05, gamma=0.6), image_spec(16))
+    method = get_method("began")(small("began", lambda_k=0.05, gamma=0.6, separate_noise=False), image_spec(16))
     method.k = torch.tensor(0.3)
     out = method.train_phase("step", Batch(x=torch.rand(4, 3, 16, 16) * 2 - 1))
     expected = torch.clamp(torch.tensor(0.3) + 0.05 * (0.6 * out["recon_real"] - out["recon_fake"]), 0, 1)

@@ -3,8 +3,8 @@
 It turns what the run directory's writer left on disk back into the trainer's events, so a view
 that reads events (the GUI's Monitor tab) shows a run from `torchrun` exactly like an in-process one:
 new metrics.jsonl records since the last byte offset become Scalars / Metric / Status("alert"),
-new samples/step-N.png grids become Images, new points-N.npy become Points, and each change of
-status.json becomes a Status.
+new samples/step-N.png and reconstructions-step-N.png grids become Images, new points-N.npy become
+Points, and each change of status.json becomes a Status.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .events import Event, Images, Metric, Points, Scalars, Status
-from .rundir import RunDirectory, RunDirError
+from .rundir import GRID_PREFIXES, RunDirectory, RunDirError
 from .state import RunState
 
 _RECORD_KEYS = ("step", "time")
@@ -33,7 +33,7 @@ class RunFollower:
         self.step = 0
         self.state = RunState.IDLE  # of the followed run, as its status.json says
         self.message = ""
-        self._last_sample_step = -1
+        self._last_grid_step = {name: -1 for name in GRID_PREFIXES}
         self._last_points_step = -1
         self._status_key: tuple | None = None
         self._config: dict | None = None
@@ -73,15 +73,16 @@ class RunFollower:
             if event is not None:
                 events.append(event)
                 self.step = max(self.step, event.step)
-        events.extend(self._new_samples())
+        for name in GRID_PREFIXES:
+            events.extend(self._new_grids(name))
         events.extend(self._new_points())
         status = self._new_status()
         if status is not None:
             events.append(status)
         return events
 
-    def _new_samples(self) -> list[Event]:
-        fresh = [(s, p) for s, p in self.run.sample_images() if s > self._last_sample_step]
+    def _new_grids(self, name: str) -> list[Event]:
+        fresh = [(s, p) for s, p in self.run.sample_images(name) if s > self._last_grid_step[name]]
         if self.latest_images_only:
             fresh = fresh[-1:]
         out: list[Event] = []
@@ -89,8 +90,8 @@ class RunFollower:
             image = read_grid(path)
             if image is None:
                 break  # unreadable for now: try again at the next poll
-            out.append(Images(step, "samples", image))
-            self._last_sample_step = step
+            out.append(Images(step, name, image))
+            self._last_grid_step[name] = step
         return out
 
     def _new_points(self) -> list[Event]:

@@ -4,7 +4,8 @@
     metrics.jsonl    one JSON object per logged step, flushed line by line
     status.json      the latest run state (lets another process follow the run live)
     checkpoints/     last.pt, best.pt, written atomically (temp file, fsync, rename)
-    samples/         step-N.png grids of the fixed latent batch
+    samples/         step-N.png grids of the fixed latent batch; reconstructions-step-N.png (methods
+                     with an encoder: fixed real images, each beside its reconstruction)
     exports/         GIFs, strips, tables
     writer.lock      the writer's lock and who holds it (runlock.py: one writer per run directory)
 """
@@ -35,6 +36,9 @@ from ..fileio import (  # noqa: F401 - re-exported: the run directory's writers 
     write_in_halves,
 )
 from .events import Event, Images, Metric, Points, Scalars, Status
+
+# The image grids a run saves in samples/, by event name: the file name's prefix before "step-N.png".
+GRID_PREFIXES = {"samples": "", "reconstructions": "reconstructions-"}
 
 
 class RunDirError(Exception):
@@ -141,8 +145,9 @@ class RunDirectory:
         elif isinstance(event, Metric):
             self._append_metrics({"step": event.step, "metric": event.name, event.name: event.value,
                                   "n": event.n, **event.extra})
-        elif isinstance(event, Images) and event.name == "samples":
-            atomic_write_bytes(self.samples / f"step-{event.step:07d}.png", png_bytes(event.image))
+        elif isinstance(event, Images) and event.name in GRID_PREFIXES:
+            atomic_write_bytes(self.samples / f"{GRID_PREFIXES[event.name]}step-{event.step:07d}.png",
+                               png_bytes(event.image))
         elif isinstance(event, Points):
             atomic_write_bytes(self.samples / f"points-{event.step:07d}.npy", _npy_bytes(event.points))
         elif isinstance(event, Status):
@@ -206,12 +211,12 @@ class RunDirectory:
         """Every complete metrics record."""
         return [r for r, _ in self.iter_metrics()]
 
-    def sample_images(self) -> list[tuple[int, Path]]:
-        """(step, path) of each saved sample grid, in step order."""
+    def sample_images(self, name: str = "samples") -> list[tuple[int, Path]]:
+        """(step, path) of each saved grid of `name` ("samples" or "reconstructions"), in step order."""
         out = []
-        for p in self.samples.glob("step-*.png"):
+        for p in self.samples.glob(f"{GRID_PREFIXES[name]}step-*.png"):
             try:
-                out.append((int(p.stem.split("-")[1]), p))
+                out.append((int(p.stem.rsplit("-", 1)[1]), p))
             except (IndexError, ValueError):
                 continue
         return sorted(out)

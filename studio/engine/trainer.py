@@ -17,6 +17,7 @@ import torch
 from ..data import Dataset, DatasetKind, open_dataset
 from ..fastpath import Performance
 from ..images import image_grid, to_uint8
+from ..methods.autoencoding import RECONSTRUCTIONS_SHOWN, reconstruction_pairs
 from ..methods.base import DataSpec, Method, condition_vectors
 from ..methods.params import ConfigError
 from ..methods.registry import get_method
@@ -183,6 +184,8 @@ class Trainer:
         for opt in self.method.opts.values():
             for group in opt.param_groups:
                 group["lr"] = group["lr"] * factor
+                if "initial_lr" in group:  # a method's schedule starts from it (Method.schedule_learning_rates)
+                    group["initial_lr"] = group["initial_lr"] * factor
 
     def _make_fixed_batch(self) -> None:
         # The fixed latent batch is drawn on the CPU from its own seed: the same on every device.
@@ -195,10 +198,13 @@ class Trainer:
             labels = torch.arange(n) % ds.label_dim if not ds.multi_label else ds.labels[torch.arange(n) % len(ds.labels)]
             self.fixed_labels = condition_vectors(labels, method.spec, self.device)
         self.fixed_reference = None
+        self.fixed_reference_labels = None  # the reference items' own labels, for conditional reconstructions
         if ds.is_images:
             take = torch.arange(min(n, len(ds.data)))
             self.fixed_reference = to_unit_range(ds.data[take].to(self.device))
             self.real_grid = image_grid(ds.data[take])
+            if ds.labels is not None:
+                self.fixed_reference_labels = condition_vectors(ds.labels[take], method.spec, self.device)
 
     def _restore(self, ckpt: dict) -> None:
         self.method.load_state_dict(_to_device(ckpt["state"], self.device))
@@ -271,13 +277,19 @@ class Trainer:
         self.emit(Scalars(self.step, values, self._elapsed()))
 
     def emit_samples(self) -> None:
-        """Generate from the fixed batch and emit a grid (or, for 2-D sets, the points)."""
+        """Generate from the fixed batch and emit a grid (or, for 2-D sets, the points); a method with an
+        encoder also emits its reconstructions of the fixed real images, each beside its original."""
         with torch.no_grad():
             out = self.method.preview(self.fixed_z, self.fixed_labels, self.fixed_reference)
         if self.dataset.kind == DatasetKind.POINTS:
             self.emit(Points(self.step, out.float().cpu().numpy()))
-        else:
-            self.emit(Images(self.step, "samples", image_grid(to_uint8(out))))
+            return
+        self.emit(Images(self.step, "samples", image_grid(to_uint8(out))))
+        if self.method.has_encoder and self.fixed_reference is not None:
+            shown = slice(0, RECONSTRUCTIONS_SHOWN)
+            labels = None if self.fixed_reference_labels is None else self.fixed_reference_labels[shown]
+            pairs = reconstruction_pairs(self.method, self.fixed_reference[shown], labels)
+            self.emit(Images(self.step, "reconstructions", image_grid(to_uint8(pairs))))
 
     def _evaluate(self) -> None:
         if self.dist.active:
@@ -314,6 +326,7 @@ class Trainer:
             self.method.train(True)
         for _ in range(n):
             with self._snapshot_lock:  # snapshot() waits for the step to end
+                self.method.schedule_learning_rates(self.step, self.config.steps)  # e.g. CycleGAN's linear decay
                 scalars = run_step(self.method, self.sampler.draw)
             self.step += 1
             self._pending.append((self.step, scalars))  # read once per log interval: no sync per step

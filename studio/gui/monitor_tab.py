@@ -1,4 +1,5 @@
-"""The Monitor tab: live curves grouped by the method's plots, metrics, sample and real grids, a timelapse.
+"""The Monitor tab: live curves grouped by the method's plots, metrics, sample, reconstruction and real
+grids, a timelapse.
 
 It reads events (from the training worker's buffer or a RunFollower) through `consume(events)`,
 which the window calls at a steady rate; curves are created once and updated in place.
@@ -88,7 +89,9 @@ class MonitorTab(QWidget):
         self.points_updates = 0
         self.metric_updates = 0
         self._live_grid: np.ndarray | None = None
+        self._live_reconstructions: np.ndarray | None = None
         self._timelapse: list[tuple[int, Path]] = []
+        self._reconstruction_frames: dict[int, Path] = {}  # step -> saved reconstruction grid
         self._last_timelapse_scan = 0.0
         self._last_perf = 0.0
         self._last_redraw = 0.0
@@ -126,20 +129,27 @@ class MonitorTab(QWidget):
         self.sample_stack.addWidget(self.scatter)
         self.real_view = ImageView("Real images appear here")
         self.real_view.setToolTip("Real images from the dataset, for comparison")
+        self.reconstruction_view = ImageView("Reconstructions appear here")
+        self.reconstruction_view.setToolTip("Fixed real images, each beside the model's reconstruction of it "
+                                            "(encode, then decode): methods with an encoder only")
         self.sample_title = QLabel("Samples")
+        self.reconstruction_title = QLabel("Reconstructions (real | rebuilt)")
         self.real_title = QLabel("Real")
         grids = QHBoxLayout()
         columns = []
-        for title, view in ((self.sample_title, self.sample_stack), (self.real_title, self.real_view)):
+        for title, view in ((self.sample_title, self.sample_stack), (self.real_title, self.real_view),
+                            (self.reconstruction_title, self.reconstruction_view)):
             column = QWidget()
             column_layout = QVBoxLayout(column)
             column_layout.setContentsMargins(0, 0, 0, 0)
             column_layout.addWidget(title)
             column_layout.addWidget(view, 1)
-            grids.addWidget(column, 1)
             columns.append(column)
+        for column in columns[:2]:
+            grids.addWidget(column, 1)
         # Hidden as one widget for 2-D runs, so the scatter gets the whole width.
-        self.real_column = columns[1]
+        self.real_column, self.reconstruction_column = columns[1], columns[2]
+        self.reconstruction_column.hide()  # shown, below the samples, for methods with an encoder
         self.real_column_widgets = (self.real_column,)
 
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -171,6 +181,7 @@ class MonitorTab(QWidget):
         images_box = QGroupBox("Samples")
         images_layout = QVBoxLayout(images_box)
         images_layout.addLayout(grids, 1)
+        images_layout.addWidget(self.reconstruction_column, 1)  # its pairs are twice as wide: a row of its own
         images_layout.addLayout(timelapse)
         images_layout.addWidget(self.metric_label)
 
@@ -213,8 +224,9 @@ class MonitorTab(QWidget):
         self.step = 0
         self.state = RunState.STARTING
         self.title = title or (str(run_dir) if run_dir else "")
-        self._live_grid = None
+        self._live_grid = self._live_reconstructions = None
         self._timelapse = []
+        self._reconstruction_frames = {}
         self.slider.blockSignals(True)
         self.slider.setRange(0, 0)
         self.slider.blockSignals(False)
@@ -223,6 +235,7 @@ class MonitorTab(QWidget):
         self.export_button.setEnabled(False)
         self.metric_label.setText("")
         self.sample_view.set_image(None)
+        self.reconstruction_view.set_image(None)
         self.real_view.set_image(real_grid)
         self.method_plots = self._method_plots(method)
         for plot in self.method_plots:
@@ -233,6 +246,7 @@ class MonitorTab(QWidget):
         self.sample_stack.setCurrentWidget(self.scatter if points else self.sample_view)
         for w in self.real_column_widgets:
             w.setVisible(not points)
+        self.reconstruction_column.setVisible(not points and self._has_encoder(method))
         for w in self.timelapse_widgets:  # 2-D runs save points, not grids: no timelapse to scrub
             w.setVisible(not points)
         self.sample_title.setText("Generated points over the real modes" if points else "Samples (fixed latent batch)")
@@ -261,6 +275,15 @@ class MonitorTab(QWidget):
         except Exception:  # noqa: BLE001 - an unknown method (a newer run) still shows its scalars in "Other"
             return ()
 
+    @staticmethod
+    def _has_encoder(method: str | None) -> bool:
+        try:
+            from ..methods import get_method
+
+            return bool(method) and get_method(method).has_encoder
+        except Exception:  # noqa: BLE001 - an unknown method: its reconstruction grids (if any) still show
+            return False
+
     def _add_panel(self, title: str, reference_lines: dict[str, float] | None = None) -> CurvePanel:
         if title in self.panels:
             return self.panels[title]
@@ -288,6 +311,7 @@ class MonitorTab(QWidget):
         from ..engine.events import Images, Metric, Points, Scalars, Status
 
         newest_grid: Images | None = None
+        newest_reconstructions: Images | None = None
         newest_points: Points | None = None
         for event in events:
             if isinstance(event, Scalars):
@@ -297,6 +321,8 @@ class MonitorTab(QWidget):
                     self.real_view.set_image(event.image)
                 elif event.name == "samples":
                     newest_grid = event
+                elif event.name == "reconstructions":
+                    newest_reconstructions = event
             elif isinstance(event, Points):
                 newest_points = event
             elif isinstance(event, Metric):
@@ -310,6 +336,12 @@ class MonitorTab(QWidget):
             self.step = max(self.step, newest_grid.step)
             if self._is_live():
                 self.sample_view.set_image(newest_grid.image)
+            self._scan_timelapse(force=True)
+        if newest_reconstructions is not None:
+            self._live_reconstructions = newest_reconstructions.image
+            self.reconstruction_column.show()  # a followed run of a method this window does not know
+            if self._is_live():
+                self.reconstruction_view.set_image(newest_reconstructions.image)
             self._scan_timelapse(force=True)
         if newest_points is not None:
             self.points_updates += 1
@@ -391,9 +423,12 @@ class MonitorTab(QWidget):
         self._last_timelapse_scan = now
         from ..engine.rundir import RunDirectory
 
-        frames = RunDirectory(self.run_dir).sample_images()
-        if len(frames) == len(self._timelapse):
+        run = RunDirectory(self.run_dir)
+        frames = run.sample_images()
+        reconstructions = run.sample_images("reconstructions")
+        if len(frames) == len(self._timelapse) and len(reconstructions) == len(self._reconstruction_frames):
             return
+        self._reconstruction_frames = dict(reconstructions)
         live = self._is_live()
         self._timelapse = frames
         self.slider.blockSignals(True)
@@ -412,6 +447,11 @@ class MonitorTab(QWidget):
             from ..engine.follow import read_grid
 
             self.sample_view.set_image(read_grid(self._timelapse[-1][1]))
+        if self._reconstruction_frames and self._live_reconstructions is None:
+            from ..engine.follow import read_grid
+
+            self.reconstruction_column.show()
+            self.reconstruction_view.set_image(read_grid(self._reconstruction_frames[max(self._reconstruction_frames)]))
 
     def _label_slider(self) -> None:
         if not self._timelapse:
@@ -428,12 +468,19 @@ class MonitorTab(QWidget):
             return
         if self._is_live() and self._live_grid is not None:
             self.sample_view.set_image(self._live_grid)
+            if self._live_reconstructions is not None:
+                self.reconstruction_view.set_image(self._live_reconstructions)
             return
         from ..engine.follow import read_grid
 
-        image = read_grid(self._timelapse[value][1])
+        step, path = self._timelapse[value]
+        image = read_grid(path)
         if image is not None:
             self.sample_view.set_image(image)
+        if step in self._reconstruction_frames:  # the reconstructions of the same step, beside the samples
+            image = read_grid(self._reconstruction_frames[step])
+            if image is not None:
+                self.reconstruction_view.set_image(image)
 
     def show_frame(self, index: int) -> None:
         """Scrub the timelapse to frame `index` (the last frame follows the live samples)."""
@@ -452,7 +499,10 @@ class MonitorTab(QWidget):
 
         target = Path(out) if out else self.run_dir / "exports" / "timelapse.gif"
         frames = [p for _, p in self._timelapse]
-        task = BackgroundTask(lambda report: str(write_timelapse_gif(frames, target, report)), self, name="gif-export")
+        beside = [self._reconstruction_frames.get(step) for step, _ in self._timelapse]
+        beside = beside if any(beside) else None
+        task = BackgroundTask(lambda report: str(write_timelapse_gif(frames, target, report, beside=beside)), self,
+                              name="gif-export")
         task.done.connect(self.exportFinished.emit)
         task.failed.connect(lambda msg: self.exportFinished.emit(f"⚠ {target}: the GIF was not written ({msg})"))
         self.export_task = task

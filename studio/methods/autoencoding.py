@@ -1,4 +1,4 @@
-"""What the methods with an encoder share (VAE, VAE-GAN, U-Net VAE-GAN, alpha-GAN).
+"""What the methods with an encoder share (AE, VAE, VAE-GAN, U-Net VAE-GAN, alpha-GAN).
 
 Sampling, encoding and reconstructing all run in eval mode under no_grad, so BatchNorm uses its
 running statistics and `sample(encode(x))` is exactly `reconstruct(x)`.
@@ -69,3 +69,14 @@ class AutoEncodingMethod(Method):
         """Encode then decode images in [-1, 1] (with their labels for a conditional model)."""
         with eval_mode(*self.nets.values()):
             return self._generate(self._code(x.to(self.device)), self._condition(labels))
+
+
+RECONSTRUCTIONS_SHOWN = 32  # pairs in a run's reconstruction grid
+
+
+@torch.no_grad()
+def reconstruction_pairs(method: Method, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """Each image beside its reconstruction, one double-width image per pair (the sources' "AutoEncode"
+    grids), so any grid layout keeps the pairs together. `labels` serve conditional models only."""
+    x = x.to(method.device)
+    return torch.cat([x, method.reconstruct(x, labels if method.conditional else None).to(x.dtype)], dim=3)

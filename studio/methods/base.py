@@ -148,6 +148,15 @@ class Method:
         """Map images in [-1, 1] to latents (only methods with `has_encoder`)."""
         raise NotImplementedError(f"{self.name} has no encoder")
 
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Encode then decode images in [-1, 1] (only methods with `has_encoder`)."""
+        raise NotImplementedError(f"{self.name} has no encoder, so it cannot reconstruct images")
+
+    def learning_rate_factor(self, step: int, total_steps: int) -> float | None:
+        """What every optimizer's initial learning rate is multiplied by for step `step` (0-based) of
+        `total_steps`; None leaves the rates alone (a method with a published schedule overrides this)."""
+        return None
+
     def extra_state(self) -> dict[str, Any]:
         """Training state beyond weights and optimizers (e.g. BEGAN's k_t): tensors and plain data."""
         return {}
@@ -163,6 +172,30 @@ class Method:
         Every method's `build_optimizers` makes its optimizers through this one helper.
         """
         return optimizer_cls(params, **kwargs, **self.perf.optimizer_flags(optimizer_cls, self.device))
+
+    def named_optimizer(self, kind: str, params: Any, lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                        momentum: float = 0.0) -> torch.optim.Optimizer:
+        """An optimizer chosen by a setting's name: "adam" (with `betas`), "rmsprop" or "sgd" (with `momentum`)."""
+        if kind == "adam":
+            return self.optimizer(torch.optim.Adam, params, lr=lr, betas=betas)
+        if kind == "rmsprop":
+            return self.optimizer(torch.optim.RMSprop, params, lr=lr)
+        if kind == "sgd":
+            return self.optimizer(torch.optim.SGD, params, lr=lr, momentum=momentum)
+        raise ValueError(f"unknown optimizer '{kind}': use adam, rmsprop or sgd")
+
+    def schedule_learning_rates(self, step: int, total_steps: int) -> None:
+        """Set every optimizer's learning rate for step `step` of `total_steps` from `learning_rate_factor`.
+
+        The rate each group started from is kept as its "initial_lr" (torch's own schedulers use that
+        key), so it is saved with the optimizer and a resumed run continues on the same schedule.
+        """
+        factor = self.learning_rate_factor(step, total_steps)
+        if factor is None:
+            return
+        for opt in self.opts.values():
+            for group in opt.param_groups:
+                group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
 
     def update(self, opt: str, loss: torch.Tensor, inputs: list[torch.Tensor] | None = None) -> None:
         """One optimizer step of `self.opts[opt]` on `loss`; `inputs` limits which tensors get gradients
@@ -222,6 +255,19 @@ class Method:
                 raise ConfigError(f"unknown preset '{preset}' for {cls.name}; presets: {', '.join(cls.presets) or 'none'}")
             layer = cls.presets[preset]
         return build_params(cls.Params, layer, overrides or {})
+
+
+def linear_decay(step: int, total_steps: int, decay_start: float) -> float:
+    """1 until the fraction `decay_start` of the steps, then falling linearly to 0 at `total_steps`
+    (CycleGAN's schedule: n_epochs at the initial rate, then n_epochs_decay down to zero).
+
+    `step` is the 0-based index of the step about to run; the factor is (T - t) / (T - s) from
+    s = round(decay_start · T), so the last step runs at 1 / (T - s) and step T would run at 0.
+    """
+    start = round(decay_start * total_steps)
+    if step < start or total_steps <= start:
+        return 1.0
+    return max(0.0, (total_steps - step) / (total_steps - start))
 
 
 def condition_vectors(labels: torch.Tensor | None, spec: DataSpec, device=None) -> torch.Tensor | None:

@@ -4,8 +4,9 @@ The discriminator is an auto-encoder. It tries to reconstruct real images well a
 badly; the generator tries to make images it reconstructs well. The balance term k_t (a tensor kept
 on the device and saved in checkpoints) holds E[L(G(z))] = γ·E[L(x)].
 
-One combined step, as in the paper: both networks are updated from the same forward pass (the same
-D weights, one fake batch serving as both z_D and z_G), and k_t is updated after them.
+One combined step, as in the paper: both networks are updated from the same D weights, D's loss on
+G(z_D) and G's on G(z_G), two noise batches drawn separately (`separate_noise`; off, one fake batch
+serves as both, as many implementations do), and k_t is updated after them from L(G(z_G)).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class BEGANParams(BaseParams):
     lr_decay: bool = param(False, "Halve the learning rate when the convergence measure stalls (see decay_patience).")
     decay_patience: int = param(3000, "With lr_decay: every this many steps, halve the lr unless the window's mean "
                                 "M_global beat every earlier window's.", low=1, high=10_000_000)
+    separate_noise: bool = param(True, "Draw z_D (for D's loss) and z_G (for G's loss and k_t) separately, as the "
+                                 "paper does; off, one fake batch serves as both (one G pass fewer).")
     conditional: bool = param(False, "Condition G (label joined to z) and D (label as constant channels).")
 
 
@@ -59,10 +62,10 @@ class BEGAN(Method):
     scalars = {
         "k_t": "balance term k_t in [0, 1] after this step: how much D's loss pushes on generated images",
         "convergence": "M_global = L(x) + |γ·L(x) - L(G(z))|: falls as the samples improve",
-        "d_loss": "discriminator loss, L(x) - k_t·L(G(z))",
-        "g_loss": "generator loss, L(G(z))",
+        "d_loss": "discriminator loss, L(x) - k_t·L(G(z_D))",
+        "g_loss": "generator loss, L(G(z_G))",
         "recon_real": "L(x): the auto-encoder's mean absolute reconstruction error on real images",
-        "recon_fake": "L(G(z)): its reconstruction error on generated images",
+        "recon_fake": "L(G(z_G)): its reconstruction error on the generator's batch",
         "lr": "current learning rate (halves on a stall when lr_decay is on)",
     }
     plots = (
@@ -102,15 +105,22 @@ class BEGAN(Method):
         p = self.params
         G, D = self.nets["generator"], self.nets["discriminator"]
         y = batch.y if self.conditional else None
-        fake = G(self.latent(batch.x.shape[0]), y)
+        n = batch.x.shape[0]
+        fake = G(self.latent(n), y)  # G(z_G)
         recon_real = reconstruction_loss(batch.x, D(batch.x, y))
-        recon_fake = reconstruction_loss(fake, D(fake, y))
-        d_loss = recon_real - self.k * recon_fake
+        recon_fake = reconstruction_loss(fake, D(fake, y))  # L(G(z_G))
+        if p.separate_noise:
+            with torch.no_grad():
+                fake_d = G(self.latent(n), y)  # G(z_D): D's loss treats it as given data
+            recon_fake_d = reconstruction_loss(fake_d, D(fake_d, y))
+        else:
+            recon_fake_d = recon_fake
+        d_loss = recon_real - self.k * recon_fake_d
         g_loss = recon_fake
         for opt in self.opts.values():
             opt.zero_grad(set_to_none=True)
-        # One forward pass serves both players: D's gradient treats the fakes as given data,
-        # G's goes through D's current (not yet updated) weights.
+        # Both players from D's current (not yet updated) weights: D's gradient treats the fakes as
+        # given data, G's goes through D.
         d_loss.backward(inputs=list(D.parameters()), retain_graph=True)
         g_loss.backward(inputs=list(G.parameters()))
         self.opts["discriminator"].step()

@@ -12,7 +12,7 @@ from ..data.dataset import DatasetKind
 from ..nn.losses import lsgan_discriminator_loss, lsgan_generator_loss
 from ..nn.patchgan import PatchDiscriminator
 from ..nn.translators import ResNetGenerator, UNetGenerator
-from .base import Batch, Plot
+from .base import Batch, Plot, linear_decay
 from .params import param
 from .registry import register
 from .translation import TranslationMethod, TranslationParams
@@ -67,6 +67,9 @@ class CycleGANParams(TranslationParams):
     cycle_weight: float = param(10.0, "λ: weight of the cycle-consistency loss (paper: 10).", low=0.0, high=1000.0)
     identity_weight: float = param(0.5, "Weight of the identity loss as a fraction of λ (paper: 0.5, so 5); "
                                    "0 turns it off.", low=0.0, high=10.0)
+    decay_start: float = param(0.5, "Fraction of the steps at the initial learning rate; after it the rate falls "
+                                    "linearly to zero at the last step (paper: 100 + 100 epochs, so 0.5); 1 keeps "
+                                    "it constant.", low=0.0, high=1.0)
     pool_size: int = param(50, "Generated images kept to show D a history of fakes (paper: 50); 0 turns it off.",
                            low=0, high=1000)
 
@@ -84,7 +87,8 @@ class CycleGAN(TranslationMethod):
         "translation must survive a round trip: A to B and back must return the original A, and "
         "likewise for B (the cycle-consistency loss). An optional identity loss asks each generator "
         "to leave images already in its target domain alone, which keeps colours stable. Losses are "
-        "least squares rather than cross-entropy. Sampling translates given A images to B, or B to A."
+        "least squares rather than cross-entropy, and the learning rate falls linearly to zero over "
+        "the second half of training, as in the paper. Sampling translates given A images to B, or B to A."
     )
     kinds = (DatasetKind.UNPAIRED,)
     Params = CycleGANParams
@@ -92,7 +96,7 @@ class CycleGAN(TranslationMethod):
     presets = {
         "paper": {"width": 64, "batch_size": 1, "norm": "instance", "generator": "resnet", "res_blocks": 6,
                   "cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 50, "d_layers": 3,
-                  "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999},
+                  "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "decay_start": 0.5},
         "tiny": {"width": 8, "batch_size": 8, "res_blocks": 2, "d_layers": 2, "pool_size": 16},
     }
     scalars = {
@@ -129,6 +133,10 @@ class CycleGAN(TranslationMethod):
 
     def schedule(self):
         return [("generator", 1), ("discriminator", 1)]
+
+    def learning_rate_factor(self, step: int, total_steps: int) -> float:
+        """Constant, then linear decay to zero over the last (1 - decay_start) of the steps, as in the paper."""
+        return linear_decay(step, total_steps, self.params.decay_start)
 
     def train_phase(self, phase: str, batch: Batch) -> dict[str, torch.Tensor]:
         if batch.target is None:

@@ -18,10 +18,13 @@ class GANParams(BaseParams):
     latent_dim: int = param(16, "Size of the noise vector z.", low=1, high=1024)
     hidden: int = param(128, "Units in each hidden layer of G and D.", low=4, high=4096)
     layers: int = param(3, "Hidden layers in G and D.", low=1, high=8)
-    lr_g: float = param(2e-4, "Generator learning rate (Adam).", low=1e-6, high=1e-1, log=True)
-    lr_d: float = param(2e-4, "Discriminator learning rate (Adam).", low=1e-6, high=1e-1, log=True)
+    optimizer: str = param("adam", "Optimizer of G and D: Adam (DCGAN's, the common choice today) or SGD with "
+                           "momentum (Goodfellow et al.).", choices=("adam", "sgd"))
+    lr_g: float = param(2e-4, "Generator learning rate.", low=1e-6, high=1.0, log=True)
+    lr_d: float = param(2e-4, "Discriminator learning rate.", low=1e-6, high=1.0, log=True)
     beta1: float = param(0.5, "Adam β1.", low=0.0, high=0.999)
     beta2: float = param(0.999, "Adam β2.", low=0.0, high=0.9999)
+    momentum: float = param(0.5, "SGD momentum (Goodfellow et al.: 0.5, rising to 0.7).", low=0.0, high=0.999)
     conditional: bool = param(False, "Condition G and D on the dataset's labels.")
 
 
@@ -40,7 +43,12 @@ class VanillaGAN(BCEGAN):
     kinds = (DatasetKind.POINTS, DatasetKind.IMAGES)
     Params = GANParams
     presets = {
-        "paper": {"latent_dim": 100, "hidden": 512, "layers": 2, "lr_g": 2e-4, "lr_d": 2e-4, "batch_size": 100},
+        # Goodfellow et al.'s MNIST settings (their pylearn2 configuration): SGD, lr 0.1, momentum 0.5, batch 100.
+        "paper": {"latent_dim": 100, "hidden": 512, "layers": 2, "optimizer": "sgd", "lr_g": 0.1, "lr_d": 0.1,
+                  "momentum": 0.5, "batch_size": 100},
+        # The same networks with DCGAN's Adam settings (this method's `paper` preset before it followed the paper).
+        "adam": {"latent_dim": 100, "hidden": 512, "layers": 2, "optimizer": "adam", "lr_g": 2e-4, "lr_d": 2e-4,
+                 "batch_size": 100},
         "tiny": {"latent_dim": 8, "hidden": 32, "layers": 2, "batch_size": 32},
     }
 
@@ -50,3 +58,8 @@ class VanillaGAN(BCEGAN):
         self.nets["generator"] = MLPGenerator(p.latent_dim, shape, p.hidden, p.layers, self.cond_dim,
                                               nn.Tanh() if s.is_images else None)
         self.nets["discriminator"] = MLPCritic(shape, p.hidden, p.layers, self.cond_dim)
+
+    def build_optimizers(self):
+        p = self.params
+        return {net: self.named_optimizer(p.optimizer, self.nets[net].parameters(), lr, (p.beta1, p.beta2), p.momentum)
+                for net, lr in (("discriminator", p.lr_d), ("generator", p.lr_g))}

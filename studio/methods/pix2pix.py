@@ -50,15 +50,15 @@ class Pix2Pix(TranslationMethod):
         "tiny": {"width": 8, "batch_size": 16, "d_layers": 2},
     }
     scalars = {
-        "d_loss": "discriminator loss, -log D(x, y) - log(1 - D(x, G(x))) averaged over patches; "
-                  "2 ln 2 ≈ 1.386 at equilibrium",
+        "d_loss": "discriminator loss, ½ (-log D(x, y) - log(1 - D(x, G(x)))) averaged over patches, halved as in "
+                  "the paper; ln 2 ≈ 0.693 at equilibrium",
         "g_gan": "the generator's adversarial loss, -log D(x, G(x)) (non-saturating)",
         "l1": "mean absolute error between G(x) and the target y, in [-1, 1] pixel units: falls as it learns",
         "d_real": "mean D(x, y): the discriminator's probability that a real pair is real",
         "d_fake": "mean D(x, G(x)): its probability that a generated pair is real",
     }
     plots = (
-        Plot("Adversarial losses", ("d_loss", "g_gan"), {"2·ln 2": EQUILIBRIUM}),
+        Plot("Adversarial losses", ("d_loss", "g_gan"), {"ln 2": EQUILIBRIUM / 2}),
         Plot("L1 to the target", ("l1",)),
         Plot("Discriminator outputs", ("d_real", "d_fake"), {"½": 0.5}),
     )
@@ -89,7 +89,9 @@ class Pix2Pix(TranslationMethod):
                 fake = G(x)
             real_logits = D(torch.cat([x, target], dim=1))
             fake_logits = D(torch.cat([x, fake], dim=1))
-            loss = bce_discriminator_loss(real_logits, fake_logits)
+            # Halved, as in the paper (§3.3): "we divide the objective by 2 while optimizing D, which slows
+            # down the rate at which D learns relative to G".
+            loss = 0.5 * bce_discriminator_loss(real_logits, fake_logits)
             self.update("discriminator", loss)
             return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
                     "d_fake": torch.sigmoid(fake_logits).mean().detach()}

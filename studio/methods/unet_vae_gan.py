@@ -49,7 +49,9 @@ class UNetVAEGAN(VAEGAN):
     description = (
         "A VAE-GAN built on a U-Net: the encoder keeps a feature map at every resolution and passes "
         "these skip maps to the decoder beside the latent code, so fine detail need not squeeze "
-        "through z, trained with the same VAE and adversarial losses as the VAE-GAN. Generation is "
+        "through z, trained with the VAE-GAN's losses (seed 004's variant by default). Its encoder "
+        "learns from reconstruction and KL only: the GAN term could reach it through the skip maps, "
+        "which the switch encoder_gan_gradient allows. Generation is "
         "not from noise alone: it takes a real reference image, whose skip maps are multiplied by "
         "(1 + α·noise) while z is drawn from N(0, I), so every sample is a variation on a real image "
         "(by default one from the run's dataset), not a new image from noise. Sharper than the VAE and VAE-GAN "
@@ -58,8 +60,8 @@ class UNetVAEGAN(VAEGAN):
     Params = UNetVAEGANParams
     needs_reference = True
     presets = {
-        "paper": {"latent_dim": 128, "width": 64, "batch_size": 64, "vae_weight": 1.0, "gan_weight": 0.1,
-                  "reference_noise": 1.0},
+        # The method is seed 004's own: its settings are the "paper" ones (the VAE-GAN's seed004 preset).
+        "paper": {**VAEGAN.presets["seed004"], "reference_noise": 1.0, "encoder_gan_gradient": False},
         "tiny": {"latent_dim": 8, "width": 8, "batch_size": 16},
     }
 
@@ -81,10 +83,6 @@ class UNetVAEGAN(VAEGAN):
 
     def _perturb(self, context: SkipMaps) -> SkipMaps:
         return perturb_skips(context, self.params.reference_noise)
-
-    def _generation_context(self, x: torch.Tensor) -> SkipMaps:
-        # Training's fakes are made the way generation makes them: from the batch as references.
-        return self._perturb(self._encode(x)[2])
 
     def _references(self, reference: torch.Tensor | None, n: int) -> torch.Tensor:
         """n reference images on the device, cycling through those given; a clear error without any."""

@@ -1,4 +1,4 @@
-"""VAE (Kingma & Welling 2013) and VAE-GAN (Larsen et al. 2016) as seed 004 trained them.
+"""VAE (Kingma & Welling 2013) and VAE-GAN (Larsen et al. 2016, and seed 004's variant of it).
 
 Both share `VAEBase`: a ResNet encoder to (μ, log σ²), the reparameterisation z = μ + σ·ε and a
 ResNet decoder. The U-Net VAE-GAN (unet_vae_gan.py) overrides `_encode`/`_decode` to pass skip maps.
@@ -12,12 +12,12 @@ from typing import Any
 import torch
 
 from ..nn.blocks import ConvCritic, dcgan_init
-from ..nn.losses import bce_discriminator_loss, bce_generator_loss
+from ..nn.losses import bce_fake_loss, bce_generator_loss, bce_minimax_generator_loss, bce_real_loss
 from ..nn.resnet import ResEncoder, ResGenerator
 from .adversarial import BCEGAN, EQUILIBRIUM
 from .autoencoding import AutoEncodingMethod
 from .base import Batch, Plot
-from .params import BaseParams, param
+from .params import BaseParams, ConfigError, param
 from .registry import register
 
 
@@ -73,10 +73,6 @@ class VAEBase(AutoEncodingMethod):
     def _perturb(self, context: Any) -> Any:
         """The context a generation from the prior uses (the U-Net variant adds noise to the skips)."""
         return context
-
-    def _generation_context(self, x: torch.Tensor) -> Any:
-        """The context for generating with `x` as references (nothing to compute for a plain VAE)."""
-        return None
 
     def _code(self, x: torch.Tensor) -> torch.Tensor:
         return self._encode(x)[0]
@@ -140,16 +136,34 @@ class VAE(VAEBase):
 
 @dataclass
 class VAEGANParams(VAEParams):
-    lr: float = param(2e-4, "Encoder and decoder learning rate (Adam).", low=1e-6, high=1e-1, log=True)
-    lr_d: float = param(2e-4, "Discriminator learning rate (Adam).", low=1e-6, high=1e-1, log=True)
+    # The defaults are seed 004's variant, so runs recorded before the `paper` preset resume unchanged.
+    optimizer: str = param("adam", "Optimizer of all three networks (Larsen et al.: RMSProp).",
+                           choices=("adam", "rmsprop"))
+    lr: float = param(2e-4, "Encoder and decoder learning rate.", low=1e-6, high=1e-1, log=True)
+    lr_d: float = param(2e-4, "Discriminator learning rate.", low=1e-6, high=1e-1, log=True)
     beta1: float = param(0.5, "Adam β1.", low=0.0, high=0.999)
-    vae_weight: float = param(1.0, "λ_VAE: weight of reconstruction + KL in the decoder's loss (seed 004: 1.0).",
+    vae_weight: float = param(1.0, "λ_VAE: weight of reconstruction + KL (seed 004: 1.0; Larsen et al.: 1).",
                               low=0.0, high=100.0)
-    gan_weight: float = param(0.1, "λ_GAN: weight of the adversarial term -log D(Decoder(z)) (seed 004: 0.1).",
+    gan_weight: float = param(0.1, "λ_GAN: weight of the decoder's adversarial term (seed 004: 0.1; Larsen et al.: 1).",
                               low=0.0, high=100.0)
+    gamma: float = param(1.0, "γ: weight of the reconstruction term against the GAN term in the decoder's loss "
+                              "only (Larsen et al.'s γ; their CelebA code: 1e-6); 1 leaves seed 004's loss.",
+                         low=0.0, high=100.0)
     feature_reconstruction: bool = param(
-        False, "Measure reconstruction in the discriminator's last hidden layer, as Larsen et al. did, "
-               "instead of in pixels (sharper; the reconstruction scalar is then a feature-space error).")
+        False, "Measure reconstruction in a discriminator layer Dis_l, as Larsen et al. did, instead of in "
+               "pixels (sharper; the reconstruction scalar is then a feature-space error).")
+    feature_layer: int = param(0, "l: the discriminator convolution Dis_l whose output is compared, counted from 1 "
+                                  "at the input; 0 is the last one (Larsen et al.: their last, fourth).",
+                               low=0, high=16)
+    discriminate_reconstructions: bool = param(
+        False, "Show the discriminator the reconstructions Dec(Enc(x)) as fakes besides Dec(z), and give the "
+               "decoder a GAN term on both (Larsen et al.); off: prior samples only (seed 004).")
+    generator_loss: str = param("non-saturating", "The decoder's GAN term: -log D(fake) (non-saturating), or "
+                                "log(1 - D(fake)) as in Larsen et al.'s Algorithm 1 and code (minimax).",
+                                choices=("non-saturating", "minimax"))
+    encoder_gan_gradient: bool = param(
+        False, "Let the GAN term train the encoder too (through Dec(Enc(x)), or the U-Net's skip maps); "
+               "off, the encoder learns from reconstruction + KL only, as Larsen et al.'s Algorithm 1 says.")
     conditional: bool = param(False, "Give the decoder the labels and the discriminator them as constant channels.")
 
 
@@ -159,28 +173,43 @@ class VAEGAN(VAEBase):
     title = "VAE-GAN"
     source = "Larsen et al., Autoencoding beyond pixels using a learned similarity metric (2016); seed 004"
     description = (
-        "A VAE whose decoder doubles as a GAN generator: besides reconstructing images and keeping its "
-        "codes close to N(0, I), the decoder is asked to fool a discriminator with images decoded from "
-        "random codes, L = λ_VAE·(MSE + KL) + λ_GAN·(-log D(Decoder(z))), λ_VAE = 1, λ_GAN = 0.1 as in "
-        "seed 004. With a pixel reconstruction loss the adversarial term is small beside the summed "
-        "error and the samples stay about as blurry as a VAE's (seed 004: FID 254.7 against the VAE's "
-        "249.76); switch on feature_reconstruction to measure the reconstruction inside the "
-        "discriminator, as Larsen et al. did, for sharper images."
+        "A VAE whose decoder doubles as a GAN generator. The `paper` preset is Larsen et al.'s "
+        "Algorithm 1: reconstruction is measured inside the discriminator (its layer Dis_l), the "
+        "discriminator judges real images against both reconstructions and decodings of random codes, "
+        "the decoder weighs reconstruction (by γ) against fooling it on both, and the encoder learns "
+        "from the KL and Dis_l terms only; all three networks update from one pass. The `seed004` "
+        "preset is seed 004's simpler variant, L = λ_VAE·(MSE + KL) + λ_GAN·(-log D(Decoder(z))), "
+        "λ_GAN = 0.1, whose samples stay about as blurry as a VAE's (seed 004: FID 254.7 against the "
+        "VAE's 249.76)."
     )
     Params = VAEGANParams
     scalars = {
         **VAE_SCALARS,
-        "g_loss": "the decoder's adversarial loss -log D(Decoder(z)), z ~ N(0, I)",
-        "loss": "the decoder's total loss λ_VAE·(reconstruction + kl) + λ_GAN·g_loss",
-        **{k: BCEGAN.scalars[k] for k in ("d_loss", "d_real", "d_fake")},
+        "g_loss": "the decoder's adversarial term over its fakes (Dec(z), and Dec(Enc(x)) when the discriminator "
+                  "sees reconstructions): -log D or log(1 - D) per kind, summed over the kinds",
+        "encoder_loss": "what the encoder minimises: λ_VAE·(reconstruction + kl)",
+        "decoder_loss": "what the decoder minimises: γ·λ_VAE·reconstruction + λ_GAN·g_loss",
+        "d_loss": "discriminator loss -log D(x) - Σ log(1 - D(fake)) over each kind of fake: 2 ln 2 ≈ 1.386 "
+                  "at D = ½ with prior samples only, 3 ln 2 ≈ 2.079 with reconstructions too",
+        "d_real": BCEGAN.scalars["d_real"],
+        "d_fake": "mean D(Dec(z)), z ~ N(0, I): its probability that a decoded prior sample is real",
     }
     plots = (
         Plot("Reconstruction and KL", ("reconstruction", "kl")),
-        Plot("Adversarial losses", ("d_loss", "g_loss"), {"2·ln 2": EQUILIBRIUM}),
+        Plot("Adversarial losses", ("d_loss", "g_loss"), {"2·ln 2": EQUILIBRIUM, "3·ln 2": 1.5 * EQUILIBRIUM}),
+        Plot("Encoder and decoder losses", ("encoder_loss", "decoder_loss")),
         Plot("Discriminator outputs", ("d_real", "d_fake"), {"½": 0.5}),
     )
     presets = {
-        "paper": {"latent_dim": 128, "width": 64, "batch_size": 64, "vae_weight": 1.0, "gan_weight": 0.1},
+        # Larsen et al. (2016), Algorithm 1; optimizer, lr and batch from their §4, γ and layer from their code.
+        "paper": {"latent_dim": 128, "width": 64, "batch_size": 64, "optimizer": "rmsprop", "lr": 3e-4,
+                  "lr_d": 3e-4, "vae_weight": 1.0, "gan_weight": 1.0, "gamma": 1e-6, "feature_reconstruction": True,
+                  "feature_layer": 0, "discriminate_reconstructions": True, "generator_loss": "minimax",
+                  "encoder_gan_gradient": False},
+        # Seed 004's variant: pixel MSE + KL, and a GAN term on prior samples at a tenth of the weight.
+        "seed004": {"latent_dim": 128, "width": 64, "batch_size": 64, "optimizer": "adam", "lr": 2e-4, "lr_d": 2e-4,
+                    "vae_weight": 1.0, "gan_weight": 0.1, "gamma": 1.0, "feature_reconstruction": False,
+                    "discriminate_reconstructions": False, "generator_loss": "non-saturating"},
         "tiny": {"latent_dim": 8, "width": 8, "batch_size": 16},
     }
 
@@ -192,39 +221,61 @@ class VAEGAN(VAEBase):
         s = self.spec
         self.nets["discriminator"] = ConvCritic(s.channels, s.image_size, self.params.width, self.cond_dim)
         dcgan_init(self.nets["discriminator"])
+        layers = self.nets["discriminator"].conv_layers
+        if self.params.feature_layer > layers:
+            raise ConfigError(f"feature_layer={self.params.feature_layer}: at {s.image_size} px the discriminator "
+                              f"has {layers} convolutions; choose 1 to {layers}, or 0 for the last")
 
     def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         p = self.params
-        return {"vae": self._vae_optimizer(),
-                "discriminator": self.optimizer(torch.optim.Adam, self.nets["discriminator"].parameters(), lr=p.lr_d,
-                                                betas=(p.beta1, p.beta2))}
-
-    def schedule(self) -> list[tuple[str, int]]:
-        return [("discriminator", 1), ("vae", 1)]
-
-    def _reconstruction_error(self, x_hat: torch.Tensor, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        if not self.params.feature_reconstruction:
-            return super()._reconstruction_error(x_hat, x, y)
-        D = self.nets["discriminator"]
-        with torch.no_grad():
-            target = D.features(x, y)
-        return summed_squared_error(D.features(x_hat, y), target)
+        vae_params = list(self.nets["encoder"].parameters()) + list(self.nets["decoder"].parameters())
+        return {"vae": self.named_optimizer(p.optimizer, vae_params, p.lr, (p.beta1, p.beta2)),
+                "discriminator": self.named_optimizer(p.optimizer, self.nets["discriminator"].parameters(), p.lr_d,
+                                                      (p.beta1, p.beta2))}
 
     def train_phase(self, phase: str, batch: Batch) -> dict[str, torch.Tensor]:
-        D = self.nets["discriminator"]
-        y = self._batch_condition(batch)
-        n = batch.x.shape[0]
-        if phase == "discriminator":
-            with torch.no_grad():
-                fake = self._decode(self.latent(n), y, self._generation_context(batch.x))
-            real_logits, fake_logits = D(batch.x, y), D(fake, y)
-            loss = bce_discriminator_loss(real_logits, fake_logits)
-            self.update("discriminator", loss)
-            return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
-                    "d_fake": torch.sigmoid(fake_logits).mean().detach()}
-        reconstruction, kl, context = self._vae_terms(batch)
-        g_loss = bce_generator_loss(D(self._decode(self.latent(n), y, self._perturb(context)), y))
-        loss = self.params.vae_weight * (reconstruction + kl) + self.params.gan_weight * g_loss
-        self.update("vae", loss)
+        """One pass of Larsen et al.'s Algorithm 1 (or seed 004's variant): every loss from the same
+        forward pass, each network stepped with the gradient of its own loss only."""
+        p, D = self.params, self.nets["discriminator"]
+        x, y, n = batch.x, self._batch_condition(batch), batch.x.shape[0]
+        # The random draws in a fixed order: ε of the reparameterisation, z_p, then (U-Net) the skip noise.
+        mu, logvar, context = self._encode(x)
+        x_tilde = self._decode(reparameterize(mu, logvar), y, context)
+        x_p = self._decode(self.latent(n), y, self._perturb(context))
+        kl = gaussian_kl(mu, logvar)
+
+        real_logits, real_features = D.scores_and_features(x, y, p.feature_layer)
+        tilde_logits = None
+        if p.feature_reconstruction:
+            tilde_logits, tilde_features = D.scores_and_features(x_tilde, y, p.feature_layer)
+            # L_llike: a Gaussian with identity covariance on Dis_l, i.e. squared error (its ½ is folded into γ).
+            reconstruction = summed_squared_error(tilde_features, real_features.detach())
+        else:
+            reconstruction = summed_squared_error(x_tilde, x)
+        if p.discriminate_reconstructions and tilde_logits is None:
+            tilde_logits = D(x_tilde, y)
+        p_logits = D(x_p, y)
+        fake_logits = [p_logits] + ([tilde_logits] if p.discriminate_reconstructions else [])
+
+        # -L_GAN = -log D(x) - Σ log(1 - D(fake)), each term a batch mean, as the paper writes it.
+        d_loss = bce_real_loss(real_logits) + sum(bce_fake_loss(f) for f in fake_logits)
+        generator_term = bce_minimax_generator_loss if p.generator_loss == "minimax" else bce_generator_loss
+        g_loss = sum(generator_term(f) for f in fake_logits)
+        encoder_loss = p.vae_weight * (reconstruction + kl)
+        decoder_loss = p.gamma * p.vae_weight * reconstruction + p.gan_weight * g_loss
+
+        encoder, decoder = list(self.nets["encoder"].parameters()), list(self.nets["decoder"].parameters())
+        for opt in self.opts.values():
+            opt.zero_grad(set_to_none=True)
+        # Each network gets the gradient of its own objective: the encoder's stops at L_prior + L_llike
+        # (Algorithm 1) unless encoder_gan_gradient lets the GAN term through Dec(Enc(x)) or the skips.
+        (encoder_loss + p.gan_weight * g_loss if p.encoder_gan_gradient else encoder_loss).backward(
+            inputs=encoder, retain_graph=True)
+        decoder_loss.backward(inputs=decoder, retain_graph=True)
+        d_loss.backward(inputs=list(D.parameters()))
+        self.opts["vae"].step()
+        self.opts["discriminator"].step()
         return {"reconstruction": reconstruction.detach(), "kl": kl.detach(), "g_loss": g_loss.detach(),
-                "loss": loss.detach()}
+                "encoder_loss": encoder_loss.detach(), "decoder_loss": decoder_loss.detach(),
+                "d_loss": d_loss.detach(), "d_real": torch.sigmoid(real_logits.detach()).mean(),
+                "d_fake": torch.sigmoid(p_logits.detach()).mean()}

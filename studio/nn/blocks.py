@@ -85,8 +85,8 @@ class ConvGenerator(nn.Module):
 class ConvCritic(nn.Module):
     """DCGAN discriminator / WGAN critic: strided convs with LeakyReLU(0.2) -> one raw score.
 
-    The condition enters as constant channels. `features(x, y)` returns the last hidden map
-    (used by VAE-GAN's feature-wise reconstruction).
+    The condition enters as constant channels. `features(x, y, layer)` returns the output of one
+    convolution, Larsen et al.'s Dis_l (VAE-GAN's feature-wise reconstruction).
     """
 
     def __init__(self, channels: int, size: int, width: int = 64, cond_dim: int = 0, norm: str = "batch"):
@@ -98,12 +98,39 @@ class ConvCritic(nn.Module):
             layers += [nn.Conv2d(a, b, 4, 2, 1, bias=norm == "none"), norm2d(norm, b), nn.LeakyReLU(0.2, True)]
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(widths[-1] * start * start, 1)
+        self.conv_positions = [i for i, m in enumerate(layers) if isinstance(m, nn.Conv2d)]
 
-    def features(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.body(join_channels(x, y))
+    @property
+    def conv_layers(self) -> int:
+        """How many convolutions the body has: the layers `features` can read (1 to this)."""
+        return len(self.conv_positions)
+
+    def _conv_position(self, layer: int) -> int:
+        if not 0 <= layer <= self.conv_layers:
+            raise ValueError(f"feature layer {layer}: this discriminator has {self.conv_layers} convolutions; "
+                             f"choose 1 to {self.conv_layers}, or 0 for the last")
+        return self.conv_positions[layer - 1]  # layer 0 -> index -1: the last convolution
+
+    def scores_and_features(self, x: torch.Tensor, y: torch.Tensor | None = None,
+                            layer: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """(raw scores, the output of convolution `layer` before its norm and activation), in one pass.
+
+        `layer` counts from 1 at the input; 0 is the last convolution (Larsen et al. used their
+        discriminator's last, fourth, convolution).
+        """
+        cut = self._conv_position(layer) + 1
+        h = self.body[:cut](join_channels(x, y))
+        # A clone, because the LeakyReLU after some convolutions works in place.
+        features = h.clone()
+        scores = self.head(self.body[cut:](h).flatten(1)).squeeze(1)
+        return scores, features
+
+    def features(self, x: torch.Tensor, y: torch.Tensor | None = None, layer: int = 0) -> torch.Tensor:
+        """Dis_l(x): the output of convolution `layer` (1 at the input, 0 the last) before its norm and activation."""
+        return self.body[: self._conv_position(layer) + 1](join_channels(x, y))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.features(x, y).flatten(1)).squeeze(1)
+        return self.head(self.body(join_channels(x, y)).flatten(1)).squeeze(1)
 
 
 class MLPGenerator(nn.Module):

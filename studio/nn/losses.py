@@ -8,15 +8,30 @@ import torch
 import torch.nn.functional as F
 
 
+def bce_real_loss(real_logits: torch.Tensor) -> torch.Tensor:
+    """-log D(x), averaged: the discriminator's term for real data."""
+    return F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+
+
+def bce_fake_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """-log(1 - D(G(z))), averaged: the discriminator's term for generated data."""
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+
+
 def bce_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """-log D(x) - log(1 - D(G(z))), averaged: 2 ln 2 at the equilibrium D = 1/2."""
-    return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+    return bce_real_loss(real_logits) + bce_fake_loss(fake_logits)
 
 
 def bce_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """The non-saturating generator loss, -log D(G(z))."""
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def bce_minimax_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The saturating (minimax) generator loss log(1 - D(G(z))), averaged: what the generator minimises
+    in the original objective (and in Larsen et al.'s VAE-GAN code); it is log ½ at D = ½."""
+    return -bce_fake_loss(fake_logits)
 
 
 # --- Wasserstein critics (WGAN, WGAN-GP) ---------------------------------------------------------
