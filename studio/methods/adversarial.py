@@ -5,12 +5,13 @@ from __future__ import annotations
 import torch
 
 from ..nn.losses import bce_discriminator_loss, bce_generator_loss
-from .base import Batch, Method, Plot
+from .base import Batch, Plot
+from .generators import LatentGeneratorMethod
 
 EQUILIBRIUM = 2 * 0.6931471805599453  # 2 ln 2: D's loss when it outputs 1/2 on both sides
 
 
-class BCEGAN(Method):
+class BCEGAN(LatentGeneratorMethod):
     """Alternating discriminator and generator updates with binary cross-entropy."""
 
     scalars = {
@@ -36,32 +37,18 @@ class BCEGAN(Method):
     def schedule(self):
         return [("discriminator", 1), ("generator", 1)]
 
-    def _fake(self, batch: Batch) -> torch.Tensor:
-        z = self.latent(batch.x.shape[0])
-        return self.nets["generator"](z, batch.y if self.conditional else None)
-
     def train_phase(self, phase: str, batch: Batch) -> dict[str, torch.Tensor]:
         D = self.nets["discriminator"]
         y = batch.y if self.conditional else None
         if phase == "discriminator":
             with torch.no_grad():
-                fake = self._fake(batch)
+                fake = self.fake(batch)
             real_logits, fake_logits = D(batch.x, y), D(fake, y)
             loss = bce_discriminator_loss(real_logits, fake_logits)
             self.update("discriminator", loss)
             return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
                     "d_fake": torch.sigmoid(fake_logits).mean().detach()}
-        fake = self._fake(batch)
+        fake = self.fake(batch)
         loss = bce_generator_loss(D(fake, y))
         self.update("generator", loss, inputs=list(self.nets["generator"].parameters()))
         return {"g_loss": loss.detach()}
-
-    @torch.no_grad()
-    def sample(self, z, labels=None, reference=None):
-        G = self.nets["generator"]
-        was_training = G.training
-        G.eval()
-        try:
-            return G(z.to(self.device), labels.to(self.device) if (labels is not None and self.conditional) else None)
-        finally:
-            G.train(was_training)

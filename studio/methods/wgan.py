@@ -17,7 +17,8 @@ from ..data.dataset import DatasetKind
 from ..nn.blocks import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, dcgan_init
 from ..nn.critics import clip_weights_
 from ..nn.losses import gradient_penalty, wasserstein_estimate, wasserstein_generator_loss
-from .base import Batch, Method, Plot
+from .base import Batch, Plot
+from .generators import LatentGeneratorMethod
 from .params import BaseParams, param
 from .registry import register
 
@@ -37,7 +38,7 @@ class CriticParams(BaseParams):
     conditional: bool = param(False, "Condition G (label joined to z) and the critic (label as constant channels).")
 
 
-class CriticGAN(Method):
+class CriticGAN(LatentGeneratorMethod):
     """The Wasserstein training step; subclasses choose the Lipschitz constraint and the optimizer."""
 
     kinds = (DatasetKind.IMAGES, DatasetKind.POINTS)
@@ -87,16 +88,12 @@ class CriticGAN(Method):
     def after_critic_update(self) -> None:
         """Called after each critic step (WGAN clips the weights here)."""
 
-    def _fake(self, batch: Batch) -> torch.Tensor:
-        z = self.latent(batch.x.shape[0])
-        return self.nets["generator"](z, batch.y if self.conditional else None)
-
     def train_phase(self, phase: str, batch: Batch) -> dict[str, torch.Tensor]:
         C = self.nets["critic"]
         y = batch.y if self.conditional else None
         if phase == "critic":
             with torch.no_grad():
-                fake = self._fake(batch)
+                fake = self.fake(batch)
             wasserstein = wasserstein_estimate(C(batch.x, y), C(fake, y))
             penalties = self.lipschitz_penalty(batch, fake)
             loss = -wasserstein + sum(penalties.values())
@@ -105,20 +102,9 @@ class CriticGAN(Method):
             return {"critic_loss": loss.detach(), "wasserstein": wasserstein.detach(),
                     **{k: v.detach() for k, v in penalties.items()}}
         G = self.nets["generator"]
-        loss = wasserstein_generator_loss(C(self._fake(batch), y))
+        loss = wasserstein_generator_loss(C(self.fake(batch), y))
         self.update("generator", loss, inputs=list(G.parameters()))
         return {"g_loss": loss.detach()}
-
-    @torch.no_grad()
-    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None,
-               reference: torch.Tensor | None = None) -> torch.Tensor:
-        G = self.nets["generator"]
-        was_training = G.training
-        G.eval()
-        try:
-            return G(z.to(self.device), labels.to(self.device) if (labels is not None and self.conditional) else None)
-        finally:
-            G.train(was_training)
 
 
 @dataclass
