@@ -14,7 +14,7 @@ from PIL import Image
 
 from studio.cli import main as cli_main
 from studio.engine import RunConfig, Trainer, load_method
-from studio.images import to_uint8
+from studio.grids import to_uint8
 from studio.latent import (
     Cancelled,
     ExportError,

@@ -13,7 +13,7 @@ from studio.cli import main
 from studio.data.builtin import outlines2shapes
 from studio.data.dataset import DatasetKind
 from studio.engine import RunConfig, RunDirectory, Scalars, Trainer, load_method
-from studio.engine.sampler import to_unit_range
+from studio.grids import to_unit_range
 from studio.methods import DataSpec, get_method
 from studio.nn.patchgan import PatchDiscriminator
 from studio.nn.translators import unet_depth

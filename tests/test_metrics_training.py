@@ -9,7 +9,7 @@ import pytest
 
 from studio.cli import main
 from studio.engine import Metric, RunConfig, RunDirectory, Status, Trainer
-from studio.metrics.compare import summarize_run
+from studio.runs.compare import summarize_run
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ def add_command(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..fileio import atomic_write_bytes
-    from ..metrics.compare import csv_table, markdown_table, summarize_run
+    from ..runs.compare import csv_table, markdown_table, summarize_run
 
     missing = [r for r in args.runs if not Path(r).is_dir()]
     if missing:

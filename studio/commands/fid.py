@@ -88,7 +88,7 @@ def compare_sources(args: argparse.Namespace) -> dict:
     from ..metrics import frechet_distance, kernel_inception_distance, save_statistics
     from ..metrics.features import InceptionFeatures
     from ..metrics.inception import weights_path
-    from ..metrics.sources import REPORTED_N, source_kind, source_statistics
+    from ..runs.sources import REPORTED_N, source_kind, source_statistics
     from ..metrics.stats import Statistics
 
     device = pick_device(args.device)
@@ -122,7 +122,7 @@ def compare_sources(args: argparse.Namespace) -> dict:
 
 def small_n_note(result: dict) -> str:
     """A warning when either side has fewer images than a reported figure needs."""
-    from ..metrics.sources import REPORTED_N
+    from ..runs.sources import REPORTED_N
 
     counts = [n for n in (result["n_a"], result["n_b"]) if n]
     if not counts or min(counts) >= REPORTED_N:

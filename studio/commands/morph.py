@@ -93,7 +93,7 @@ def _reference(source: str | None, method, config: dict):
         from ..latent.timeline import image_tensor
 
         return image_tensor(Path(source), method.spec).unsqueeze(0).to(method.device)
-    from .sample import reference_images
+    from ..latent.references import reference_images
 
     return reference_images(source or config.get("run", config).get("dataset", ""), method, 1, 0)
 

@@ -28,8 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data import open_dataset
     from ..engine import load_method, pick_device
     from ..engine.rundir import atomic_write_bytes, png_bytes
-    from ..engine.sampler import to_unit_range
-    from ..images import image_grid, to_uint8
+    from ..grids import image_grid, to_uint8, to_unit_range
     from ..methods.autoencoding import reconstruction_pairs
     from ..methods.base import condition_vectors
 

@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from ..engine import load_method, pick_device
     from ..engine.rundir import png_bytes
     from ..fileio import atomic_write_bytes
-    from ..images import image_grid
+    from ..grids import image_grid
+    from ..latent.references import reference_images
 
     if args.n is not None and args.n < 1:
         raise UserError("--n must be at least 1")
@@ -75,20 +76,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def reference_images(source: str, method, n: int, seed: int):
-    """n images from a dataset source, in [-1, 1] on the method's device, for reference-taking methods."""
-    import torch
-
-    from ..data import open_dataset
-    from ..engine.sampler import to_unit_range
-
-    if not source:
-        raise UserError("--reference: this method needs reference images; give a dataset source")
-    ds = open_dataset(source, size=method.spec.image_size, channels=method.spec.channels)
-    idx = torch.randperm(len(ds.data), generator=torch.Generator().manual_seed(seed))[:n]
-    return to_unit_range(ds.data[idx].to(method.device))
-
-
 def write_scatter(args: argparse.Namespace, loaded) -> int:
     """A run on 2-D points: its samples as a scatter PNG over the real modes (when the dataset has them)."""
     import torch
@@ -96,7 +83,7 @@ def write_scatter(args: argparse.Namespace, loaded) -> int:
     from ..data import DatasetError, open_dataset
     from ..engine.rundir import png_bytes
     from ..fileio import atomic_write_bytes
-    from ..images import scatter_image
+    from ..grids import scatter_image
 
     method, n = loaded.method, args.n or 2500
     gen = torch.Generator().manual_seed(args.seed)

@@ -16,14 +16,8 @@ import torch
 import torch.utils.data
 
 from ..data.dataset import Dataset, DatasetKind
+from ..grids import to_unit_range
 from ..methods.base import Batch, DataSpec, condition_vectors
-
-
-def to_unit_range(images: torch.Tensor, memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
-    """uint8 [0, 255] -> float [-1, 1] (in `memory_format`, e.g. channels_last for the fast path)."""
-    if memory_format is torch.contiguous_format or images.dim() != 4:
-        return images.float().div_(127.5).sub_(1.0)
-    return images.to(dtype=torch.float32, memory_format=memory_format).div_(127.5).sub_(1.0)
 
 
 def make_sampler(dataset: Dataset, spec: DataSpec, batch_size: int, device: torch.device, seed: int = 0,

@@ -16,7 +16,7 @@ import torch
 
 from ..data import Dataset, DatasetKind, open_dataset
 from ..fastpath import Performance
-from ..images import image_grid, to_uint8
+from ..grids import image_grid, to_uint8, to_unit_range
 from ..methods.autoencoding import RECONSTRUCTIONS_SHOWN, reconstruction_pairs
 from ..methods.base import DataSpec, Method, condition_vectors
 from ..methods.params import ConfigError
@@ -27,7 +27,7 @@ from .config import RunConfig
 from .device import pick_device
 from .events import Event, Images, Metric, Points, Scalars, Status, Subscriber
 from .rundir import RunDirectory
-from .sampler import make_sampler, to_unit_range
+from .sampler import make_sampler
 from .state import RunState, StatusNote
 
 # Evaluator: called every eval_every steps with the method and step; returns metric events.
@@ -395,7 +395,7 @@ class Trainer:
 def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -> Evaluator | None:
     """The metrics layer's in-training evaluator for this config (None where it is not installed)."""
     try:
-        from ..metrics.training import make_evaluator
+        from .evaluation import make_evaluator
     except ImportError:
         return None
     return make_evaluator(cfg, dataset, device)

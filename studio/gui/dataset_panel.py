@@ -64,7 +64,7 @@ def make_preview(dataset: Any) -> dict[str, Any]:
         data = dataset.data.float().numpy()
         modes = dataset.modes.float().numpy() if dataset.modes is not None else None
         return {"points": data, "modes": modes}
-    from ..images import image_grid
+    from ..grids import image_grid
 
     first = dataset.data[:PREVIEW_COUNT]
     return {"grid": image_grid(first)}

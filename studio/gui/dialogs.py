@@ -24,7 +24,7 @@ def about_text() -> str:
 
 def method_descriptions(parent: QWidget) -> QDialog:
     """A dialog describing every method: what it does, its source, data kinds and presets (not yet shown)."""
-    from ..commands.methods import describe_methods
+    from ..methods.registry import describe_methods
 
     parts = []
     for m in describe_methods():

@@ -1,7 +1,7 @@
 """Export morphs as an animated GIF, a PNG strip or an MP4, through one frame pipeline.
 
 Every format gets the same frames: each timeline's frames are rendered in chunks, resized to the
-cell size, and laid out by `studio.images.image_grid` (one cell per morph). The PNG strip lays the
+cell size, and laid out by `studio.grids.image_grid` (one cell per morph). The PNG strip lays the
 finished frames out with the same function. Files are written atomically; progress is reported
 after each chunk and a `cancel()` returning True stops the export between chunks.
 """
@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ..engine.rundir import png_bytes
 from ..fileio import atomic_write_bytes, write_error_message
-from ..images import image_grid
+from ..grids import image_grid
 from ..methods.base import Method
 from .errors import Cancelled, ExportError
 from .render import generate

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..images import to_uint8
+from ..grids import to_uint8
 from ..methods.base import Method
 
 

@@ -44,3 +44,20 @@ def get_method(name: str) -> type[Method]:
     if name not in methods:
         raise ConfigError(f"unknown method '{name}'; known methods: {', '.join(methods)}")
     return methods[name]
+
+
+def describe_methods() -> list[dict]:
+    """Plain facts about each method (JSON-ready), for `studio methods` and the window."""
+    from .params import describe_params
+
+    out = []
+    for name, cls in all_methods().items():
+        out.append({
+            "name": name, "title": cls.title, "description": cls.description, "source": cls.source,
+            "datasets": [k.value for k in cls.kinds], "presets": list(cls.presets),
+            "scalars": dict(cls.scalars), "has_encoder": cls.has_encoder, "needs_reference": cls.needs_reference,
+            "params": [{"name": i.name, "type": i.type.__name__, "default": i.default, "help": i.help,
+                        "low": i.low, "high": i.high, "choices": list(i.choices) if i.choices else None}
+                       for i in describe_params(cls.Params)],
+        })
+    return out

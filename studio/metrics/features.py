@@ -16,8 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.dataset import Dataset
-from ..engine.sampler import to_unit_range
-from ..images import to_uint8
+from ..grids import to_uint8, to_unit_range
 from ..methods.base import Method, condition_vectors
 
 Progress = Callable[[int, int], None]  # (images done, images in all)

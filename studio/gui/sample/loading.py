@@ -18,7 +18,7 @@ def load_with_reference(load: Callable[[], LoadedRun | None]) -> Loaded:
     loaded = load()
     if loaded is None or not loaded.method.needs_reference:
         return loaded, None, ""
-    from ...commands.sample import reference_images
+    from ...latent.references import reference_images
 
     source = loaded.config.get("dataset") or loaded.config.get("run", {}).get("dataset", "")
     try:

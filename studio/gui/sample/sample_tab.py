@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QVBox
 from ...data.images import is_image_name
 from ...engine.checkpoint import LoadedRun
 from ...engine.device import pick_device
-from ...images import to_uint8
+from ...grids import to_uint8
 from ...latent.directions import principal_directions
 from ...latent.explorer import Explorer
 from ...latent.timeline import Keyframe, has_latent, image_tensor

@@ -1,4 +1,4 @@
-"""Image helpers shared by every layer: tensors to uint8 grids (for PNG, GIF and the GUI)."""
+"""Image helpers shared by every layer: uint8 and [-1, 1] tensors, grids and scatter plots (for PNG, GIF and the GUI)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,13 @@ import math
 
 import numpy as np
 import torch
+
+
+def to_unit_range(images: torch.Tensor, memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
+    """uint8 [0, 255] -> float [-1, 1] (in `memory_format`, e.g. channels_last for the fast path)."""
+    if memory_format is torch.contiguous_format or images.dim() != 4:
+        return images.float().div_(127.5).sub_(1.0)
+    return images.to(dtype=torch.float32, memory_format=memory_format).div_(127.5).sub_(1.0)
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:

@@ -4,15 +4,15 @@ statistics, and run directories (or checkpoints), whose generator is sampled in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 
 from ..data import Dataset, DatasetKind, open_dataset
-from .errors import MetricError
-from .features import FeatureExtractor, extract, generated_batches, sample_labels
-from .stats import Statistics, is_statistics_file, load_statistics, real_statistics
+from ..metrics.errors import MetricError
+from ..metrics.features import FeatureExtractor, extract, generated_batches, sample_labels
+from ..metrics.stats import Statistics, is_statistics_file, load_statistics, real_statistics
 
 REPORTED_N = 10_000  # samples for a figure worth reporting; fewer are fine for a quick look, with N shown
 Progress = Callable[[int, int], None]

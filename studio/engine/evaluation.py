@@ -11,17 +11,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
 from ..data.dataset import Dataset, DatasetKind
-from ..engine.config import RunConfig
-from ..engine.events import Metric
 from ..methods.base import Method
-from .coverage import PROTOCOL_SAMPLES, mode_coverage
-from .diversity import (
+from ..metrics.coverage import PROTOCOL_SAMPLES, mode_coverage
+from ..metrics.diversity import (
     ClassifierFeatures,
     class_histogram,
     classes_covered,
@@ -30,8 +28,8 @@ from .diversity import (
     label_classifier,
     mean_pairwise_distance,
 )
-from .errors import MetricError
-from .features import (
+from ..metrics.errors import MetricError
+from ..metrics.features import (
     FeatureExtractor,
     InceptionFeatures,
     PixelFeatures,
@@ -41,10 +39,12 @@ from .features import (
     sample_labels,
     to_unit_rgb,
 )
-from .frechet import frechet_distance
-from .inception import find_weights, missing_weights_message
-from .kid import kernel_inception_distance
-from .stats import Statistics, real_statistics
+from ..metrics.frechet import frechet_distance
+from ..metrics.inception import find_weights, missing_weights_message
+from ..metrics.kid import kernel_inception_distance
+from ..metrics.stats import Statistics, real_statistics
+from .config import RunConfig
+from .events import Metric
 
 KNOWN = ("kid", "fid", "coverage", "diversity")
 BATCH = 100
