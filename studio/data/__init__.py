@@ -1,6 +1,7 @@
 """Datasets: `open_dataset(source)` turns any supported source into a `Dataset`."""
 
-from .dataset import Dataset, DatasetError, DatasetKind, Skipped
+from .dataset import Dataset, DatasetKind, Skipped
+from .errors import DatasetError
 from .open import open_dataset
 from .sources import list_builtins, list_sources
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from .collection import Item, Labels, is_metadata, load_items
-from .dataset import Dataset, DatasetError, Skipped
+from .dataset import Dataset, Skipped
+from .errors import DatasetError
 from .folders import walk_files
 from .images import is_image_name, path_opener
 from .options import LoadOptions

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from .arrays import array_images
-from .dataset import Dataset, DatasetError, DatasetKind, Skipped
+from .dataset import Dataset, DatasetKind, Skipped
+from .errors import DatasetError
 from .options import LoadOptions
 from .safe_pickle import MAX_PICKLE_BYTES, safe_load
 

@@ -17,7 +17,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
-from .dataset import Dataset, DatasetError, DatasetKind, Skipped
+from .dataset import Dataset, DatasetKind, Skipped
+from .errors import DatasetError
 from .images import BadImage, ImageInfo, Opener, decode, pil_guard, probe
 from .options import LoadOptions
 

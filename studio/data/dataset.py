@@ -8,9 +8,7 @@ from pathlib import Path
 
 import torch
 
-
-class DatasetError(Exception):
-    """Nothing usable could be read from a source; the message names the source and what to do."""
+from .errors import DatasetError  # noqa: F401 - named here too, beside the Dataset it guards
 
 
 class DatasetKind(str, Enum):

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .collection import Item, Labels, folder_labels, is_metadata, load_items
-from .dataset import Dataset, DatasetError, Skipped
+from .dataset import Dataset, Skipped
+from .errors import DatasetError
 from .images import is_image_name, path_opener
 from .options import LoadOptions
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from .arrays import array_images
-from .dataset import Dataset, DatasetError, DatasetKind, Skipped
+from .dataset import Dataset, DatasetKind, Skipped
+from .errors import DatasetError
 from .options import LoadOptions
 
 # IDX type codes (big-endian on disk).

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from .arrays import array_images
-from .dataset import Dataset, DatasetError, DatasetKind
+from .dataset import Dataset, DatasetKind
+from .errors import DatasetError
 from .options import LoadOptions, cache_root
 
 ONLINE = {

@@ -11,7 +11,8 @@ from .arrays import fit_images, open_array
 from .builtin import open_builtin
 from .celeba import ATTR_FILE, find_attr_file, open_celeba
 from .cifar import find_cifar, is_cifar_batch, open_cifar
-from .dataset import Dataset, DatasetError
+from .dataset import Dataset
+from .errors import DatasetError
 from .folders import open_files, open_folder
 from .idx import find_idx_images, is_idx, open_idx
 from .images import is_image_name

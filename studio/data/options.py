@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import DatasetError
+
 # A decoded image larger than this is refused before decoding (a decompression bomb would
 # otherwise allocate gigabytes from a few kilobytes of file). 64 Mpx allows 8192×8192 photos.
 MAX_PIXELS = 64 * 1024 * 1024
@@ -53,7 +55,6 @@ class LoadOptions:
 
     def check(self, source: str) -> None:
         """Refuse option values that cannot work, naming the source."""
-        from .dataset import DatasetError
 
         if self.size is not None and not (_is_int(self.size) and 1 <= self.size <= 4096):
             raise DatasetError(f"{source}: size={self.size!r} is not valid; give a whole number from 1 to 4096")

@@ -7,8 +7,9 @@ import urllib.parse
 from pathlib import Path
 
 from .arrays import open_array
-from .dataset import Dataset, DatasetError
+from .dataset import Dataset
 from .download import DownloadError, download
+from .errors import DatasetError
 from .options import LoadOptions, cache_root
 
 DEFAULT_URL = "https://storage.googleapis.com/quickdraw_dataset/full/numpy_bitmap"

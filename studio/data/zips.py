@@ -11,7 +11,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from .collection import Item, Labels, folder_labels, load_items
-from .dataset import Dataset, DatasetError, Skipped
+from .dataset import Dataset, Skipped
+from .errors import DatasetError
 from .folders import split_candidates
 from .options import LoadOptions
 
