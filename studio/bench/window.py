@@ -1,12 +1,18 @@
 """The window's cost: training images/s headless and with the window attached, and the UI stall.
 
 The measurement itself drives the Qt window, so it lives above the Qt line, in
-`studio.gui.benchmark.measure_window_overhead`; the command passes it in (`run_bench(measure_window=...)`)
-and this package never imports `studio.gui`. Here: the contract it meets and the run's sizes.
+`studio.gui.benchmark.measure_window_overhead`. `measure_window_in_process` runs that module as a
+process of its own and reads its result line, so neither this package nor the `bench` command
+imports `studio.gui`; the command passes it in (`run_bench(measure_window=...)`). Here: the contract
+a measurement meets, that process, and the run's sizes.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import tempfile
 from typing import Any, Protocol
 
@@ -21,6 +27,25 @@ class WindowMeasure(Protocol):
 
     def __call__(self, *, device: str, work_dir: str, threads: int | None, steps: int, repeats: int,
                  count: int) -> dict[str, Any]: ...
+
+
+RESULT_PREFIX = "STUDIO_BENCH_WINDOW "  # the result line of `python -m studio.gui.benchmark`
+TIMEOUT_S = 1800
+
+
+def measure_window_in_process(**options: Any) -> dict[str, Any]:
+    """A `WindowMeasure`: `python -m studio.gui.benchmark OPTIONS` in a process of its own (offscreen
+    where there is no display); its result line parsed. RuntimeError with the process's last output if it fails."""
+    env = dict(os.environ)
+    if sys.platform.startswith("linux") and not env.get("DISPLAY"):
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    done = subprocess.run([sys.executable, "-m", "studio.gui.benchmark", json.dumps(options)], capture_output=True,
+                          text=True, env=env, timeout=TIMEOUT_S)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX):])
+    tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
+    raise RuntimeError(f"the window measurement failed (exit code {done.returncode}): {tail}")
 
 
 def window_sections(measure: WindowMeasure, device, threads: int | None, quick: bool,

@@ -29,12 +29,12 @@ def add_command(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..bench import format_report, run_bench
-    from ..gui.benchmark import measure_window_overhead  # drives the window; imports Qt only when called
+    from ..bench.window import measure_window_in_process  # drives the window in a process of its own
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     result = run_bench(device=args.device, quick=args.quick, threads=args.threads, width=args.width,
-                       skip=tuple(args.skip), log=log, measure_window=measure_window_overhead)
+                       skip=tuple(args.skip), log=log, measure_window=measure_window_in_process)
     print(json.dumps(result) if args.json else format_report(result))
     return 0

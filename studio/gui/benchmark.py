@@ -228,14 +228,17 @@ def format_overhead(result: dict[str, Any]) -> str:
             f"UI stall p99 {result['ui_stall']['p99_ms']:.1f} ms")
 
 
-if __name__ == "__main__":  # python -m studio.gui.benchmark [steps] [repeats]
+RESULT_PREFIX = "STUDIO_BENCH_WINDOW "  # the line `studio bench` reads from this module run as a process
+
+
+if __name__ == "__main__":  # python -m studio.gui.benchmark ['{"steps": 300, "repeats": 5, ...}']
     import json
     import os
     import sys
 
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    args = [int(a) for a in sys.argv[1:3]]
-    res = measure_window_overhead(*args[:1], repeats=args[1] if len(args) > 1 else 3)
-    print(format_overhead(res))
-    print(json.dumps(res, indent=2))
+    options = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    res = measure_window_overhead(**options)
+    print(format_overhead(res), file=sys.stderr)
+    print(RESULT_PREFIX + json.dumps(res), flush=True)
