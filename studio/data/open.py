@@ -44,13 +44,15 @@ def open_dataset(
     stream: bool | None = None,
     background: tuple[int, int, int] = BACKGROUND,
     retries: int = 3,
+    decoded_cache: bool = True,
 ) -> Dataset:
     """Open a dataset source; raise DatasetError naming the source and what to do when nothing is usable.
 
     `size`/`channels` resize (square centre crop) and convert images; `count` caps how many are
     read; `progress(done, total)` reports bytes while downloading and files while decoding;
     `attributes` picks CelebA attributes; `split` is "train", "test" or "all" where a source has
-    splits; `stream` forces (True) or forbids (False) decoding folders lazily from disk.
+    splits; `stream` forces (True) or forbids (False) decoding folders lazily from disk;
+    `decoded_cache` keeps decoded folders and zips in the cache for fast reloads (studio/data/decoded_cache.py).
     """
     opts = LoadOptions(
         size=size,
@@ -67,6 +69,7 @@ def open_dataset(
         stream=stream,
         background=background,
         retries=retries,
+        decoded_cache=decoded_cache,
     )
     if isinstance(source, (list, tuple)):
         opts.check(f"{len(source)} files")
