@@ -53,7 +53,7 @@ TARGET_LAUNCH_S = 2.0  # launch to a visible window
 
 RESULT_KEYS = ("studio_bench", "quick", "device", "device_type", "torch", "python", "cpu", "cpu_count", "threads",
                "load_average_start", "load_average_end", "seconds", "train", "window", "ui_stall", "fid", "launch",
-               "targets")
+               "data", "targets")
 
 
 @contextlib.contextmanager
@@ -440,6 +440,13 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
         log("launch to a visible window")
         result["launch"] = measure_launch(repeats=1 if quick else 3, log=log)
 
+    # Data loading: a JPEG folder first and cached, against one-thread torchvision loops (studio/data_bench.py).
+    result["data"] = {}
+    if "data" not in skip:
+        from .data_bench import measure_data_loading
+
+        result["data"] = measure_data_loading(256 if quick else 20_000, log=log, rounds=1 if quick else 2)
+
     result["load_average_end"] = _load()
     result["seconds"] = time.perf_counter() - began
     result["targets"] = targets(result)
@@ -472,6 +479,9 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     launch = result.get("launch", {}).get("seconds_to_window")
     out["launch"] = {"target": f"window visible within {TARGET_LAUNCH_S:g} s of launch", "value": launch,
                      "holds": None if launch is None else launch <= TARGET_LAUNCH_S}
+    from .data_bench import data_targets
+
+    out.update(data_targets(result.get("data") or {}))
     return out
 
 
@@ -506,6 +516,13 @@ def format_report(result: dict[str, Any]) -> str:
         when = "before" if lch["torch_imported_before_window"] else "after"
         lines.append(f"Launch to a visible window: {lch['seconds_to_window']:.2f} s (median of "
                      f"{len(lch['runs'])}; torch imported {when} the window shows)")
+    if result.get("data"):
+        d = result["data"]
+        lines.append(f"Data, {d['images']:,} 64x64 JPEGs: one-thread decode_jpeg {d['reference_s']:.2f} s, first load "
+                     f"{d['first_load_s']:.2f} s (x{d['first_vs_reference']:.2f}), cached {d['cached_load_s']:.3f} s "
+                     f"(x{d['cached_vs_first']:.0f} faster); {d['celeba_images']:,} 178x218 to 64 px: full-size "
+                     f"decode+resize {d['celeba_reference_s']:.2f} s, studio {d['celeba_load_s']:.2f} s "
+                     f"(x{d['celeba_vs_reference']:.2f})")
     lines += ["", "Targets:"]
     for t in result["targets"].values():
         mark = {True: "holds", False: "FAILS", None: "not measured"}[t["holds"]]
