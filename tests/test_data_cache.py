@@ -206,9 +206,10 @@ def test_jpeg_header_reads_size_and_refuses_odd_bytes():
 
 def test_fast_jpeg_decoding_matches_pillow_closely(tmp_path):
     data = _jpeg(photo(2, size=(24, 24)))
-    fast = images_mod.decode_bytes(data, channels=3, size=24)
+    info, fast = images_mod.decode_bytes(data, channels=3, size=24)
     reference = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).transpose(2, 0, 1)
-    assert fast.shape == (3, 24, 24) and np.abs(fast.astype(int) - reference).mean() < 2.0
+    assert info == (24, 24, "RGB", "JPEG") and fast.shape == (3, 24, 24)
+    assert np.abs(fast.astype(int) - reference).mean() < 2.0
 
 
 def _jpeg(img: Image.Image) -> bytes:

@@ -18,7 +18,7 @@ import torch
 
 from . import decoded_cache, parallel
 from .dataset import Dataset, DatasetError, DatasetKind, Skipped
-from .images import BadImage, ImageInfo, Opener, decode, decode_bytes, pil_guard, probe, probe_bytes, read_bytes
+from .images import BadImage, ImageInfo, Opener, decode, decode_bytes, pil_guard, probe, read_bytes
 from .options import LoadOptions
 
 PREVIEW_COUNT = 64
@@ -46,14 +46,14 @@ class Labels:
 
 def is_metadata(rel: str) -> bool:
     """True for macOS/Windows droppings such as .DS_Store, ._x.png and __MACOSX/."""
-    parts = _parts(rel)
-    name = parts[-1] if parts else rel
-    return "__MACOSX" in parts or name.startswith("._") or name.lower() in METADATA_NAMES
+    name = rel.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.startswith("._") or name.lower() in METADATA_NAMES or ("__MACOSX" in rel and "__MACOSX" in _parts(rel))
 
 
-def _parts(rel: str) -> tuple[str, ...]:
+def _parts(rel: str) -> list[str]:
     """PurePosixPath(rel).parts for a relative name, at a tenth of the cost (it runs per file)."""
-    return tuple(p for p in rel.replace("\\", "/").split("/") if p and p != ".")
+    parts = rel.replace("\\", "/").split("/")
+    return [p for p in parts if p and p != "."] if "" in parts or "." in parts else parts
 
 
 def folder_labels(rel_paths: Sequence[str]) -> tuple[list[str], list[int] | None]:
@@ -149,9 +149,10 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what) ->
     one_pass = side is not None and opts.stream is not True and n * guess * side * side <= opts.memory_limit
     total = n if one_pass else 2 * n
     with pil_guard(opts.max_pixels):
-        out = parallel.shared_array((n, guess, side, side), workers) if one_pass else None
-        job = _read_job(out, guess, side, opts) if one_pass else _probe_job(opts)
-        results = _run(job, items, opts, workers, archive, 0, total)
+        # np.empty: rows of files that fail are never used.
+        out = np.empty((n, guess, side, side), dtype=np.uint8) if one_pass else None
+        job = _read_job(guess, side, opts) if one_pass else _probe_job(opts)
+        results = _run(job, items, opts, workers, archive, 0, total, out)
         good_idx = [i for i, r in enumerate(results) if isinstance(r, ImageInfo)]
         for item, r in zip(items, results, strict=True):
             if not isinstance(r, ImageInfo):
@@ -174,9 +175,9 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what) ->
             ok = np.zeros(n, dtype=bool)
             ok[good_idx] = True
         else:
-            decoded = parallel.shared_array((len(good), channels, side, side), workers)
-            job = _decode_job(decoded, channels, side, opts)
-            reasons = _run(job, good, opts, workers, archive, total - len(good), total)
+            decoded = np.empty((len(good), channels, side, side), dtype=np.uint8)
+            job = _decode_job(channels, side, opts)
+            reasons = _run(job, good, opts, workers, archive, total - len(good), total, decoded)
             good_ok = np.array([r is None for r in reasons])
             for item, reason in zip(good, reasons, strict=True):
                 if reason is not None:
@@ -193,55 +194,55 @@ def _grey(background: tuple[int, int, int]) -> bool:
     return len(set(background)) == 1
 
 
-def _run(job, items: list[Item], opts: LoadOptions, workers: int, archive: Path | None, start: int, total: int) -> list:
+def _run(job, items: list[Item], opts: LoadOptions, workers: int, archive: Path | None, start: int, total: int,
+         out: np.ndarray | None = None) -> list:
     """Run a job over every item on `workers` workers, reporting progress from `start` of `total`."""
     return parallel.run(
         job,
         [it.opener for it in items],
         lambda done: opts.report(start + done, total),
         workers=workers,
+        out=out,
         archive=archive,
         keys=[str(it.key) for it in items] if archive is not None else None,
     )
 
 
-# Jobs run in worker processes: each returns a small picklable result and writes pixels into a shared array.
+# Jobs run in worker processes: each returns a small picklable result and the pixels, if any.
 
 
 def _probe_job(opts: LoadOptions):
-    def job(i: int, opener) -> ImageInfo | str:
+    def job(i: int, opener) -> tuple[ImageInfo | str, None]:
         try:
-            return probe(opener, opts.max_pixels)
+            return probe(opener, opts.max_pixels), None
         except BadImage as exc:
-            return str(exc)
+            return str(exc), None
 
     return job
 
 
-def _read_job(out: np.ndarray, channels: int, side: int, opts: LoadOptions):
-    def job(i: int, opener) -> ImageInfo | str:
+def _read_job(channels: int, side: int, opts: LoadOptions):
+    def job(i: int, opener) -> tuple[ImageInfo | str, np.ndarray | None]:
         try:
             data = read_bytes(opener)
-            info = probe_bytes(data, opts.max_pixels)
-            out[i] = decode_bytes(
+            return decode_bytes(
                 data, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
             )
-            return info
         except BadImage as exc:
-            return str(exc)
+            return str(exc), None
 
     return job
 
 
-def _decode_job(out: np.ndarray, channels: int, side: int, opts: LoadOptions):
-    def job(i: int, opener) -> str | None:
+def _decode_job(channels: int, side: int, opts: LoadOptions):
+    def job(i: int, opener) -> tuple[str | None, np.ndarray | None]:
         try:
-            out[i] = decode(
+            pixels = decode(
                 opener, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
             )
-            return None
+            return None, pixels
         except BadImage as exc:
-            return str(exc)
+            return str(exc), None
 
     return job
 

@@ -65,14 +65,13 @@ def entry_key(names: list[str], keys: list, opts: LoadOptions, archive: Path | N
     h.update(json.dumps(options).encode())
     if archive is not None:
         h.update(f"zip\0{os.path.abspath(archive)}\0{_stamp(archive)}\n".encode())
-        for name in names:
-            h.update(f"{name}\n".encode())
+        h.update("\n".join(names).encode("utf-8", "surrogateescape"))
         return h.hexdigest()[:32]
-    h.update(f"{os.getcwd()}\n".encode())  # keys may be relative to it
-    for name, key in zip(names, keys, strict=True):
-        if not isinstance(key, (str, os.PathLike)):
-            return None
-        h.update(f"{name}\0{key}\0{_stamp(key)}\n".encode())
+    if not all(isinstance(key, (str, os.PathLike)) for key in keys):
+        return None
+    lines = [os.getcwd()]  # keys may be relative to it
+    lines += [f"{name}\0{key}\0{_stamp(key)}" for name, key in zip(names, keys, strict=True)]
+    h.update("\n".join(lines).encode("utf-8", "surrogateescape"))
     return h.hexdigest()[:32]
 
 

@@ -86,8 +86,8 @@ def can_decode(header: JpegHeader | None) -> bool:
 
 
 def decode(data: bytes, channels: int) -> np.ndarray:
-    """Decode to uint8 H×W×C (C = `channels`); raises RuntimeError on corrupt data."""
+    """Decode to uint8 C×H×W (C = `channels`); raises RuntimeError on corrupt data."""
     mode = ImageReadMode.GRAY if channels == 1 else ImageReadMode.RGB
     # frombuffer over a bytearray: a writable buffer, so torch does not warn.
     tensor = _decode_jpeg(torch.frombuffer(bytearray(data), dtype=torch.uint8), mode.value, False)
-    return tensor.permute(1, 2, 0).numpy()
+    return tensor.numpy()

@@ -29,6 +29,7 @@ def walk_files(root: Path, skipped: list[Skipped]) -> list[str]:
         raise DatasetError(f"{root}: cannot open the folder ({exc.strerror or exc})") from None
     visited = {(st.st_dev, st.st_ino)}
     stack = [(os.fspath(root), "")]
+    subfolders_seen = False
     while stack:
         folder, prefix = stack.pop()
         try:
@@ -67,10 +68,12 @@ def walk_files(root: Path, skipped: list[Skipped]) -> list[str]:
                     continue
                 visited.add(key)
                 subfolders.append((entry.path, rel + "/"))
+                subfolders_seen = True
             else:
                 files.append(rel)
         stack.extend(reversed(subfolders))
-    return sorted(files, key=lambda rel: rel.split("/"))  # the order of Path objects: folder by folder
+    # The order of Path objects, folder by folder: "/" sorts before every other character.
+    return sorted(files, key=lambda rel: rel.replace("/", "\x00")) if subfolders_seen else sorted(files)
 
 
 def split_candidates(names: Iterable[str], skipped: list[Skipped]) -> list[str]:

@@ -192,15 +192,6 @@ def read_bytes(opener: Opener) -> bytes:
         raise BadImage(_reason(exc)) from None
 
 
-def probe_bytes(data: bytes, max_pixels: int = MAX_PIXELS) -> ImageInfo:
-    """`probe` for a file already read: plain JPEGs from their frame header, the rest through Pillow."""
-    header = fastjpeg.jpeg_header(data)
-    if fastjpeg.can_decode(header):
-        _check_pixels(header.width, header.height, max_pixels)
-        return ImageInfo(header.width, header.height, "L" if header.components == 1 else "RGB", "JPEG")
-    return probe(bytes_opener(data), max_pixels)
-
-
 def decode(
     opener: Opener,
     *,
@@ -210,7 +201,8 @@ def decode(
     background: tuple[int, int, int] = BACKGROUND,
 ) -> np.ndarray:
     """Decode to uint8 (channels, size, size): centre square crop, then resize."""
-    return decode_bytes(read_bytes(opener), channels=channels, size=size, max_pixels=max_pixels, background=background)
+    data = read_bytes(opener)
+    return decode_bytes(data, channels=channels, size=size, max_pixels=max_pixels, background=background)[1]
 
 
 def decode_bytes(
@@ -220,14 +212,18 @@ def decode_bytes(
     size: int,
     max_pixels: int = MAX_PIXELS,
     background: tuple[int, int, int] = BACKGROUND,
-) -> np.ndarray:
-    """`decode` for a file already read, with the fastest decoder that gives the same image."""
+) -> tuple[ImageInfo, np.ndarray]:
+    """`probe` and `decode` for a file already read: its header facts and its pixels, with the
+    fastest decoder that gives the same image (torchvision's for plain JPEGs at or near full size,
+    Pillow's draft mode for JPEGs reduced by half or more, Pillow for every other format)."""
     try:
         header = fastjpeg.jpeg_header(data)
         if fastjpeg.can_decode(header) and not _draft_helps(header.width, header.height, size):
             _check_pixels(header.width, header.height, max_pixels)
-            return _crop_resize(fastjpeg.decode(data, channels), size)
+            info = ImageInfo(header.width, header.height, "L" if header.components == 1 else "RGB", "JPEG")
+            return info, _crop_resize(fastjpeg.decode(data, channels), size)
         img = _open_image(io.BytesIO(data), max_pixels)
+        info = ImageInfo(img.size[0], img.size[1], img.mode, img.format or "?")
         if img.format in ("JPEG", "MPO"):
             w, h = img.size
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is small: far faster.
@@ -235,7 +231,7 @@ def decode_bytes(
         img.load()
         img = _upright(img)
         img = _to_mode(img, channels, background)
-        return _crop_resize(img, size)
+        return info, _crop_resize(img, size)
     except Exception as exc:  # noqa: BLE001 - see probe
         raise BadImage(_reason(exc)) from None
 
@@ -295,10 +291,10 @@ def _to_mode(img: Image.Image, channels: int, background: tuple[int, int, int]) 
 
 
 def _crop_resize(img: Image.Image | np.ndarray, size: int) -> np.ndarray:
-    if isinstance(img, np.ndarray):  # H×W×C from the fast JPEG path
-        if img.shape[:2] == (size, size):
-            return np.ascontiguousarray(img.transpose(2, 0, 1))
-        img = Image.fromarray(img[..., 0] if img.shape[2] == 1 else img)
+    if isinstance(img, np.ndarray):  # C×H×W from the fast JPEG path
+        if img.shape[1:] == (size, size):
+            return img
+        img = Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0))
     w, h = img.size
     side = min(w, h)
     left, top = (w - side) // 2, (h - side) // 2

@@ -2,15 +2,15 @@
 
 Decoding holds the GIL for much of its time (torchvision's decoder, Pillow's per-file Python), so
 threads barely help: where the platform can fork, worker processes do the work, inheriting the
-file list and writing pixels into a shared buffer (`shared_array`); only small results (header
-facts, skip reasons) come back through pipes. Elsewhere threads do it. Small lists run inline.
-A progress callback that raises (the GUI's Cancel) ends the workers at once.
+file list, and the calling process works beside them. Pixels come back per chunk through the
+pipe into private memory: a shared mapping would be faulted in 4 KiB page by page (shared memory
+gets no huge pages), which costs more than the copy. Elsewhere threads do the work; small lists
+run inline. A progress callback that raises (the GUI's Cancel) ends the workers at once.
 """
 
 from __future__ import annotations
 
 import functools
-import mmap
 import multiprocessing
 import os
 import threading
@@ -26,10 +26,11 @@ from .images import Opener
 
 INLINE_BELOW = 32  # fewer files than this decode in the calling thread: no worker start-up cost
 CHUNK = 64  # files per progress report inline, and the fewest per task on workers
-MAX_CHUNK = 1024  # the most per task: a Cancel waits for at most one such chunk per worker
+MAX_CHUNK = 512  # the most per task: a Cancel waits for at most one such chunk per worker
 
-Job = Callable[[int, Opener], Any]
-_job: tuple[Job, Sequence[Opener]] | None = None  # what forked workers inherit
+# A job maps (index, opener) to (a small picklable result, the pixels for out[index] or None).
+Job = Callable[[int, Opener], tuple[Any, "np.ndarray | None"]]
+_job: tuple[Job, Sequence[Opener], tuple[int, ...] | None] | None = None  # what forked workers inherit
 _job_lock = threading.Lock()
 
 
@@ -39,7 +40,7 @@ def can_fork() -> bool:
 
 
 def worker_count(n: int) -> int:
-    """How many workers for `n` files: one per core available to this process."""
+    """How many workers for `n` files (the calling process counts as one): one per core available."""
     if n < INLINE_BELOW:
         return 1
     try:
@@ -54,47 +55,57 @@ def chunk_size(n: int, workers: int) -> int:
     return max(CHUNK, min(MAX_CHUNK, n // (8 * workers)))
 
 
-def shared_array(shape: tuple[int, ...], workers: int) -> np.ndarray:
-    """A zeroed uint8 array that forked workers write into and the parent sees."""
-    nbytes = int(np.prod(shape))
-    if workers == 1 or not can_fork() or nbytes == 0:
-        return np.zeros(shape, dtype=np.uint8)
-    # An anonymous shared mapping: one copy of the pixels, no transfer back from the workers.
-    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=np.uint8).reshape(shape)
-
-
 def run(
     job: Job,
     openers: Sequence[Opener],
     report: Callable[[int], None],
     *,
     workers: int,
+    out: np.ndarray | None = None,
     archive: Path | None = None,
     keys: Sequence[str] | None = None,
 ) -> list:
-    """`[job(i, openers[i]) for i]`, on `workers` workers; `report(done)` after each chunk.
+    """`[job(i, openers[i])[0] for i]` on `workers` workers, each job's pixels put in `out[i]`;
+    `report(done)` as chunks finish.
 
     For a zip (`archive` and its member names `keys`), each worker process opens the archive
     itself: a file offset shared across processes would interleave their reads.
     """
     n = len(openers)
+    results: list = [None] * n
     if workers <= 1 or n == 0:
-        results = []
-        for i, opener in enumerate(openers):
-            results.append(job(i, opener))
+        for i in range(n):
+            results[i] = _one(job, i, openers[i], out)
             if (i + 1) % CHUNK == 0 or i + 1 == n:
                 report(i + 1)
         return results
     size = chunk_size(n, workers)
     chunks = [range(s, min(n, s + size)) for s in range(0, n, size)]
     if can_fork():
-        return _run_processes(job, openers, chunks, report, workers, archive, keys)
-    return _run_threads(job, openers, chunks, report, workers)
+        _run_processes(job, openers, chunks, report, workers, archive, keys, out, results)
+    else:
+        _run_threads(job, openers, chunks, report, workers, out, results)
+    return results
 
 
-def _run_chunk(chunk: range) -> list:
-    job, openers = _job
-    return [job(i, openers[i]) for i in chunk]
+def _one(job: Job, i: int, opener: Opener, out: np.ndarray | None):
+    result, pixels = job(i, opener)
+    if pixels is not None:
+        out[i] = pixels
+    return result
+
+
+def _run_chunk(chunk: range) -> tuple[list, np.ndarray | None]:
+    """In a worker: one chunk's results and its pixels as one array (one pickle, not one per image)."""
+    job, openers, row = _job
+    pixels = None if row is None else np.zeros((len(chunk), *row), dtype=np.uint8)
+    results = []
+    for j, i in enumerate(chunk):
+        result, px = job(i, openers[i])
+        if px is not None:
+            pixels[j] = px
+        results.append(result)
+    return results, pixels
 
 
 def _reopen_archive(archive: Path, keys: Sequence[str]) -> None:
@@ -104,43 +115,67 @@ def _reopen_archive(archive: Path, keys: Sequence[str]) -> None:
     first: dict[str, zipfile.ZipInfo] = {}
     for info in zf.infolist():
         first.setdefault(info.filename, info)
-    _job = (_job[0], [functools.partial(zf.open, first[k]) for k in keys])
+    _job = (_job[0], [functools.partial(zf.open, first[k]) for k in keys], _job[2])
 
 
-def _run_processes(job, openers, chunks, report, workers, archive, keys) -> list:
+def _run_processes(job, openers, chunks, report, workers, archive, keys, out, results) -> None:
     global _job
     initializer, initargs = (_reopen_archive, (archive, keys)) if archive is not None else (None, ())
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=initializer, initargs=initargs
+        workers - 1, mp_context=multiprocessing.get_context("fork"), initializer=initializer, initargs=initargs
     )
     with _job_lock:  # the workers copy this process's memory when the first task starts them, _job included
-        _job = (job, openers)
+        _job = (job, openers, None if out is None else out.shape[1:])
         try:
             futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
         finally:
             _job = None
-    results: list = []
+    done = 0
+
+    def collect(k: int) -> None:
+        nonlocal done
+        part, pixels = futures[k].result()
+        chunk = chunks[k]
+        results[chunk.start : chunk.stop] = part
+        if pixels is not None:
+            out[chunk.start : chunk.stop] = pixels
+        done += len(chunk)
+
     try:
-        for future in futures:
-            results.extend(future.result())
-            report(len(results))
+        pending = list(range(len(chunks)))
+        # This process works too, taking chunks from the back of the queue while the workers take
+        # them from the front, and gathers what the workers finished between its own chunks.
+        while pending and futures[pending[-1]].cancel():
+            chunk = chunks[pending.pop()]
+            for i in chunk:
+                results[i] = _one(job, i, openers[i], out)
+            done += len(chunk)
+            for k in [k for k in pending if futures[k].done()]:
+                collect(k)
+                pending.remove(k)
+            report(done)
+        for k in pending:
+            collect(k)
+            report(done)
     except BaseException:
         # Cancel, or a worker's failure: drop the queued chunks (those running end within a chunk).
         pool.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown()
-    return results
+    pool.shutdown(wait=False)  # the workers exit on their own; waiting for that only adds time
 
 
-def _run_threads(job, openers, chunks, report, workers) -> list:
-    results: list = []
+def _run_threads(job, openers, chunks, report, workers, out, results) -> None:
+    def work(chunk: range) -> None:
+        for i in chunk:
+            results[i] = _one(job, i, openers[i], out)
+
+    done = 0
     with ThreadPoolExecutor(workers) as pool:
         try:
-            for part in pool.map(lambda chunk: [job(i, openers[i]) for i in chunk], chunks):
-                results.extend(part)
-                report(len(results))
+            for chunk, _ in zip(chunks, pool.map(work, chunks), strict=True):
+                done += len(chunk)
+                report(done)
         except BaseException:
             # A cancelled load stops now, not after decoding every queued file.
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    return results
