@@ -167,6 +167,20 @@ def test_cancel_stops_the_workers_and_writes_no_entry(tmp_path, cache):
     assert seen[-1][0] == seen[-1][1] and len(seen) > 2
 
 
+def test_images_changed_while_written_leave_no_entry(tmp_path, cache, monkeypatch):
+    data = np.zeros((COUNT, 3, 4, 4), dtype=np.uint8)
+    real_store = decoded_cache.store
+
+    def store_then_change(*args, **kwargs):
+        path = real_store(*args, **kwargs)
+        data[0] = 1  # the caller wrote to its images while the entry was being written
+        return path
+
+    monkeypatch.setattr(decoded_cache, "store", store_then_change)
+    decoded_cache.store_later("k" * 32, data, np.ones(COUNT, dtype=bool), [], "test", cache).join()
+    assert decoded_cache.entries(cache) == [] and decoded_cache.load("k" * 32, cache) is None
+
+
 def test_least_recently_used_entry_is_evicted(tmp_path, cache, monkeypatch):
     monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
     a, b = make_folder(tmp_path / "a"), make_folder(tmp_path / "b")

@@ -7,7 +7,6 @@ set would not fit in the memory budget, the files are streamed instead (see stre
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -118,9 +117,7 @@ def load_items(
             return decoded
         data, ok = decoded
         if key:
-            # The cache is a speed-up: a full disk or a read-only cache folder must not fail the load.
-            with contextlib.suppress(OSError):
-                decoded_cache.store(key, data, ok, skipped[before:], source, opts.cache_dir)
+            decoded_cache.store_later(key, data, ok, list(skipped[before:]), source, opts.cache_dir)
         return _assemble(source, data, ok, items, skipped, labels, notes)
     finally:
         skipped.sort(key=lambda s: s.path)  # one list in path order, whichever pass rejected a file

@@ -7,6 +7,11 @@ or deleted file makes a new key. Both files are written to a temporary name and 
 comes last and is the entry's commit mark. An entry whose files disagree with their record
 (truncated, damaged header, missing half) is deleted and rebuilt, never used. The folder is kept
 under a size limit (the "dataset_cache_gb" setting) by evicting the least recently used entries.
+
+A load writes its entry on a background thread (`store_later`): writing hundreds of megabytes can
+take longer than the decoding did, and the caller need not wait for it. The writer checksums the
+images before and after writing, and drops the entry if they changed meanwhile; a lookup of the
+same key waits for its writer, and the interpreter waits for writers before it exits.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
+import uuid
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +91,45 @@ def _stamp(path) -> str:
     return f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino}"
 
 
+_writers: dict[str, threading.Thread] = {}
+_writers_lock = threading.Lock()
+
+
+def store_later(key: str, data: np.ndarray, ok: np.ndarray, skipped: list[Skipped], source: str,
+                cache_dir: Path | None = None) -> threading.Thread:
+    """`store` on a background thread (not a daemon: the interpreter lets it finish)."""
+
+    def write() -> None:
+        try:
+            before = zlib.crc32(data)
+            path = store(key, data, ok, skipped, source, cache_dir)
+            if path is not None and zlib.crc32(data) != before:
+                remove(key, cache_dir)  # the images changed while they were written: the entry is not them
+        except OSError:
+            pass  # a full disk or a read-only cache folder: the cache is a speed-up, the load succeeded
+        finally:
+            with _writers_lock:
+                if _writers.get(key) is threading.current_thread():
+                    del _writers[key]
+
+    thread = threading.Thread(target=write, name=f"decoded-cache-{key[:8]}")
+    with _writers_lock:
+        _writers[key] = thread
+    thread.start()
+    return thread
+
+
+def wait_for_writes(key: str | None = None) -> None:
+    """Wait until the entry `key` (every entry when None) being written in the background is written."""
+    with _writers_lock:
+        threads = list(_writers.values()) if key is None else [t for k, t in _writers.items() if k == key]
+    for thread in threads:
+        thread.join()
+
+
 def load(key: str, cache_dir: Path | None = None) -> Entry | None:
     """The entry for `key`, or None when there is none or it is damaged (then it is deleted)."""
+    wait_for_writes(key)
     folder = cache_folder(cache_dir)
     meta_path, array_path = folder / f"{key}.json", folder / f"{key}.npy"
     if not meta_path.exists():
@@ -118,7 +163,8 @@ def store(key: str, data: np.ndarray, ok: np.ndarray, skipped: list[Skipped], so
     folder.mkdir(parents=True, exist_ok=True)
     evict(limit - data.nbytes, cache_dir)
     array_path = folder / f"{key}.npy"
-    tmp = folder / f".{key}.{os.getpid()}.npy.tmp"
+    unique = uuid.uuid4().hex[:8]  # two processes, or two threads, may write the same entry
+    tmp = folder / f".{key}.{unique}.npy.tmp"
     try:
         with open(tmp, "wb") as f:
             np.lib.format.write_array(f, np.ascontiguousarray(data), allow_pickle=False)
@@ -135,7 +181,7 @@ def store(key: str, data: np.ndarray, ok: np.ndarray, skipped: list[Skipped], so
         "skipped": [[s.path, s.reason] for s in skipped],
         "created": time.time(),
     }
-    meta_tmp = folder / f".{key}.{os.getpid()}.json.tmp"
+    meta_tmp = folder / f".{key}.{unique}.json.tmp"
     meta_tmp.write_text(json.dumps(meta), encoding="utf-8")
     os.replace(meta_tmp, folder / f"{key}.json")
     return array_path
@@ -150,6 +196,11 @@ def remove(key: str, cache_dir: Path | None = None) -> None:
 
 def entries(cache_dir: Path | None = None) -> list[dict]:
     """Every entry, most recently used first: key, source, shape, bytes, last used (epoch seconds)."""
+    wait_for_writes()
+    return _entries(cache_dir)
+
+
+def _entries(cache_dir: Path | None) -> list[dict]:
     folder = cache_folder(cache_dir)
     found = []
     for meta_path in folder.glob("*.json"):
@@ -169,7 +220,7 @@ def evict(keep_bytes: int, cache_dir: Path | None = None) -> int:
     """Remove least recently used entries until at most `keep_bytes` remain, and stray files; return how many went."""
     folder = cache_folder(cache_dir)
     _remove_strays(folder)
-    current = entries(cache_dir)
+    current = _entries(cache_dir)  # not entries(): a writer evicts, and must not wait for itself
     total = sum(e["bytes"] for e in current)
     removed = 0
     for entry in reversed(current):  # oldest first
