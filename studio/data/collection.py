@@ -1,8 +1,11 @@
 """Turn a list of image files (on disk or in a zip) into a Dataset: probe, choose size, decode.
 
-Two passes keep memory bounded: headers first (cheap) to choose the size and channel count and
-to reject bombs, then one decode per file straight into a preallocated array. When the decoded
-set would not fit in the memory budget, the files are streamed instead (see streaming.py).
+A set decoded before with the same files and options comes from the decoded cache
+(decoded_cache.py). Otherwise, with the size known, each file is read once: its header is checked
+(bombs refused before decoding) and its pixels decoded straight into a preallocated array. Without
+a size, headers come first (cheap) to choose it, then the decode. Both run on every core
+(parallel.py). When the decoded set would not fit in the memory budget, the files are streamed
+instead (see streaming.py).
 """
 
 from __future__ import annotations
