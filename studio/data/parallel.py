@@ -150,10 +150,11 @@ def _run_processes(job, openers, chunks, report, workers, archive, keys, out, re
             for i in chunk:
                 results[i] = _one(job, i, openers[i], out)
             done += len(chunk)
+            report(done)
             for k in [k for k in pending if futures[k].done()]:
                 collect(k)
                 pending.remove(k)
-            report(done)
+                report(done)
         for k in pending:
             collect(k)
             report(done)
