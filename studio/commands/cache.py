@@ -10,7 +10,11 @@ from . import UserError
 
 
 def add_command(sub) -> None:
-    p = sub.add_parser("cache", help="show or clear the decoded-dataset cache (folders and zips decoded once)")
+    p = sub.add_parser(
+        "cache", help="show or clear the decoded-dataset cache (folders and zips decoded once)",
+        description="Folders and zips are decoded once and kept, per size and channels, in the studio's cache "
+                    "($STUDIO_CACHE_DIR/decoded or ~/.cache/gan-studio/decoded); later loads of the same files "
+                    "map them from disk. Without options: what the cache holds.")
     p.add_argument("--clear", action="store_true", help="delete every entry")
     p.add_argument("--limit", type=float, metavar="GB",
                    help="set the size limit in GiB (0 turns the cache off); least recently used entries go first")
@@ -23,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from ..settings import update_settings
 
     if args.limit is not None:
-        if not args.limit >= 0:
+        if not 0 <= args.limit < float("inf"):
             raise UserError(f"--limit {args.limit}: give a size in GiB, 0 or more (0 turns the cache off)")
         update_settings(**{decoded_cache.SETTING: args.limit})
         decoded_cache.evict(decoded_cache.limit_bytes())

@@ -59,7 +59,7 @@ def limit_bytes() -> int:
     value = get_setting(SETTING, DEFAULT_LIMIT_GB)
     try:
         return max(0, int(float(value) * 2**30))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return int(DEFAULT_LIMIT_GB * 2**30)
 
 
