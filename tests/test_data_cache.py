@@ -236,3 +236,9 @@ def _png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def test_output_array_is_committed_writable_memory():
+    out = parallel.output_array((5, 3, 1024, 1024))  # above the size where memory is committed up front
+    out[:] = 7
+    assert out.shape == (5, 3, 1024, 1024) and torch.from_numpy(out).float().mean().item() == 7.0

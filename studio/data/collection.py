@@ -149,8 +149,8 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what) ->
     one_pass = side is not None and opts.stream is not True and n * guess * side * side <= opts.memory_limit
     total = n if one_pass else 2 * n
     with pil_guard(opts.max_pixels):
-        # np.empty: rows of files that fail are never used.
-        out = np.empty((n, guess, side, side), dtype=np.uint8) if one_pass else None
+        # Uninitialised: rows of files that fail are never used.
+        out = parallel.output_array((n, guess, side, side)) if one_pass else None
         job = _read_job(guess, side, opts) if one_pass else _probe_job(opts)
         results = _run(job, items, opts, workers, archive, 0, total, out)
         good_idx = [i for i, r in enumerate(results) if isinstance(r, ImageInfo)]
@@ -175,7 +175,7 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what) ->
             ok = np.zeros(n, dtype=bool)
             ok[good_idx] = True
         else:
-            decoded = np.empty((len(good), channels, side, side), dtype=np.uint8)
+            decoded = parallel.output_array((len(good), channels, side, side))
             job = _decode_job(channels, side, opts)
             reasons = _run(job, good, opts, workers, archive, total - len(good), total, decoded)
             good_ok = np.array([r is None for r in reasons])

@@ -11,6 +11,7 @@ run inline. A progress callback that raises (the GUI's Cancel) ends the workers 
 from __future__ import annotations
 
 import functools
+import mmap
 import multiprocessing
 import os
 import threading
@@ -48,6 +49,20 @@ def worker_count(n: int) -> int:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(1, min(cores, -(-n // CHUNK)))
+
+
+def output_array(shape: tuple[int, ...]) -> np.ndarray:
+    """An uninitialised uint8 array for decoded images, its memory committed up front.
+
+    Fresh memory faults in page by page on first write: for 245 MB that cost 1.3 s here (this
+    machine gives no huge pages), against 0.2 s for the kernel to commit it at once (MAP_POPULATE).
+    """
+    nbytes = int(np.prod(shape))
+    flags = getattr(mmap, "MAP_POPULATE", None)
+    if flags is None or nbytes < 2**24:
+        return np.empty(shape, dtype=np.uint8)
+    memory = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | flags)
+    return np.frombuffer(memory, dtype=np.uint8).reshape(shape)
 
 
 def chunk_size(n: int, workers: int) -> int:
