@@ -36,7 +36,7 @@ def walk_files(root: Path, skipped: list[Skipped]) -> list[str]:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(Skipped(prefix.rstrip("/") or str(root), f"cannot list folder ({exc.strerror or exc})"))
+            skipped.append(Skipped(prefix.rstrip("/") or ".", f"cannot list folder ({exc.strerror or exc})"))
             continue
         subfolders = []
         for entry in entries:
