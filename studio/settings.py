@@ -2,7 +2,8 @@
 
 The file is $STUDIO_CONFIG_DIR/settings.json, or ~/.config/gan-studio/settings.json.
 Known keys: "fid_weights" (path to pytorch-fid Inception weights), "recent_runs" (list of paths),
-"theme" ("dark" or "light"), "last_train" (the Train tab's last settings).
+"theme" ("dark" or "light"), "last_train" (the Train tab's last settings), "dataset_cache_gb" (the
+decoded-dataset cache's size limit in GiB; 0 turns it off).
 """
 
 from __future__ import annotations

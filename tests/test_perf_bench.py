@@ -40,8 +40,11 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert extraction["max_abs_feature_difference"] < 1e-3  # the same network on the same images
     assert frechet["relative_difference"] < 1e-6 and frechet["speedup"] > 0
     assert result["launch"]["seconds_to_window"] > 0 and result["launch"]["torch_imported_before_window"] is False
+    data = result["data"]
+    assert data["first_load_s"] > 0 and data["cached_load_s"] > 0 and data["celeba_vs_reference"] > 0
     assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "window", "ui_stall", "frechet_speed",
-                                      "frechet_value", "launch"}
+                                      "frechet_value", "launch", "data_first_load", "data_celeba", "data_cached_load"}
+    assert result["targets"]["data_cached_load"]["holds"] is None  # --quick loads 256 images, not 20,000
     assert result["targets"]["frechet_speed"]["holds"] is None  # --quick measures 128 dimensions, not 2048
     report = format_report(result)
     assert "fast path" in report and "Targets:" in report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .data import data_targets
 from .training import TRAIN_METHODS
 
 # Targets (issue 8); the report says whether each holds in the run it comes from.
@@ -17,7 +18,7 @@ TARGET_LAUNCH_S = 2.0  # launch to a visible window
 
 RESULT_KEYS = ("studio_bench", "quick", "device", "device_type", "torch", "python", "cpu", "cpu_count", "threads",
                "load_average_start", "load_average_end", "seconds", "train", "window", "ui_stall", "fid", "launch",
-               "targets")
+               "data", "targets")
 
 
 def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -46,6 +47,7 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     launch = result.get("launch", {}).get("seconds_to_window")
     out["launch"] = {"target": f"window visible within {TARGET_LAUNCH_S:g} s of launch", "value": launch,
                      "holds": None if launch is None else launch <= TARGET_LAUNCH_S}
+    out.update(data_targets(result.get("data") or {}))
     return out
 
 
@@ -80,6 +82,13 @@ def format_report(result: dict[str, Any]) -> str:
         when = "before" if lch["torch_imported_before_window"] else "after"
         lines.append(f"Launch to a visible window: {lch['seconds_to_window']:.2f} s (median of "
                      f"{len(lch['runs'])}; torch imported {when} the window shows)")
+    if result.get("data"):
+        d = result["data"]
+        lines.append(f"Data, {d['images']:,} 64x64 JPEGs: one-thread decode_jpeg {d['reference_s']:.2f} s, first load "
+                     f"{d['first_load_s']:.2f} s (x{d['first_vs_reference']:.2f}), cached {d['cached_load_s']:.3f} s "
+                     f"(x{d['cached_vs_first']:.0f} faster); {d['celeba_images']:,} 178x218 to 64 px: full-size "
+                     f"decode+resize {d['celeba_reference_s']:.2f} s, studio {d['celeba_load_s']:.2f} s "
+                     f"(x{d['celeba_vs_reference']:.2f})")
     lines += ["", "Targets:"]
     for t in result["targets"].values():
         mark = {True: "holds", False: "FAILS", None: "not measured"}[t["holds"]]

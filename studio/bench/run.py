@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from .common import Log
+from .data import measure_data_loading
 from .fid import fid_section
 from .launch import measure_launch
 from .report import targets
@@ -70,6 +71,10 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
     if "launch" not in skip:
         log("launch to a visible window")
         result["launch"] = measure_launch(repeats=1 if quick else 3, log=log)
+
+    result["data"] = {}
+    if "data" not in skip:  # a JPEG folder first and cached, against one-thread torchvision loops
+        result["data"] = measure_data_loading(256 if quick else 20_000, log=log, rounds=1 if quick else 2)
 
     result["load_average_end"] = _load()
     result["seconds"] = time.perf_counter() - began

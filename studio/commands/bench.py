@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-PARTS = ("train", "window", "fid", "launch")
+PARTS = ("train", "window", "fid", "launch", "data")
 
 
 def add_command(sub) -> None:
@@ -15,7 +15,8 @@ def add_command(sub) -> None:
         description="Measure, side by side in one run: training images/s of the fast path against a plain "
                     "reference loop (DCGAN and WGAN-GP, 32x32, batch 64), headless against with the window "
                     "attached, the UI stall while training, FID feature extraction and Fréchet distance against "
-                    "pytorch-fid, and the time from launch to a visible window. See docs/BENCHMARKS.md.")
+                    "pytorch-fid, the time from launch to a visible window, and how fast a JPEG folder loads, first "
+                    "and from the decoded cache. See docs/BENCHMARKS.md.")
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--quick", action="store_true",

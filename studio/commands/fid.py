@@ -88,8 +88,8 @@ def compare_sources(args: argparse.Namespace) -> dict:
     from ..metrics import frechet_distance, kernel_inception_distance, save_statistics
     from ..metrics.features import InceptionFeatures
     from ..metrics.inception import weights_path
-    from ..runs.sources import REPORTED_N, source_kind, source_statistics
     from ..metrics.stats import Statistics
+    from ..runs.sources import REPORTED_N, source_kind, source_statistics
 
     device = pick_device(args.device)
     extractor = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -120,7 +121,8 @@ def open_celeba(root: Path, opts: LoadOptions, *, source: str | None = None) -> 
             f"{source}: no CelebA images found; put the img_align_celeba folder (or "
             f"img_align_celeba.zip) next to {ATTR_FILE}"
         )
-    paths = {p.relative_to(folder).as_posix(): p for p in walk_files(folder, skipped)}
+    base = os.path.join(folder, "")
+    paths = {rel: base + rel for rel in walk_files(folder, skipped)}
     openers = {rel: path_opener(p, opts.max_file_bytes) for rel, p in paths.items()}
     items = _match(openers, rows, columns, wanted, skipped, keys=paths)
     return load_items(source, items, opts, skipped=skipped, labels=labels, notes=notes, what="CelebA images")

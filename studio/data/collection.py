@@ -1,25 +1,27 @@
 """Turn a list of image files (on disk or in a zip) into a Dataset: probe, choose size, decode.
 
-Two passes keep memory bounded: headers first (cheap) to choose the size and channel count and
-to reject bombs, then one decode per file straight into a preallocated array. When the decoded
-set would not fit in the memory budget, the files are streamed instead (see streaming.py).
+A set decoded before with the same files and options comes from the decoded cache
+(decoded_cache.py). Otherwise, with the size known, each file is read once: its header is checked
+(bombs refused before decoding) and its pixels decoded straight into a preallocated array. Without
+a size, headers come first (cheap) to choose it, then the decode. Both run on every core
+(parallel.py). When the decoded set would not fit in the memory budget, the files are streamed
+instead (see streaming.py).
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from . import decoded_cache, parallel
 from .dataset import Dataset, DatasetKind, Skipped
 from .errors import DatasetError
-from .images import BadImage, ImageInfo, Opener, decode, pil_guard, probe
+from .images import BadImage, ImageInfo, Opener, decode, decode_bytes, pil_guard, probe, read_bytes
 from .options import LoadOptions
 
 PREVIEW_COUNT = 64
@@ -47,9 +49,14 @@ class Labels:
 
 def is_metadata(rel: str) -> bool:
     """True for macOS/Windows droppings such as .DS_Store, ._x.png and __MACOSX/."""
-    parts = PurePosixPath(rel.replace("\\", "/")).parts
-    name = parts[-1] if parts else rel
-    return "__MACOSX" in parts or name.startswith("._") or name.lower() in METADATA_NAMES
+    name = rel.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.startswith("._") or name.lower() in METADATA_NAMES or ("__MACOSX" in rel and "__MACOSX" in _parts(rel))
+
+
+def _parts(rel: str) -> list[str]:
+    """PurePosixPath(rel).parts for a relative name, at a tenth of the cost (it runs per file)."""
+    parts = rel.replace("\\", "/").split("/")
+    return [p for p in parts if p and p != "."] if "" in parts or "." in parts else parts
 
 
 def folder_labels(rel_paths: Sequence[str]) -> tuple[list[str], list[int] | None]:
@@ -58,7 +65,7 @@ def folder_labels(rel_paths: Sequence[str]) -> tuple[list[str], list[int] | None
     `cats/a.png, dogs/b.png` gives two classes; `train/cats/...` the same; a single folder or files
     at the top level give no labels (None).
     """
-    parts = [PurePosixPath(p.replace("\\", "/")).parts for p in rel_paths]
+    parts = [_parts(p) for p in rel_paths]
     if not parts:
         return [], None
     # Drop leading folders common to all files (a zip of "mydata/cats/..." or "img_align_celeba/").
@@ -87,11 +94,6 @@ def _most_common_side(infos: Sequence[ImageInfo]) -> int:
     return min(w, h)
 
 
-def _workers(n: int) -> int:
-    # Pillow releases the GIL while decoding; a few threads help, more only contend.
-    return 1 if n < 32 else max(1, min(4, os.cpu_count() or 1))
-
-
 def load_items(
     source: str,
     items: list[Item],
@@ -103,96 +105,147 @@ def load_items(
     notes: list[str] | None = None,
     what: str = "images",
 ) -> Dataset:
-    """Probe, decode and assemble `items`; raise DatasetError when none can be used."""
+    """Probe, decode and assemble `items`, or take them from the decoded cache; raise DatasetError if none is usable."""
     items = subsample(items, opts.count, opts.seed)
     notes = list(notes or [])
     try:
-        return _load_items(source, items, opts, skipped, labels, archive, notes, what)
+        key = decoded_cache.entry_key([it.name for it in items], [it.key for it in items], opts, archive)
+        cached = decoded_cache.load(key, opts.cache_dir) if key else None
+        if cached is not None:
+            skipped.extend(cached.skipped)
+            opts.report(1, 1)
+            return _assemble(source, cached.data, cached.ok, items, skipped, labels, notes)
+        before = len(skipped)
+        decoded = _decode_items(source, items, opts, skipped, labels, archive, notes, what)
+        if isinstance(decoded, Dataset):  # streamed from disk: nothing decoded to keep
+            return decoded
+        data, ok = decoded
+        if key:
+            decoded_cache.store_later(key, data, ok, list(skipped[before:]), source, opts.cache_dir)
+        return _assemble(source, data, ok, items, skipped, labels, notes)
     finally:
         skipped.sort(key=lambda s: s.path)  # one list in path order, whichever pass rejected a file
 
 
-def _load_items(source, items, opts, skipped, labels, archive, notes, what) -> Dataset:
-    with pil_guard(opts.max_pixels):
-        good: list[Item] = []
-        infos: list[ImageInfo] = []
-        # Progress runs over both passes: headers (first half), then decoding (second half).
-        total, step = 2 * len(items), max(1, len(items) // 100)
-        for i, item in enumerate(items):
-            try:
-                infos.append(probe(item.opener, opts.max_pixels))
-                good.append(item)
-            except BadImage as exc:
-                skipped.append(Skipped(item.name, str(exc)))
-            if (i + 1) % step == 0:
-                opts.report(i + 1, total)
-        if not good:
-            _nothing_usable(source, skipped, what)
-        channels = opts.channels or (1 if all(i.grey for i in infos) else 3)
-        side = opts.size or _most_common_side(infos)
-        total_bytes = len(good) * channels * side * side
-        stream = opts.stream if opts.stream is not None else total_bytes > opts.memory_limit
-        if stream:
-            opts.report(total, total)
-            return _streamed(source, good, opts, channels, side, skipped, labels, archive, notes, total_bytes)
-        data, ok = _decode_all(good, opts, channels, side, skipped, len(items))
-    if not ok.any():
-        _nothing_usable(source, skipped, what)
-    kept = [it for it, k in zip(good, ok, strict=True) if k]
+def _assemble(source, data: np.ndarray, ok: np.ndarray, items, skipped, labels, notes) -> Dataset:
+    kept = [it for it, k in zip(items, ok, strict=True) if k]
     return Dataset(
         source=source,
         kind=DatasetKind.IMAGES,
-        data=torch.from_numpy(data if ok.all() else data[ok]),  # no second copy in the common case
+        data=torch.from_numpy(data),
         skipped=skipped,
         notes=notes,
         **_label_fields(kept, labels),
     )
 
 
-def _decode_all(good: list[Item], opts: LoadOptions, channels: int, side: int, skipped: list[Skipped], probed: int):
-    data = np.zeros((len(good), channels, side, side), dtype=np.uint8)
-    ok = np.zeros(len(good), dtype=bool)
-
-    def one(i: int) -> str | None:
-        try:
-            data[i] = decode(
-                good[i].opener, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
-            )
-            ok[i] = True
-            return None
-        except BadImage as exc:
-            return str(exc)
-
-    n = len(good)
-    step = max(1, n // 100)
-    total = probed + n
-    workers = _workers(n)
-    with ThreadPoolExecutor(workers) if workers > 1 else _Inline() as pool:
-        try:
-            for i, reason in enumerate(pool.map(one, range(n))):
+def _decode_items(source, items, opts, skipped, labels, archive, notes, what) -> Dataset | tuple[np.ndarray, ...]:
+    """The decoded images and which items they are, or a streamed Dataset when they would not fit in memory."""
+    n = len(items)
+    workers = parallel.worker_count(n)
+    side = opts.size
+    # With the size known, each file is read once: header, checks and pixels in one go. Colour is
+    # decoded unless asked otherwise; a set that turns out all grey keeps one channel afterwards.
+    guess = opts.channels or 3
+    one_pass = side is not None and opts.stream is not True and n * guess * side * side <= opts.memory_limit
+    total = n if one_pass else 2 * n
+    with pil_guard(opts.max_pixels):
+        # Uninitialised: rows of files that fail are never used.
+        out = parallel.output_array((n, guess, side, side)) if one_pass else None
+        job = _read_job(guess, side, opts) if one_pass else _probe_job(opts)
+        results = _run(job, items, opts, workers, archive, 0, total, out)
+        good_idx = [i for i, r in enumerate(results) if isinstance(r, ImageInfo)]
+        for item, r in zip(items, results, strict=True):
+            if not isinstance(r, ImageInfo):
+                skipped.append(Skipped(item.name, r))
+        if not good_idx:
+            _nothing_usable(source, skipped, what)
+        infos = [results[i] for i in good_idx]
+        good = [items[i] for i in good_idx]
+        channels = opts.channels or (1 if all(i.grey for i in infos) else 3)
+        side = side or _most_common_side(infos)
+        total_bytes = len(good) * channels * side * side
+        stream = opts.stream if opts.stream is not None else total_bytes > opts.memory_limit
+        if stream:
+            opts.report(total, total)
+            return _streamed(source, good, opts, channels, side, skipped, labels, archive, notes, total_bytes)
+        if one_pass and (channels == guess or _grey(opts.background)):
+            # Grey sources decoded as colour repeat one channel (so does a grey background): keep the first.
+            data = out[good_idx] if len(good_idx) < n else out
+            data = data if channels == guess else np.ascontiguousarray(data[:, :1])
+            ok = np.zeros(n, dtype=bool)
+            ok[good_idx] = True
+        else:
+            decoded = parallel.output_array((len(good), channels, side, side))
+            job = _decode_job(channels, side, opts)
+            reasons = _run(job, good, opts, workers, archive, total - len(good), total, decoded)
+            good_ok = np.array([r is None for r in reasons])
+            for item, reason in zip(good, reasons, strict=True):
                 if reason is not None:
-                    skipped.append(Skipped(good[i].name, reason))
-                if (i + 1) % step == 0 or i + 1 == n:
-                    opts.report(probed + i + 1, total)
-        except BaseException:
-            # A cancelled load (the progress callback raised) stops now, not after decoding every queued file.
-            if isinstance(pool, ThreadPoolExecutor):
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise
+                    skipped.append(Skipped(item.name, reason))
+            data = decoded if good_ok.all() else decoded[good_ok]
+            ok = np.zeros(n, dtype=bool)
+            ok[np.asarray(good_idx)[good_ok]] = True
+    if not ok.any():
+        _nothing_usable(source, skipped, what)
     return data, ok
 
 
-class _Inline:
-    """A stand-in for an executor that maps in the calling thread (small sets, no thread cost)."""
+def _grey(background: tuple[int, int, int]) -> bool:
+    return len(set(background)) == 1
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        return False
+def _run(job, items: list[Item], opts: LoadOptions, workers: int, archive: Path | None, start: int, total: int,
+         out: np.ndarray | None = None) -> list:
+    """Run a job over every item on `workers` workers, reporting progress from `start` of `total`."""
+    return parallel.run(
+        job,
+        [it.opener for it in items],
+        lambda done: opts.report(start + done, total),
+        workers=workers,
+        out=out,
+        archive=archive,
+        keys=[str(it.key) for it in items] if archive is not None else None,
+    )
 
-    def map(self, fn, it):
-        return map(fn, it)
+
+# Jobs run in worker processes: each returns a small picklable result and the pixels, if any.
+
+
+def _probe_job(opts: LoadOptions):
+    def job(i: int, opener) -> tuple[ImageInfo | str, None]:
+        try:
+            return probe(opener, opts.max_pixels), None
+        except BadImage as exc:
+            return str(exc), None
+
+    return job
+
+
+def _read_job(channels: int, side: int, opts: LoadOptions):
+    def job(i: int, opener) -> tuple[ImageInfo | str, np.ndarray | None]:
+        try:
+            data = read_bytes(opener)
+            return decode_bytes(
+                data, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
+            )
+        except BadImage as exc:
+            return str(exc), None
+
+    return job
+
+
+def _decode_job(channels: int, side: int, opts: LoadOptions):
+    def job(i: int, opener) -> tuple[str | None, np.ndarray | None]:
+        try:
+            pixels = decode(
+                opener, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
+            )
+            return None, pixels
+        except BadImage as exc:
+            return str(exc), None
+
+    return job
 
 
 def _label_fields(items: list[Item], labels: Labels | None) -> dict:

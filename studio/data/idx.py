@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import re
 import struct
 import zlib
@@ -89,11 +90,14 @@ def _read(f, expect_ndim, limit) -> np.ndarray:
 
 def _find(root: Path, pattern: re.Pattern) -> list[Path]:
     # torchvision keeps them in <root>/MNIST/raw/; users unpack them anywhere under a folder.
-    found = [
-        p
-        for p in sorted(root.glob("*")) + sorted(root.glob("*/raw/*")) + sorted(root.glob("raw/*"))
-        if p.is_file() and pattern.match(p.name)
-    ]
+    # Names are matched before any Path is made: a folder of 200,000 images holds no IDX file.
+    try:
+        with os.scandir(root) as it:
+            found = sorted(root / e.name for e in it if pattern.match(e.name) and e.is_file())
+    except OSError:
+        found = []
+    for where in ("*/raw/*", "raw/*"):
+        found += sorted(p for p in root.glob(where) if pattern.match(p.name) and p.is_file())
     return found
 
 

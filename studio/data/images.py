@@ -20,6 +20,7 @@ from typing import IO, NamedTuple
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from . import fastjpeg
 from .options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
 
 # Half-written files must fail, not load as grey padding (Pillow's default; pinned here because
@@ -67,7 +68,7 @@ def _open_binary(path: Path) -> IO[bytes]:
     return open(path, "rb")
 
 
-def path_opener(path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Opener:
+def path_opener(path: str | os.PathLike, max_file_bytes: int = MAX_FILE_BYTES) -> Opener:
     """An opener for a file on disk that refuses non-regular, empty and oversized files."""
 
     def opener() -> IO[bytes]:
@@ -148,14 +149,7 @@ def _open_image(f: IO[bytes], max_pixels: int) -> Image.Image:
         raise BadImage("not a readable image (unknown format or corrupt header)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadImage(_bomb_reason(exc, max_pixels)) from None
-    w, h = img.size
-    # Checked from the header, before any pixel is decoded.
-    if w <= 0 or h <= 0:
-        raise BadImage(f"invalid size {w}×{h} in header")
-    if w * h > max_pixels:
-        raise BadImage(
-            f"refused: {w}×{h} = {w * h:,} pixels is over the limit of {max_pixels:,} (possible decompression bomb)"
-        )
+    _check_pixels(*img.size, max_pixels)  # from the header, before any pixel is decoded
     return img
 
 
@@ -189,6 +183,15 @@ def probe(opener: Opener, max_pixels: int = MAX_PIXELS) -> ImageInfo:
         raise BadImage(_reason(exc)) from None
 
 
+def read_bytes(opener: Opener) -> bytes:
+    """The whole file (the opener bounds its size); raise BadImage with the reason."""
+    try:
+        with opener() as f:
+            return f.read()
+    except Exception as exc:  # noqa: BLE001 - zip members and odd files raise many types
+        raise BadImage(_reason(exc)) from None
+
+
 def decode(
     opener: Opener,
     *,
@@ -198,20 +201,60 @@ def decode(
     background: tuple[int, int, int] = BACKGROUND,
 ) -> np.ndarray:
     """Decode to uint8 (channels, size, size): centre square crop, then resize."""
+    data = read_bytes(opener)
+    return decode_bytes(data, channels=channels, size=size, max_pixels=max_pixels, background=background)[1]
+
+
+def decode_bytes(
+    data: bytes,
+    *,
+    channels: int,
+    size: int,
+    max_pixels: int = MAX_PIXELS,
+    background: tuple[int, int, int] = BACKGROUND,
+) -> tuple[ImageInfo, np.ndarray]:
+    """`probe` and `decode` for a file already read: its header facts and its pixels, with the
+    fastest decoder that gives the same image (torchvision's for plain JPEGs at or near full size,
+    Pillow's draft mode for JPEGs reduced by half or more, Pillow for every other format)."""
     try:
-        with opener() as f:
-            img = _open_image(f, max_pixels)
-            if img.format in ("JPEG", "MPO"):
-                w, h = img.size
-                side = min(w, h)
-                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is small: far faster.
-                img.draft(img.mode, (-(-size * w // side), -(-size * h // side)))
-            img.load()
-            img = _upright(img)
-            img = _to_mode(img, channels, background)
-            return _crop_resize(img, size)
+        header = fastjpeg.jpeg_header(data)
+        if fastjpeg.can_decode(header) and not _draft_helps(header.width, header.height, size):
+            _check_pixels(header.width, header.height, max_pixels)
+            info = ImageInfo(header.width, header.height, "L" if header.components == 1 else "RGB", "JPEG")
+            return info, _crop_resize(fastjpeg.decode(data, channels), size)
+        img = _open_image(io.BytesIO(data), max_pixels)
+        info = ImageInfo(img.size[0], img.size[1], img.mode, img.format or "?")
+        if img.format in ("JPEG", "MPO"):
+            w, h = img.size
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is small: far faster.
+            img.draft(img.mode, _draft_request(w, h, size))
+        img.load()
+        img = _upright(img)
+        img = _to_mode(img, channels, background)
+        return info, _crop_resize(img, size)
     except Exception as exc:  # noqa: BLE001 - see probe
         raise BadImage(_reason(exc)) from None
+
+
+def _draft_request(w: int, h: int, size: int) -> tuple[int, int]:
+    # The smallest decoded size whose centre square still covers `size` pixels.
+    side = min(w, h)
+    return -(-size * w // side), -(-size * h // side)
+
+
+def _draft_helps(w: int, h: int, size: int) -> bool:
+    """True when libjpeg could decode at half scale or less (Pillow's draft mode is faster then)."""
+    rw, rh = _draft_request(w, h, size)
+    return -(-w // 2) >= rw and -(-h // 2) >= rh
+
+
+def _check_pixels(w: int, h: int, max_pixels: int) -> None:
+    if w <= 0 or h <= 0:
+        raise BadImage(f"invalid size {w}×{h} in header")
+    if w * h > max_pixels:
+        raise BadImage(
+            f"refused: {w}×{h} = {w * h:,} pixels is over the limit of {max_pixels:,} (possible decompression bomb)"
+        )
 
 
 def _upright(img: Image.Image) -> Image.Image:
@@ -247,7 +290,11 @@ def _to_mode(img: Image.Image, channels: int, background: tuple[int, int, int]) 
     return img if img.mode == target else img.convert(target)
 
 
-def _crop_resize(img: Image.Image, size: int) -> np.ndarray:
+def _crop_resize(img: Image.Image | np.ndarray, size: int) -> np.ndarray:
+    if isinstance(img, np.ndarray):  # C×H×W from the fast JPEG path
+        if img.shape[1:] == (size, size):
+            return img
+        img = Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0))
     w, h = img.size
     side = min(w, h)
     left, top = (w - side) // 2, (h - side) // 2

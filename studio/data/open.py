@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import zipfile
 from collections.abc import Sequence
@@ -45,13 +47,15 @@ def open_dataset(
     stream: bool | None = None,
     background: tuple[int, int, int] = BACKGROUND,
     retries: int = 3,
+    decoded_cache: bool = True,
 ) -> Dataset:
     """Open a dataset source; raise DatasetError naming the source and what to do when nothing is usable.
 
     `size`/`channels` resize (square centre crop) and convert images; `count` caps how many are
     read; `progress(done, total)` reports bytes while downloading and files while decoding;
     `attributes` picks CelebA attributes; `split` is "train", "test" or "all" where a source has
-    splits; `stream` forces (True) or forbids (False) decoding folders lazily from disk.
+    splits; `stream` forces (True) or forbids (False) decoding folders lazily from disk;
+    `decoded_cache` keeps decoded folders and zips in the cache for fast reloads (studio/data/decoded_cache.py).
     """
     opts = LoadOptions(
         size=size,
@@ -68,7 +72,30 @@ def open_dataset(
         stream=stream,
         background=background,
         retries=retries,
+        decoded_cache=decoded_cache,
     )
+    with _no_cyclic_gc():
+        return _open(source, opts)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector while a source is listed and decoded.
+
+    A folder of 200,000 files allocates a few small objects per file (names, openers, items),
+    none in cycles; each time the allocations cross the collector's threshold it scans every
+    object in the process, and with torch loaded that is seconds per load in all.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _open(source, opts: LoadOptions) -> Dataset:
     if isinstance(source, (list, tuple)):
         opts.check(f"{len(source)} files")
         if not source:
@@ -78,7 +105,7 @@ def open_dataset(
     opts.check(text)
     scheme, sep, rest = text.partition(":")
     if sep and scheme == "builtin":
-        return _fit_builtin(open_builtin(rest, size=size, seed=seed, count=count), channels)
+        return _fit_builtin(open_builtin(rest, size=opts.size, seed=opts.seed, count=opts.count), opts.channels)
     if sep and scheme == "quickdraw":
         return open_quickdraw(rest, opts)
     if sep and scheme == "torchvision":

@@ -43,6 +43,7 @@ class LoadOptions:
     background: tuple[int, int, int] = BACKGROUND
     retries: int = 3
     timeout: float = 30.0
+    decoded_cache: bool = True  # keep decoded folders and zips in the cache (decoded_cache.py)
 
     def report(self, done: int, total: int) -> None:
         """Forward progress to the caller; a failing callback must not stop the load."""
