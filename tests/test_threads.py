@@ -35,21 +35,15 @@ def _in_thread(fn):
     return result["value"]
 
 
-@pytest.fixture
-def two_threads():
-    """torch's default of two CPU threads per thread (the tests run with one)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
-
-
 def _parallel_op() -> None:
     x = torch.randn(4_000_000)
     (x * 2).sum()
 
 
-def test_a_limited_thread_uses_one_cpu_thread_and_starts_no_team(two_threads):
+def _limited_then_unlimited() -> tuple:
+    """In a fresh process: one thread limited to one CPU thread, then another left alone."""
+    torch.set_num_threads(2)
+
     def limited():
         before = _os_threads()
         applied = limit_this_thread(1)
@@ -61,8 +55,22 @@ def test_a_limited_thread_uses_one_cpu_thread_and_starts_no_team(two_threads):
         _parallel_op()
         return torch.get_num_threads(), _os_threads() - before
 
-    applied, threads, grown = _in_thread(limited)
+    return (*_in_thread(limited), *_in_thread(unlimited))
+
+
+def test_a_limited_thread_uses_one_cpu_thread_and_starts_no_team():
+    # A fresh interpreter: OpenMP keeps the threads of ended teams for reuse, so in a process where other
+    # tests have run, a new team may start without a new OS thread.
+    import json
+    import subprocess
+
+    code = ("import json, sys; sys.path.insert(0, 'tests'); from test_threads import _limited_then_unlimited; "
+            "print(json.dumps(_limited_then_unlimited()))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          env={**os.environ, "OMP_NUM_THREADS": "2"})
+    assert done.returncode == 0, done.stderr
+    applied, threads, grown, other_threads, other_grown = json.loads(done.stdout.strip().splitlines()[-1])
     assert applied and threads == 1 and grown == 0
     # The limit is the calling thread's only: another thread still has two, and its team starts.
-    threads, grown = _in_thread(unlimited)
-    assert threads == 2 and grown >= 1
+    assert other_threads == 2 and other_grown >= 1
