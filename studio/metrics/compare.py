@@ -9,6 +9,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from ..engine.metrics_columns import read_columns
 from ..engine.rundir import RunDirectory
 
 
@@ -47,25 +50,31 @@ def summarize_run(path: str | Path) -> RunSummary:
     summary = RunSummary(Path(path).name, str(run.get("method", "?")), str(run.get("dataset", "?")),
                          int(rundir.read_status().get("step", 0) or 0), 0.0)
     covered = None
-    for record in rundir.read_metrics():
-        step = int(record.get("step", 0) or 0)
-        summary.steps = max(summary.steps, step)
-        name = record.get("metric")
-        if name is None:
-            if isinstance(record.get("time"), (int, float)):
-                summary.seconds = max(summary.seconds, float(record["time"]))
-            continue
-        value = record.get(name)
-        if not isinstance(value, (int, float)):
-            continue  # "nan" or "inf" stored as text: not a figure to rank
-        figure = Figure(float(value), int(record.get("n", 0) or 0), step, record.get("kid_std"))
-        summary.last[name] = figure
-        if name in LOWER_IS_BETTER and (name not in summary.best or figure.value < summary.best[name].value):
-            summary.best[name] = figure
-        if name == "modes_covered":
-            covered = (int(value), int(record.get("of", 0) or 0), figure.n)
-        if name == "high_quality" and covered is not None:
-            summary.modes = (covered[0], covered[1], float(value), covered[2])
+    # Typed columns (metrics_columns): a long run's 500,000 scalar records are never turned into dicts;
+    # only the steps and training times of the scalar records matter here, and the few metric records.
+    for block in read_columns(rundir.metrics_path):
+        if block.rows:
+            summary.steps = max(summary.steps, int(block.steps.max()))
+            seconds = block.times[np.isfinite(block.times)]
+            if len(seconds):
+                summary.seconds = max(summary.seconds, float(seconds.max()))
+        for record in block.records:
+            step = int(record.get("step", 0) or 0)
+            summary.steps = max(summary.steps, step)
+            name = record.get("metric")
+            if name is None:
+                continue
+            value = record.get(name)
+            if not isinstance(value, (int, float)):
+                continue  # "nan" or "inf" stored as text: not a figure to rank
+            figure = Figure(float(value), int(record.get("n", 0) or 0), step, record.get("kid_std"))
+            summary.last[name] = figure
+            if name in LOWER_IS_BETTER and (name not in summary.best or figure.value < summary.best[name].value):
+                summary.best[name] = figure
+            if name == "modes_covered":
+                covered = (int(value), int(record.get("of", 0) or 0), figure.n)
+            if name == "high_quality" and covered is not None:
+                summary.modes = (covered[0], covered[1], float(value), covered[2])
     return summary
 
 
