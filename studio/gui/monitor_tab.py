@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.state import RunState, StatusNote
+from .history import History
 from .imageview import ImageView
 from .livetext import LiveText
 from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
@@ -93,6 +94,7 @@ class MonitorTab(QWidget):
         self._last_perf = 0.0
         self._last_redraw = 0.0
         self.export_task: BackgroundTask | None = None
+        self.history_note = ""  # while an opened run's history is read: how far; after: "" or why it was not
 
         self.header = LiveText("No run yet: start one on the Train tab, or File → Open run…")
         self.header.setToolTip("The run shown here and its state")
@@ -209,6 +211,7 @@ class MonitorTab(QWidget):
         self.rate.clear()
         self.scalar_updates = self.sample_grids = self.points_updates = self.metric_updates = 0
         self.run_dir = Path(run_dir) if run_dir else None
+        self.history_note = ""
         self.total_steps = total_steps
         self.step = 0
         self.state = RunState.STARTING
@@ -292,6 +295,8 @@ class MonitorTab(QWidget):
         for event in events:
             if isinstance(event, Scalars):
                 self._on_scalars(event)
+            elif isinstance(event, History):
+                self._on_history(event)
             elif isinstance(event, Images):
                 if event.name == "real":
                     self.real_view.set_image(event.image)
@@ -339,6 +344,30 @@ class MonitorTab(QWidget):
             panel = self._panel_for(key)
             panel.add_curve(key).append(event.step, value)
 
+    def _on_history(self, history: History) -> None:
+        # A run's history read in bulk (partial while it is read; each one replaces the one before).
+        self.scalar_updates = history.records
+        self.step = max(self.step, history.step)
+        self.last_values.update(history.last_values)
+        for step, seconds in history.rate:
+            self.rate.add(step, seconds)
+        for key, series in history.curves.items():
+            self._panel_for(key).set_series(key, series)
+        for (name, n), series in history.metric_curves.items():
+            label = metric_label(name, n)
+            panel = self.panels.get(self._metric_panel(name)) or self._add_panel(self._metric_panel(name))
+            panel.set_series(label, series, markers=True)
+            self.metrics[label] = history.metrics[(name, n)]
+        if history.complete:
+            if history.metric_curves:
+                self._show_metrics()  # once: a new text re-lays-out the tab, repainting every chart
+            self.history_note = history.error
+            for note in history.notes:  # alerts: the state they imply, as if they had come live
+                self.state = RunState.after(note.state) or self.state
+        else:
+            self.history_note = (f"reading its history {100 * history.done // max(history.total, 1)}%"
+                                 f" ({history.records:,} records)")
+
     def _panel_for(self, key: str) -> CurvePanel:
         title = self._panel_of.get(key)
         if title is None:
@@ -349,10 +378,17 @@ class MonitorTab(QWidget):
     def _on_metric(self, event: Metric) -> None:
         self.metric_updates += 1
         label = metric_label(event.name, event.n)
-        title = COVERAGE if is_coverage_metric(event.name) else EVALUATION
+        title = self._metric_panel(event.name)
         panel = self.panels.get(title) or self._add_panel(title)
         panel.add_curve(label, label, markers=True).append(event.step, event.value)  # sparse: mark each value
         self.metrics[label] = (event.step, event.value)
+        self._show_metrics()
+
+    @staticmethod
+    def _metric_panel(name: str) -> str:
+        return COVERAGE if is_coverage_metric(name) else EVALUATION
+
+    def _show_metrics(self) -> None:
         self.metric_label.setText(" · ".join(f"<b>{k}</b> = {v:.4g} <span style='color:#8f93a8'>(step {s})</span>"
                                              for k, (s, v) in self.metrics.items()))
 
@@ -361,7 +397,8 @@ class MonitorTab(QWidget):
         total = f"/{self.total_steps}" if self.total_steps else ""
         state = "" if self.state is RunState.IDLE else f" · {self.state}"
         title = getattr(self, "title", "")
-        self.header.setText(f"step {self.step}{total}{state}", bold=f"{title} · " if title else "")
+        note = f" · {self.history_note}" if self.history_note else ""
+        self.header.setText(f"step {self.step}{total}{state}{note}", bold=f"{title} · " if title else "")
 
     def _update_perf(self, force: bool = False) -> None:
         now = time.monotonic()
