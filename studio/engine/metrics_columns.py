@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-BLOCK_BYTES = 1 << 16  # ~330 lines of a typical run: each json.loads holds the GIL ~2 ms
+BLOCK_BYTES = 1 << 14  # ~80 lines of a typical run: each json.loads holds the GIL well under a millisecond
 _NOT_VALUES = ("step", "time")  # a scalar record's step and training time, not curves
 # A block with a true, false or null value needs the exact per-record reading: numpy would turn true
 # into 1.0 and null into NaN, where the event reading leaves them out. (Text that merely looks like
