@@ -201,3 +201,14 @@ def test_window_stays_responsive_while_a_long_run_opens(window, qtbot, tmp_path)
         fh.write(json.dumps({"step": 1_000_010, "time": 1.0, "d_loss": 123.0}) + "\n")
     qtbot.waitUntil(lambda: monitor.step == 1_000_010, timeout=10_000)
     assert monitor.panels["Adversarial losses"].series["d_loss"].last() == 123.0
+
+
+def test_compare_scan_equals_reading_every_record(tmp_path):
+    from studio.engine.metrics_columns import scan_metrics
+
+    (tmp_path / "metrics.jsonl").write_bytes(MESSY)
+    records = RunDirectory(tmp_path).read_metrics()
+    scan = scan_metrics(tmp_path / "metrics.jsonl", block_bytes=128)
+    assert scan.step == max(int(r["step"]) for r in records) == 7
+    assert scan.seconds == max(float(r["time"]) for r in records if isinstance(r.get("time"), (int, float)))
+    assert scan.records == [r for r in records if "metric" in r or "event" in r]

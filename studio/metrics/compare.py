@@ -9,9 +9,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from ..engine.metrics_columns import read_columns
+from ..engine.metrics_columns import scan_metrics
 from ..engine.rundir import RunDirectory
 
 
@@ -50,31 +48,27 @@ def summarize_run(path: str | Path) -> RunSummary:
     summary = RunSummary(Path(path).name, str(run.get("method", "?")), str(run.get("dataset", "?")),
                          int(rundir.read_status().get("step", 0) or 0), 0.0)
     covered = None
-    # Typed columns (metrics_columns): a long run's 500,000 scalar records are never turned into dicts;
-    # only the steps and training times of the scalar records matter here, and the few metric records.
-    for block in read_columns(rundir.metrics_path):
-        if block.rows:
-            summary.steps = max(summary.steps, int(block.steps.max()))
-            seconds = block.times[np.isfinite(block.times)]
-            if len(seconds):
-                summary.seconds = max(summary.seconds, float(seconds.max()))
-        for record in block.records:
-            step = int(record.get("step", 0) or 0)
-            summary.steps = max(summary.steps, step)
-            name = record.get("metric")
-            if name is None:
-                continue
-            value = record.get(name)
-            if not isinstance(value, (int, float)):
-                continue  # "nan" or "inf" stored as text: not a figure to rank
-            figure = Figure(float(value), int(record.get("n", 0) or 0), step, record.get("kid_std"))
-            summary.last[name] = figure
-            if name in LOWER_IS_BETTER and (name not in summary.best or figure.value < summary.best[name].value):
-                summary.best[name] = figure
-            if name == "modes_covered":
-                covered = (int(value), int(record.get("of", 0) or 0), figure.n)
-            if name == "high_quality" and covered is not None:
-                summary.modes = (covered[0], covered[1], float(value), covered[2])
+    # A long run's 500,000 scalar records are never parsed: only their largest step and training time
+    # matter here, found by a pre-filter (metrics_columns.scan_metrics); the few metric records are read.
+    scan = scan_metrics(rundir.metrics_path)
+    summary.steps, summary.seconds = max(summary.steps, scan.step), scan.seconds
+    for record in scan.records:
+        step = int(record.get("step", 0) or 0)
+        summary.steps = max(summary.steps, step)
+        name = record.get("metric")
+        if name is None:
+            continue
+        value = record.get(name)
+        if not isinstance(value, (int, float)):
+            continue  # "nan" or "inf" stored as text: not a figure to rank
+        figure = Figure(float(value), int(record.get("n", 0) or 0), step, record.get("kid_std"))
+        summary.last[name] = figure
+        if name in LOWER_IS_BETTER and (name not in summary.best or figure.value < summary.best[name].value):
+            summary.best[name] = figure
+        if name == "modes_covered":
+            covered = (int(value), int(record.get("of", 0) or 0), figure.n)
+        if name == "high_quality" and covered is not None:
+            summary.modes = (covered[0], covered[1], float(value), covered[2])
     return summary
 
 
