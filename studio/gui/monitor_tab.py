@@ -357,7 +357,8 @@ class MonitorTab(QWidget):
             label = metric_label(name, n)
             panel = self.panels.get(self._metric_panel(name)) or self._add_panel(self._metric_panel(name))
             panel.set_series(label, series, markers=True)
-            self.metrics[label] = history.metrics[(name, n)]
+            if (name, n) in history.metrics:  # else only expected so far (the chart is laid out early)
+                self.metrics[label] = history.metrics[(name, n)]
         if history.complete:
             if history.metric_curves:
                 self._show_metrics()  # once: a new text re-lays-out the tab, repainting every chart

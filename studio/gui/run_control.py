@@ -180,7 +180,8 @@ class FollowRun:
         self.run_dir = follower.path
         self.task: Any = None  # the BackgroundTask reading a long history
         self.loading = False  # until the whole history has been handed over
-        self._partial: Any = None  # the newest partial History from the reader thread, not yet shown
+        self._partial: Any = None  # the newest partial History with curves from the reader thread, not yet shown
+        self._progress: Any = None  # ... and the newest word of how far it is (no curves)
         self._final: Any = None  # the complete History, not yet shown
         self._lock = threading.Lock()
 
@@ -209,7 +210,10 @@ class FollowRun:
 
     def _publish(self, history: Any) -> None:  # on the reader's thread
         with self._lock:
-            self._partial = history
+            if history.progress_only:
+                self._progress = history
+            else:
+                self._partial, self._progress = history, None
 
     def _on_read(self, history: Any) -> None:
         self._final = history
@@ -233,8 +237,9 @@ class FollowRun:
             return [history, *self.follower.poll()]
         if self.loading:
             with self._lock:
-                partial, self._partial = self._partial, None
-            return ([partial] if partial is not None else []) + self.follower.poll(metrics=False)
+                news = [h for h in (self._partial, self._progress) if h is not None]
+                self._partial = self._progress = None
+            return news + self.follower.poll(metrics=False)
         return self.follower.poll()
 
     def release(self) -> None:
