@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -292,11 +292,13 @@ class MonitorTab(QWidget):
 
         newest_grid: Images | None = None
         newest_points: Points | None = None
+        history_curves = False
         for event in events:
             if isinstance(event, Scalars):
                 self._on_scalars(event)
             elif isinstance(event, History):
                 self._on_history(event)
+                history_curves = history_curves or bool(event.curves)
             elif isinstance(event, Images):
                 if event.name == "real":
                     self.real_view.set_image(event.image)
@@ -319,7 +321,12 @@ class MonitorTab(QWidget):
         if newest_points is not None:
             self.points_updates += 1
             self.scatter.set_generated(newest_points.points)
-        self.redraw()
+        if history_curves:
+            # A history's curves are drawn at once, but in a turn of the event loop of their own: taking
+            # them in and repainting every chart in one turn held the window twice as long.
+            QTimer.singleShot(0, self, lambda: self.redraw(force=True))
+        else:
+            self.redraw()
         self._update_header()
         self._update_perf()
 
@@ -366,6 +373,11 @@ class MonitorTab(QWidget):
             for note in history.notes:  # alerts: the state they imply, as if they had come live
                 self.state = RunState.after(note.state) or self.state
         else:
+            # Where the curves will end, from the share of bytes read: the x axes are set once, not
+            # widened (and re-rendered, with every chart re-laid-out) as each part arrives.
+            reach = history.step * history.total / max(history.done, 1)
+            for panel in self.panels.values():
+                panel.reach = reach
             self.history_note = (f"reading its history {100 * history.done // max(history.total, 1)}%"
                                  f" ({history.records:,} records)")
 

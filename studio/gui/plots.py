@@ -51,6 +51,7 @@ class CurvePanel:
         self.series: dict[str, Series] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.x_extent = x_extent  # the run's last step, when known
+        self.reach = 0.0  # the step the curves will soon reach (a history being read): the x range holds it at once
         self.follow = True  # False once the user pans or zooms
         self.view_range: tuple[tuple[float, float], tuple[float, float]] | None = None
         item.setTitle(title)
@@ -127,7 +128,7 @@ class CurvePanel:
         filled = [s for s in self.series.values() if s.size]
         if not filled:
             return
-        x_max = max(float(s.x[-1]) for s in filled)
+        x_max = max([float(s.x[-1]) for s in filled] + [self.reach])
         y_lo = min(float(s.y.min()) for s in filled)
         y_hi = max(float(s.y.max()) for s in filled)
         for ref in self.reference_values:

@@ -24,6 +24,10 @@ from ..engine.state import RunState
 
 PULL_MS = 250  # 4 Hz: the newest state, steadily; every wake-up of the GUI thread takes a core from training
 FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
+# While the window draws a history's curves, the reader thread waits (at most PAINT_PAUSE_S): sharing
+# the GIL with it, each of the many calls a repaint makes into Qt waits its turn, and a repaint of
+# every chart took twice as long.
+PAINT_PAUSE_S = 0.4
 SMALL_HISTORY_BYTES = 1 << 20  # a followed run's metrics.jsonl up to this size is read at once, beyond on a thread
 OUTPUT_KEPT = 8000  # characters of a training process's newest output, for the error message
 
@@ -184,6 +188,7 @@ class FollowRun:
         self._progress: Any = None  # ... and the newest word of how far it is (no curves)
         self._final: Any = None  # the complete History, not yet shown
         self._lock = threading.Lock()
+        self._drawn = threading.Event()  # set when the window has drawn the curves handed to it
 
     def start(self) -> None:
         from .history import quick_gil_handoff, read_history
@@ -212,8 +217,10 @@ class FollowRun:
         with self._lock:
             if history.progress_only:
                 self._progress = history
-            else:
-                self._partial, self._progress = history, None
+                return
+            self._partial, self._progress = history, None
+            self._drawn.clear()
+        self._drawn.wait(2 * PAINT_PAUSE_S + FOLLOW_MS / 1000)  # picked up at the next poll, then drawn
 
     def _on_read(self, history: Any) -> None:
         self._final = history
@@ -238,13 +245,16 @@ class FollowRun:
         if self.loading:
             with self._lock:
                 news = [h for h in (self._partial, self._progress) if h is not None]
-                self._partial = self._progress = None
+                curves, self._partial, self._progress = self._partial, None, None
+            if curves is not None:
+                QTimer.singleShot(round(PAINT_PAUSE_S * 1000), self._drawn.set)  # after the repaint it causes
             return news + self.follower.poll(metrics=False)
         return self.follower.poll()
 
     def release(self) -> None:
         if self.task is not None and self.task.is_running():
             self.task.cancel()
+            self._drawn.set()
 
     def pause(self) -> None:
         pass
