@@ -1,7 +1,8 @@
 """The Monitor tab: live curves grouped by the method's plots, metrics, sample and real grids, a timelapse.
 
 It reads events (from the training worker's buffer or a RunFollower) through `consume(events)`,
-which the window calls at a steady rate; curves are created once and updated in place.
+which the window calls at a steady rate; curves are created once and updated in place. An opened
+run's history arrives among them as `History` snapshots (bounded curves read in bulk, `history.py`).
 """
 
 from __future__ import annotations
@@ -287,7 +288,7 @@ class MonitorTab(QWidget):
 
     # --- events -------------------------------------------------------------------------------
     def consume(self, events: Iterable[Event]) -> None:
-        """Take in new events and redraw what changed (call a few times a second, never per event)."""
+        """Take in new events (and `History` snapshots), redraw what changed (a few times a second, not per event)."""
         from ..engine.events import Images, Metric, Points, Scalars, Status
 
         newest_grid: Images | None = None

@@ -8,8 +8,8 @@ The window shows at most one run at a time, from one of three back-ends:
 - `FollowRun`: a run directory anyone else writes (`studio train` in a terminal): shown, not controlled.
 
 `RunController` owns the one active back-end behind one interface (start, pause, resume, stop,
-poll, release, device text) and one `RunState`; the window binds its actions to `state` and reads events from
-`eventsArrived`, and never reaches into a back-end.
+poll, release, device text) and one `RunState`; the window binds its actions to `state` and reads
+events from `eventsArrived`, and never reaches into a back-end.
 """
 
 from __future__ import annotations
