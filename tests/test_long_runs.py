@@ -137,7 +137,8 @@ def test_series_below_its_bound_keeps_every_value():
     assert s.x.tolist()[-2:] == [16, 16] and s.last() == 0.0  # the newest bucket, one value so far
 
 
-def test_history_of_a_generated_run(tmp_path):
+def test_history_of_a_generated_run(tmp_path, monkeypatch):
+    monkeypatch.setattr("studio.gui.history.FIRST_VIEW_SECONDS", 0.0)  # a first view at once, not half a second in
     run = write_long_run(tmp_path / "run", records=3000, eval_every=1000)
     published = []
     history = read_history(run / "metrics.jsonl", publish=published.append)
@@ -147,7 +148,8 @@ def test_history_of_a_generated_run(tmp_path):
     assert history.curves["g_loss"].count + history.curves["g_loss"].dropped == 3000
     assert list(history.metric_curves) == [("kid", 1000)] and len(history.metric_curves[("kid", 1000)]) == 3
     assert history.end == (run / "metrics.jsonl").stat().st_size
-    assert published and not published[0].complete  # the first block is shown before the rest is read
+    assert published and not published[0].complete  # a first view is shown before the rest is read
+    assert published[0].curves and published[0].records < 3000
 
 
 def test_compare_reads_a_long_run_with_the_column_reader(tmp_path):

@@ -41,7 +41,7 @@ def write_long_run(folder: str | Path, records: int = 500_000, log_every: int = 
     folder.mkdir(parents=True, exist_ok=True)
     steps = records * log_every
     run = {"method": "dcgan", "dataset": "builtin:shapes", "preset": "tiny", "params": {}, "steps": steps,
-           "seed": seed, "device": "cpu", "image_size": 16, "log_every": log_every, "sample_every": 0,
+           "seed": seed, "device": "cpu", "image_size": 16, "log_every": log_every, "sample_every": steps,
            "checkpoint_every": steps, "eval_every": eval_every * log_every}
     spec = {"kind": "images", "channels": 3, "image_size": 16, "point_dim": 0, "label_dim": 0}
     (folder / "config.json").write_text(json.dumps({"run": run, "spec": spec}, indent=2), encoding="utf-8")

@@ -22,6 +22,7 @@ from .series import Series
 # How often the curves of a history being read are handed over: each costs the window a repaint of
 # every chart (hundreds of ms on a loaded 2-core machine: at 2 s the stall p99 was 90-100 ms, at 4 s 25-46 ms).
 SNAPSHOT_SECONDS = 4.0
+FIRST_VIEW_SECONDS = 0.5  # the first curves: enough of the run to see (its first block alone is a sliver)
 PROGRESS_SECONDS = 0.5  # between them, how far the reading is (the header's percentage; no curves, no repaint)
 RATE_PAIRS = 20  # the newest (step, training time) pairs kept for the speed and ETA
 HANDOFF_SECONDS = 0.0005  # the GIL's switch interval while a history is read on a thread (Python's: 0.005)
@@ -143,13 +144,14 @@ def read_history(metrics_path: Any, report: Callable[[int, int], None] = lambda 
         total = 0
     reader = HistoryReader(total)
     reader.expect_metrics(metrics_path)
-    last_curves = last_progress = None
+    began = time.monotonic()
+    last_curves, last_progress = began + FIRST_VIEW_SECONDS - SNAPSHOT_SECONDS, began
     for block in read_columns(metrics_path):
         reader.add(block)
         report(min(block.end, total), total)
         now = time.monotonic()
-        if last_curves is None or now - last_curves >= SNAPSHOT_SECONDS:
-            publish(reader.snapshot())  # the first block at once: curves show before the rest is read
+        if now - last_curves >= SNAPSHOT_SECONDS:
+            publish(reader.snapshot())  # half a second in, then every few seconds
             last_curves = last_progress = now
         elif now - last_progress >= PROGRESS_SECONDS:
             publish(reader.snapshot(curves=False))

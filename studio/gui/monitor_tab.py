@@ -374,9 +374,11 @@ class MonitorTab(QWidget):
             for note in history.notes:  # alerts: the state they imply, as if they had come live
                 self.state = RunState.after(note.state) or self.state
         else:
-            # Where the curves will end, from the share of bytes read: the x axes are set once, not
-            # widened (and re-rendered, with every chart re-laid-out) as each part arrives.
+            # Where the curves will end, from the share of bytes read (within the run's length when known):
+            # the x axes are set once, not widened (re-rendered, every chart re-laid-out) as each part arrives.
             reach = history.step * history.total / max(history.done, 1)
+            if self.total_steps >= history.step:
+                reach = min(reach, self.total_steps)
             for panel in self.panels.values():
                 panel.reach = reach
             self.history_note = (f"reading its history {100 * history.done // max(history.total, 1)}%"
