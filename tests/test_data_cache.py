@@ -14,9 +14,8 @@ import torch
 from PIL import Image
 
 from studio.cli import main as studio_main
-from studio.data import decoded_cache, open_dataset
+from studio.data import decoded_cache, open_dataset, parallel
 from studio.data import images as images_mod
-from studio.data import parallel
 from studio.data.fastjpeg import jpeg_header
 
 COUNT = 40  # above decoded_cache.MIN_ITEMS and parallel.INLINE_BELOW: cached, and decoded by workers

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from studio.data import open_dataset
+from studio.engine.evaluation import CollapseWatch
 from studio.metrics import class_histogram, classes_covered, diversity_score, label_classifier
 from studio.metrics import diversity as diversity_mod
 from studio.metrics.features import to_unit_rgb
-from studio.engine.evaluation import CollapseWatch
 
 
 @pytest.fixture(scope="module")

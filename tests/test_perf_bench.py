@@ -42,9 +42,15 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert result["launch"]["seconds_to_window"] > 0 and result["launch"]["torch_imported_before_window"] is False
     data = result["data"]
     assert data["first_load_s"] > 0 and data["cached_load_s"] > 0 and data["celeba_vs_reference"] > 0
+    runs = result["runs"]
+    assert runs["records"] == 20_000 and runs["compare_steps"] == 200_000 and runs["compare_seconds"] > 0
+    assert runs["records_shown"] == 20_000 and runs["seconds_to_curves"] > 0 and runs["ui_stall"]["ticks"] > 0
+    assert runs["longest_block_ms"] >= runs["open_call_ms"] > 0 and runs["memory_growth_mb"] is not None
     assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "window", "ui_stall", "frechet_speed",
-                                      "frechet_value", "launch", "data_first_load", "data_celeba", "data_cached_load"}
+                                      "frechet_value", "launch", "run_block", "run_stall", "run_curves",
+                                      "run_memory", "data_first_load", "data_celeba", "data_cached_load"}
     assert result["targets"]["data_cached_load"]["holds"] is None  # --quick loads 256 images, not 20,000
+    assert result["targets"]["run_curves"]["holds"] is None  # --quick opens 20,000 records, not 500,000
     assert result["targets"]["frechet_speed"]["holds"] is None  # --quick measures 128 dimensions, not 2048
     report = format_report(result)
     assert "fast path" in report and "Targets:" in report

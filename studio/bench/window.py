@@ -33,19 +33,29 @@ RESULT_PREFIX = "STUDIO_BENCH_WINDOW "  # the result line of `python -m studio.g
 TIMEOUT_S = 1800
 
 
-def measure_window_in_process(**options: Any) -> dict[str, Any]:
-    """A `WindowMeasure`: `python -m studio.gui.benchmark OPTIONS` in a process of its own (offscreen
-    where there is no display); its result line parsed. RuntimeError with the process's last output if it fails."""
+def measure_in_window_process(measure: str, **options: Any) -> dict[str, Any]:
+    """`python -m studio.gui.benchmark MEASURE OPTIONS` in a process of its own (offscreen where there is no
+    display); its result line parsed. RuntimeError with the process's last output if it fails."""
     env = dict(os.environ)
     if sys.platform.startswith("linux") and not env.get("DISPLAY"):
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    done = subprocess.run([sys.executable, "-m", "studio.gui.benchmark", json.dumps(options)], capture_output=True,
-                          text=True, env=env, timeout=TIMEOUT_S)
+    done = subprocess.run([sys.executable, "-m", "studio.gui.benchmark", measure, json.dumps(options, default=str)],
+                          capture_output=True, text=True, env=env, timeout=TIMEOUT_S)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX):])
     tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
-    raise RuntimeError(f"the window measurement failed (exit code {done.returncode}): {tail}")
+    raise RuntimeError(f"the window measurement {measure!r} failed (exit code {done.returncode}): {tail}")
+
+
+def measure_window_in_process(**options: Any) -> dict[str, Any]:
+    """A `WindowMeasure`: training headless and with the window, in a process of its own."""
+    return measure_in_window_process("window", **options)
+
+
+def measure_run_open_in_process(run_dir, timeout: float = 300.0) -> dict[str, Any]:
+    """A `RunOpenMeasure` (bench/runs.py): opening a long run in the window, in a process of its own."""
+    return measure_in_window_process("run-open", run_dir=str(run_dir), timeout=timeout)
 
 
 def window_sections(measure: WindowMeasure, device, threads: int | None, quick: bool,

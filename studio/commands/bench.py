@@ -1,4 +1,4 @@
-"""`studio bench`: training, window, FID and launch speed, measured side by side (docs/BENCHMARKS.md)."""
+"""`studio bench`: training, window, long-run, FID and launch speed, measured side by side (docs/BENCHMARKS.md)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,18 @@ import argparse
 import json
 import sys
 
-PARTS = ("train", "window", "fid", "launch", "data")
+PARTS = ("train", "window", "runs", "fid", "launch", "data")
 
 
 def add_command(sub) -> None:
     p = sub.add_parser(
-        "bench", help="measure training, window, FID and launch speed on this machine",
+        "bench", help="measure training, window, long-run, FID and launch speed on this machine",
         description="Measure, side by side in one run: training images/s of the fast path against a plain "
                     "reference loop (DCGAN and WGAN-GP, 32x32, batch 64), headless against with the window "
-                    "attached, the UI stall while training, FID feature extraction and Fréchet distance against "
-                    "pytorch-fid, the time from launch to a visible window, and how fast a JPEG folder loads, first "
-                    "and from the decoded cache. See docs/BENCHMARKS.md.")
+                    "attached, the UI stall while training, opening a 500,000-record run in the window, FID "
+                    "feature extraction and Fréchet distance against pytorch-fid, the time from launch to a visible "
+                    "window, and how fast a JPEG folder loads, first and from the decoded cache. See "
+                    "docs/BENCHMARKS.md.")
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--quick", action="store_true",
@@ -30,12 +31,13 @@ def add_command(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..bench import format_report, run_bench
-    from ..bench.window import measure_window_in_process  # drives the window in a process of its own
+    from ..bench.window import measure_run_open_in_process, measure_window_in_process  # each in its own process
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     result = run_bench(device=args.device, quick=args.quick, threads=args.threads, width=args.width,
-                       skip=tuple(args.skip), log=log, measure_window=measure_window_in_process)
+                       skip=tuple(args.skip), log=log, measure_window=measure_window_in_process,
+                       measure_runs=measure_run_open_in_process)
     print(json.dumps(result) if args.json else format_report(result))
     return 0

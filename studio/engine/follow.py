@@ -64,15 +64,20 @@ class RunFollower:
         """True once status.json says the run is over."""
         return self.state.is_final
 
-    def poll(self) -> list[Event]:
-        """Events for everything written since the last poll, oldest first (newest grid only)."""
+    def poll(self, metrics: bool = True) -> list[Event]:
+        """Events for everything written since the last poll, oldest first (newest grid only).
+
+        Only what metrics.jsonl gained after `offset` is read; `metrics=False` leaves it unread (while
+        its history is read in bulk elsewhere, see `skip_to`).
+        """
         events: list[Event] = []
-        for record, offset in self.run.iter_metrics(self.offset):
-            self.offset = offset
-            event = record_to_event(record)
-            if event is not None:
-                events.append(event)
-                self.step = max(self.step, event.step)
+        if metrics:
+            for record, offset in self.run.iter_metrics(self.offset):
+                self.offset = offset
+                event = record_to_event(record)
+                if event is not None:
+                    events.append(event)
+                    self.step = max(self.step, event.step)
         for name in GRID_PREFIXES:
             events.extend(self._new_grids(name))
         events.extend(self._new_points())
@@ -80,6 +85,12 @@ class RunFollower:
         if status is not None:
             events.append(status)
         return events
+
+    def skip_to(self, offset: int, step: int) -> None:
+        """Continue after byte `offset` of metrics.jsonl, whose records up to there were read in bulk
+        (`metrics_columns.read_columns`) and reached `step`."""
+        self.offset = offset
+        self.step = max(self.step, step)
 
     def _new_grids(self, name: str) -> list[Event]:
         fresh = [(s, p) for s, p in self.run.sample_images(name) if s > self._last_grid_step[name]]
@@ -141,15 +152,21 @@ def record_to_event(record: dict[str, Any]) -> Event | None:
         name = str(record["metric"])
         extra = {k: v for k, v in record.items() if k not in ("step", "metric", "n", name)}
         return Metric(step, name, _as_float(record.get(name)), _as_int(record.get("n")), extra)
+    values = scalar_values(record)
+    if not values:
+        return None
+    return Scalars(step, values, _as_float(record.get("time", 0.0)))
+
+
+def scalar_values(record: dict[str, Any]) -> dict[str, float]:
+    """The logged values of a scalar record: numbers and numeric text (NaN/Inf are written as text)."""
     values = {}
     for key, value in record.items():
         if key in _RECORD_KEYS or isinstance(value, bool):
             continue
         if isinstance(value, (int, float)) or (isinstance(value, str) and _is_number(value)):
             values[key] = _as_float(value)
-    if not values:
-        return None
-    return Scalars(step, values, _as_float(record.get("time", 0.0)))
+    return values
 
 
 def read_grid(path: Path) -> np.ndarray | None:

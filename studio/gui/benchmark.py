@@ -8,6 +8,10 @@ train on a plain thread that ends with the run. On one more window run, a 10 ms 
 thread measures how late the event loop serves it (the UI stall: its 99th percentile and maximum,
 see `StallMeter`).
 
+`measure_run_open(run_dir)` opens a long run with File → Open run and measures how long the call
+holds the GUI thread, how late the 10 ms timer comes while the history loads, when curves show and
+how much memory it takes (`studio bench`'s `runs` section).
+
 `probe_first_paint(window)` is the launch-time probe: with $STUDIO_LAUNCH_PROBE set, the app prints
 the wall-clock time of the window's first painted frame and exits (`studio bench` spawns it).
 """
@@ -163,6 +167,64 @@ def _window_run(window, config, data, run_dir: Path, batch: int,
     return _speed(clock, batch), cpu
 
 
+def measure_run_open(run_dir: str | Path, timeout: float = 300.0) -> dict[str, Any]:
+    """Open `run_dir` in the window (offscreen) and measure it while its history loads (see `RunOpenMeasure`)."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .app import dispose, isolated_settings
+    from .perf import process_rss_bytes
+
+    with isolated_settings(Path(tempfile.mkdtemp(prefix="studio-bench-runs-config-"))):
+        window = _open_window()
+        try:
+            monitor = window.monitor_tab
+            stall = StallMeter()
+            rss_before = peak = process_rss_bytes()
+            seen: dict[str, float] = {}
+            loop = QEventLoop()
+            began = time.perf_counter()
+
+            def tick() -> None:
+                nonlocal peak
+                stall.tick()
+                peak = max(peak, process_rss_bytes())
+                now = time.perf_counter() - began
+                if "curves" not in seen and any(curve.xData is not None and len(curve.xData)
+                                                for panel in monitor.panels.values()
+                                                for curve in panel.curves.values()):
+                    seen["curves"] = now
+                loading = window.runs.backend is not None and getattr(window.runs.backend, "loading", False)
+                if "history" not in seen and "curves" in seen and not loading:
+                    seen["history"] = now
+                if "history" in seen and now > seen["history"] + 1.0 or now > timeout:
+                    loop.quit()  # a second more: the redraw of the whole history is measured too
+
+            ticker = QTimer()
+            ticker.setTimerType(Qt.TimerType.PreciseTimer)
+            ticker.setInterval(round(StallMeter.INTERVAL * 1000))
+            ticker.timeout.connect(tick)
+            call = time.perf_counter()
+            if not window.open_run(run_dir):
+                raise RuntimeError(f"{run_dir}: the window did not open it ({window.last_error})")
+            call_ms = (time.perf_counter() - call) * 1000
+            stall.restart()
+            ticker.start()
+            loop.exec()
+            ticker.stop()
+            points = sum(len(s) for panel in monitor.panels.values() for s in panel.series.values())
+            result = {"open_call_ms": call_ms, "longest_block_ms": max(call_ms, stall.summary()["max_ms"]),
+                      "seconds_to_curves": seen.get("curves"),
+                      "seconds_to_history": seen.get("history"), "ui_stall": stall.summary(),
+                      "memory_growth_mb": (peak - rss_before) / 2**20, "records_shown": monitor.scalar_updates,
+                      "points_drawn": points}
+            window.stop_following()
+            QApplication.processEvents()
+        finally:
+            dispose(window)
+    return result
+
+
 class StallMeter:
     """How late the GUI thread's event loop serves a 10 ms timer while training runs (no Qt here).
 
@@ -229,16 +291,19 @@ def format_overhead(result: dict[str, Any]) -> str:
 
 
 RESULT_PREFIX = "STUDIO_BENCH_WINDOW "  # the line `studio bench` reads from this module run as a process
+MEASURES = {"window": measure_window_overhead, "run-open": measure_run_open}
 
 
-if __name__ == "__main__":  # python -m studio.gui.benchmark ['{"steps": 300, "repeats": 5, ...}']
+if __name__ == "__main__":  # python -m studio.gui.benchmark window|run-open ['{"steps": 300, ...}']
     import json
     import os
     import sys
 
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    options = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    res = measure_window_overhead(**options)
-    print(format_overhead(res), file=sys.stderr)
+    name = sys.argv[1] if len(sys.argv) > 1 else "window"
+    options = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
+    res = MEASURES[name](**options)
+    if name == "window":
+        print(format_overhead(res), file=sys.stderr)
     print(RESULT_PREFIX + json.dumps(res), flush=True)

@@ -307,11 +307,12 @@ class MainWindow(QMainWindow):
         self.save_settings()
 
     def _replay_history(self, run_dir: Path) -> None:
-        # A resumed run continues its curves: show what the run directory already holds.
-        from ..engine.events import Status
-        from ..engine.follow import RunFollower
+        # A resumed run continues its curves: show what the run directory already holds, read in bulk
+        # into bounded curves (here, before the session's own events start arriving).
+        from ..engine.rundir import RunDirectory
+        from .history import read_history
 
-        self.monitor_tab.consume([e for e in RunFollower(run_dir).poll() if not isinstance(e, Status)])
+        self.monitor_tab.consume([read_history(RunDirectory(run_dir).metrics_path)])
         self.monitor_tab.refresh_timelapse()
 
     # --- controlling the run -----------------------------------------------------------------------

@@ -2,7 +2,8 @@
 grids, a timelapse.
 
 It reads events (from the training worker's buffer or a RunFollower) through `consume(events)`,
-which the window calls at a steady rate; curves are created once and updated in place.
+which the window calls at a steady rate; curves are created once and updated in place. An opened
+run's history arrives among them as `History` snapshots (bounded curves read in bulk, `history.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.state import RunState, StatusNote
+from .history import History
 from .imageview import ImageView
 from .livetext import LiveText
 from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
@@ -96,6 +98,7 @@ class MonitorTab(QWidget):
         self._last_perf = 0.0
         self._last_redraw = 0.0
         self.export_task: BackgroundTask | None = None
+        self.history_note = ""  # while an opened run's history is read: how far; after: "" or why it was not
 
         self.header = LiveText("No run yet: start one on the Train tab, or File → Open run…")
         self.header.setToolTip("The run shown here and its state")
@@ -220,6 +223,7 @@ class MonitorTab(QWidget):
         self.rate.clear()
         self.scalar_updates = self.sample_grids = self.points_updates = self.metric_updates = 0
         self.run_dir = Path(run_dir) if run_dir else None
+        self.history_note = ""
         self.total_steps = total_steps
         self.step = 0
         self.state = RunState.STARTING
@@ -307,15 +311,19 @@ class MonitorTab(QWidget):
 
     # --- events -------------------------------------------------------------------------------
     def consume(self, events: Iterable[Event]) -> None:
-        """Take in new events and redraw what changed (call a few times a second, never per event)."""
+        """Take in new events (and `History` snapshots), redraw what changed (a few times a second, not per event)."""
         from ..engine.events import Images, Metric, Points, Scalars, Status
 
         newest_grid: Images | None = None
         newest_reconstructions: Images | None = None
         newest_points: Points | None = None
+        history_curves = False
         for event in events:
             if isinstance(event, Scalars):
                 self._on_scalars(event)
+            elif isinstance(event, History):
+                self._on_history(event)
+                history_curves = history_curves or bool(event.curves)
             elif isinstance(event, Images):
                 if event.name == "real":
                     self.real_view.set_image(event.image)
@@ -346,7 +354,12 @@ class MonitorTab(QWidget):
         if newest_points is not None:
             self.points_updates += 1
             self.scatter.set_generated(newest_points.points)
-        self.redraw()
+        if history_curves:
+            # A history's curves are drawn at once, but in a turn of the event loop of their own: taking
+            # them in and repainting every chart in one turn held the window twice as long.
+            QTimer.singleShot(0, self, lambda: self.redraw(force=True))
+        else:
+            self.redraw()
         self._update_header()
         self._update_perf()
 
@@ -371,6 +384,38 @@ class MonitorTab(QWidget):
             panel = self._panel_for(key)
             panel.add_curve(key).append(event.step, value)
 
+    def _on_history(self, history: History) -> None:
+        # A run's history read in bulk (partial while it is read; each one replaces the one before).
+        self.scalar_updates = history.records
+        self.step = max(self.step, history.step)
+        self.last_values.update(history.last_values)
+        for step, seconds in history.rate:
+            self.rate.add(step, seconds)
+        for key, series in history.curves.items():
+            self._panel_for(key).set_series(key, series)
+        for (name, n), series in history.metric_curves.items():
+            label = metric_label(name, n)
+            panel = self.panels.get(self._metric_panel(name)) or self._add_panel(self._metric_panel(name))
+            panel.set_series(label, series, markers=True)
+            if (name, n) in history.metrics:  # else only expected so far (the chart is laid out early)
+                self.metrics[label] = history.metrics[(name, n)]
+        if history.complete:
+            if history.metric_curves:
+                self._show_metrics()  # once: a new text re-lays-out the tab, repainting every chart
+            self.history_note = history.error
+            for note in history.notes:  # alerts: the state they imply, as if they had come live
+                self.state = RunState.after(note.state) or self.state
+        else:
+            # Where the curves will end, from the share of bytes read (within the run's length when known):
+            # the x axes are set once, not widened (re-rendered, every chart re-laid-out) as each part arrives.
+            reach = history.step * history.total / max(history.done, 1)
+            if self.total_steps >= history.step:
+                reach = min(reach, self.total_steps)
+            for panel in self.panels.values():
+                panel.reach = reach
+            self.history_note = (f"reading its history {100 * history.done // max(history.total, 1)}%"
+                                 f" ({history.records:,} records)")
+
     def _panel_for(self, key: str) -> CurvePanel:
         title = self._panel_of.get(key)
         if title is None:
@@ -381,10 +426,17 @@ class MonitorTab(QWidget):
     def _on_metric(self, event: Metric) -> None:
         self.metric_updates += 1
         label = metric_label(event.name, event.n)
-        title = COVERAGE if is_coverage_metric(event.name) else EVALUATION
+        title = self._metric_panel(event.name)
         panel = self.panels.get(title) or self._add_panel(title)
         panel.add_curve(label, label, markers=True).append(event.step, event.value)  # sparse: mark each value
         self.metrics[label] = (event.step, event.value)
+        self._show_metrics()
+
+    @staticmethod
+    def _metric_panel(name: str) -> str:
+        return COVERAGE if is_coverage_metric(name) else EVALUATION
+
+    def _show_metrics(self) -> None:
         self.metric_label.setText(" · ".join(f"<b>{k}</b> = {v:.4g} <span style='color:#8f93a8'>(step {s})</span>"
                                              for k, (s, v) in self.metrics.items()))
 
@@ -393,7 +445,8 @@ class MonitorTab(QWidget):
         total = f"/{self.total_steps}" if self.total_steps else ""
         state = "" if self.state is RunState.IDLE else f" · {self.state}"
         title = getattr(self, "title", "")
-        self.header.setText(f"step {self.step}{total}{state}", bold=f"{title} · " if title else "")
+        note = f" · {self.history_note}" if self.history_note else ""
+        self.header.setText(f"step {self.step}{total}{state}{note}", bold=f"{title} · " if title else "")
 
     def _update_perf(self, force: bool = False) -> None:
         now = time.monotonic()

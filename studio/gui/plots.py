@@ -51,6 +51,7 @@ class CurvePanel:
         self.series: dict[str, Series] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.x_extent = x_extent  # the run's last step, when known
+        self.reach = 0.0  # the step the curves will soon reach (a history being read): the x range holds it at once
         self.follow = True  # False once the user pans or zooms
         self.view_range: tuple[tuple[float, float], tuple[float, float]] | None = None
         item.setTitle(title)
@@ -82,14 +83,20 @@ class CurvePanel:
 
     def add_curve(self, key: str, label: str | None = None, markers: bool = False) -> Series:
         """The series of `key`, creating its curve on first use (`markers`: a dot on each value, for sparse series)."""
-        if key not in self.series:
+        if key not in self.curves:
             colour = CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
             extra = {"symbol": "o", "symbolSize": 6, "symbolBrush": colour, "symbolPen": None} if markers else {}
             # Values are finite by construction (Series drops NaN), so pyqtgraph may skip its own check.
             curve = self.item.plot(name=label or key, pen=pg.mkPen(colour, width=1.6), skipFiniteCheck=True, **extra)
-            self.series[key] = Series()
+            self.series.setdefault(key, Series())
             self.curves[key] = curve
         return self.series[key]
+
+    def set_series(self, key: str, series: Series, label: str | None = None, markers: bool = False) -> None:
+        """Show `series` (a run's history read in bulk) as the curve of `key`, in place of what it held."""
+        self.series[key] = series
+        self.add_curve(key, label, markers)
+        series.dirty = True
 
     def apply_theme(self, theme: str) -> None:
         """Axes, legend and the reference lines in the colours of `theme`."""
@@ -121,7 +128,7 @@ class CurvePanel:
         filled = [s for s in self.series.values() if s.size]
         if not filled:
             return
-        x_max = max(float(s.x[-1]) for s in filled)
+        x_max = max([float(s.x[-1]) for s in filled] + [self.reach])
         y_lo = min(float(s.y.min()) for s in filled)
         y_hi = max(float(s.y.max()) for s in filled)
         for ref in self.reference_values:

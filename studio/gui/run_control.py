@@ -8,12 +8,13 @@ The window shows at most one run at a time, from one of three back-ends:
 - `FollowRun`: a run directory anyone else writes (`studio train` in a terminal): shown, not controlled.
 
 `RunController` owns the one active back-end behind one interface (start, pause, resume, stop,
-poll, device text) and one `RunState`; the window binds its actions to `state` and reads events from
-`eventsArrived`, and never reaches into a back-end.
+poll, release, device text) and one `RunState`; the window binds its actions to `state` and reads
+events from `eventsArrived`, and never reaches into a back-end.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,11 @@ from ..engine.state import RunState
 
 PULL_MS = 250  # 4 Hz: the newest state, steadily; every wake-up of the GUI thread takes a core from training
 FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
+# While the window draws a history's curves, the reader thread waits (at most PAINT_PAUSE_S): sharing
+# the GIL with it, each of the many calls a repaint makes into Qt waits its turn, and a repaint of
+# every chart took twice as long.
+PAINT_PAUSE_S = 0.4
+SMALL_HISTORY_BYTES = 1 << 20  # a followed run's metrics.jsonl up to this size is read at once, beyond on a thread
 OUTPUT_KEPT = 8000  # characters of a training process's newest output, for the error message
 
 
@@ -71,6 +77,9 @@ class SessionRun:
 
     def snapshot(self) -> dict | None:
         return self.session.snapshot()
+
+    def release(self) -> None:
+        pass  # the session ends by itself (stop first): nothing to let go of
 
 
 class ProcessRun:
@@ -131,6 +140,9 @@ class ProcessRun:
     def snapshot(self) -> None:
         return None  # the weights live in other processes: the Sample tab opens the run instead
 
+    def release(self) -> None:
+        pass  # the processes end by themselves (stop first)
+
     def _read_output(self) -> None:
         text = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace")
         self.output = (self.output + text)[-OUTPUT_KEPT:]
@@ -158,22 +170,91 @@ class ProcessRun:
 
 
 class FollowRun:
-    """A run directory another process writes: shown live, not controlled."""
+    """A run directory another process writes: shown live, not controlled.
+
+    Its metrics history is read in bulk first (`history.read_history`: typed columns into bounded
+    curves), on a `BackgroundTask`'s thread when it is long, handed to the Monitor tab as `History`
+    snapshots while it is read; then polls read only what was appended.
+    """
 
     trains, can_pause, poll_ms = False, False, FOLLOW_MS
 
-    def __init__(self, follower: Any, total_steps: int, device: str) -> None:
-        self.follower, self.total_steps, self.device = follower, total_steps, device
+    def __init__(self, controller: RunController, follower: Any, total_steps: int, device: str) -> None:
+        self.controller, self.follower, self.total_steps, self.device = controller, follower, total_steps, device
         self.run_dir = follower.path
+        self.task: Any = None  # the BackgroundTask reading a long history
+        self.loading = False  # until the whole history has been handed over
+        self._partial: Any = None  # the newest partial History with curves from the reader thread, not yet shown
+        self._progress: Any = None  # ... and the newest word of how far it is (no curves)
+        self._final: Any = None  # the complete History, not yet shown
+        self._lock = threading.Lock()
+        self._drawn = threading.Event()  # set when the window has drawn the curves handed to it
 
     def start(self) -> None:
-        pass
+        from .history import quick_gil_handoff, read_history
+
+        path = self.follower.run.metrics_path
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        self.loading = True
+        if size <= SMALL_HISTORY_BYTES:  # a few thousand records: tens of ms, no thread needed
+            self._final = read_history(path)
+            return
+        from .tasks import BackgroundTask
+
+        def read(report) -> Any:
+            with quick_gil_handoff():
+                return read_history(path, report, self._publish)
+
+        self.task = BackgroundTask(read, self.controller, name="run-history")
+        self.task.done.connect(self._on_read)
+        self.task.failed.connect(lambda message: self._on_failed(message, path))
+        self.task.start()
+
+    def _publish(self, history: Any) -> None:  # on the reader's thread
+        with self._lock:
+            if history.progress_only:
+                self._progress = history
+                return
+            self._partial, self._progress = history, None
+            self._drawn.clear()
+        self._drawn.wait(2 * PAINT_PAUSE_S + FOLLOW_MS / 1000)  # picked up at the next poll, then drawn
+
+    def _on_read(self, history: Any) -> None:
+        self._final = history
+
+    def _on_failed(self, message: str, path: Path) -> None:
+        from .history import History
+
+        try:
+            end = path.stat().st_size  # follow on from here rather than read it all on the window's thread
+        except OSError:
+            end = 0
+        self._final = History(end=end, complete=True, error=f"{path}: the history was not read ({message})")
 
     def is_alive(self) -> bool:
         return not self.follower.finished
 
     def poll(self) -> list:
+        if self._final is not None:
+            history, self._final, self.loading = self._final, None, False
+            self.follower.skip_to(history.end, history.step)
+            return [history, *self.follower.poll()]
+        if self.loading:
+            with self._lock:
+                news = [h for h in (self._partial, self._progress) if h is not None]
+                curves, self._partial, self._progress = self._partial, None, None
+            if curves is not None:
+                QTimer.singleShot(round(PAINT_PAUSE_S * 1000), self._drawn.set)  # after the repaint it causes
+            return news + self.follower.poll(metrics=False)
         return self.follower.poll()
+
+    def release(self) -> None:
+        if self.task is not None and self.task.is_running():
+            self.task.cancel()
+            self._drawn.set()
 
     def pause(self) -> None:
         pass
@@ -221,7 +302,7 @@ class RunController(QObject):
 
     def follow(self, follower: Any, total_steps: int, device: str) -> None:
         """Show a run another process writes (`follower` is a checked RunFollower)."""
-        self._begin(FollowRun(follower, total_steps, device))
+        self._begin(FollowRun(self, follower, total_steps, device))
 
     def _begin(self, backend: Backend) -> None:
         self.detach()
@@ -233,6 +314,8 @@ class RunController(QObject):
     def detach(self) -> None:
         """Stop showing the current run (a followed run goes on; a trained one must have ended)."""
         self.timer.stop()
+        if self.backend is not None:
+            self.backend.release()
         self.backend = None
 
     # --- controlling -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..engine.metrics_columns import scan_metrics
 from ..engine.rundir import RunDirectory
 
 
@@ -47,13 +48,15 @@ def summarize_run(path: str | Path) -> RunSummary:
     summary = RunSummary(Path(path).name, str(run.get("method", "?")), str(run.get("dataset", "?")),
                          int(rundir.read_status().get("step", 0) or 0), 0.0)
     covered = None
-    for record in rundir.read_metrics():
+    # A long run's 500,000 scalar records are never parsed: only their largest step and training time
+    # matter here, found by a pre-filter (metrics_columns.scan_metrics); the few metric records are read.
+    scan = scan_metrics(rundir.metrics_path)
+    summary.steps, summary.seconds = max(summary.steps, scan.step), scan.seconds
+    for record in scan.records:
         step = int(record.get("step", 0) or 0)
         summary.steps = max(summary.steps, step)
         name = record.get("metric")
         if name is None:
-            if isinstance(record.get("time"), (int, float)):
-                summary.seconds = max(summary.seconds, float(record["time"]))
             continue
         value = record.get(name)
         if not isinstance(value, (int, float)):
