@@ -57,6 +57,7 @@ class UNetVAEGAN(VAEGAN):
     )
     Params = UNetVAEGANParams
     needs_reference = True
+    preview_layout = "pairs-interleaved"
     presets = {
         "paper": {"latent_dim": 128, "width": 64, "batch_size": 64, "vae_weight": 1.0, "gan_weight": 0.1,
                   "reference_noise": 1.0},
