@@ -13,7 +13,7 @@ from studio.engine import RunConfig, RunDirectory, Status, Trainer
 from studio.engine.follow import RunFollower
 from studio.images import MARK_COLOURS, image_grid, outline_cells
 from studio.methods.registry import get_method
-from studio.metrics.collapse import CollapseMonitor, collapse_monitor_for, duplicate_groups, preview_cells
+from studio.metrics.collapse import CollapseMonitor, collapse_monitor_for, duplicate_groups, generated_part
 
 SIDE = 16
 STEPS, EVERY = 30, 5
@@ -96,8 +96,24 @@ def test_varied_samples_and_the_warm_up_are_never_flagged(shapes):
 def test_duplicate_groups_and_the_cells_that_show_them():
     features = torch.tensor([[0.0], [0.05], [5.0], [9.0], [9.02], [9.04]])
     assert duplicate_groups(features, within=0.1) == [[3, 4, 5], [0, 1]]
-    assert preview_cells([[0, 1, 7]], "samples", 8) == [[0, 1, 7]]
-    assert preview_cells([[0, 1, 7]], "pairs-interleaved", 8) == [[1, 3]]  # sample 7 is not on the grid
+
+
+
+@pytest.mark.parametrize("layout", ["pairs-side-by-side", "pairs-interleaved"])
+def test_translation_previews_are_judged_on_their_generated_half(shapes, layout):
+    """A grid that shows real inputs beside the samples still collapses when the samples do."""
+    monitor = CollapseMonitor(real_unit(shapes), threshold=0.25, warmup=0, patience=1)
+    inputs = real_unit(shapes, 32, offset=64)
+    outputs = real_unit(shapes, 1).expand(32, -1, -1, -1)
+    if layout == "pairs-side-by-side":
+        preview = torch.cat([inputs, outputs], dim=3)
+        assert torch.equal(generated_part(preview, layout), outputs)
+    else:
+        preview = torch.stack([inputs, outputs], dim=1).flatten(0, 1)
+    collapse = monitor(0, preview, layout)
+    assert collapse is not None and collapse.cells == len(preview)
+    cells = list(range(32)) if layout == "pairs-side-by-side" else list(range(1, 64, 2))
+    assert collapse.duplicates == [cells]
 
 
 def test_outlined_cells_are_ringed_in_their_group_colour():

@@ -65,7 +65,7 @@ class Trainer:
         self.subscribers: list[Subscriber] = list(subscribers)
         self.resume_requested = resume
         self.evaluator = evaluator
-        self.collapse_monitor: Callable[[int, torch.Tensor], Any] | None = None  # set up from the config
+        self.collapse_monitor: Callable[[int, torch.Tensor, str], Any] | None = None  # set up from the config
         self.dist = distributed.current()  # single-process unless torchrun started this one
         self.step = 0
         self.state = RunState.IDLE
@@ -286,20 +286,9 @@ class Trainer:
 
     def _watch_collapse(self, preview: torch.Tensor) -> None:
         """Give the live collapse monitor this interval's samples; a collapse becomes a Status("collapse")."""
-        layout = self.method.preview_layout
-        if layout == "samples":
-            samples = preview
-        else:  # the grid holds real images too: judge the generated ones alone
-            with torch.no_grad():
-                samples = self.method.sample(self.fixed_z, self.fixed_labels, self.fixed_reference)
-        collapse = self.collapse_monitor(self.step, samples)
+        collapse = self.collapse_monitor(self.step, preview, self.method.preview_layout)
         if collapse is not None:
-            from ..metrics.collapse import preview_cells
-
-            detail = collapse.detail()
-            detail.update(duplicates=preview_cells(collapse.duplicates, layout, len(preview)), cells=len(preview),
-                          method=self.method.name)
-            self._status(StatusNote.COLLAPSE, collapse.message, detail=detail)
+            self._status(StatusNote.COLLAPSE, collapse.message, detail={**collapse.detail(), "method": self.method.name})
 
     def _evaluate(self) -> None:
         if self.dist.active:
@@ -410,7 +399,7 @@ def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -
     return make_evaluator(cfg, dataset, device)
 
 
-def _collapse_monitor(cfg: RunConfig, dataset: Dataset) -> Callable[[int, torch.Tensor], Any] | None:
+def _collapse_monitor(cfg: RunConfig, dataset: Dataset) -> Callable[[int, torch.Tensor, str], Any] | None:
     """The metrics layer's live collapse monitor for this run (None when off, not installed or not images)."""
     try:
         from ..metrics.collapse import collapse_monitor_for

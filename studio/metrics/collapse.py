@@ -43,7 +43,7 @@ class Collapse:
     ratio: float  # the samples' diversity over the real batch's
     threshold: float
     since: int  # the first step of the run of low intervals
-    duplicates: list[list[int]]  # groups of sample indices that are near-copies of one another
+    duplicates: list[list[int]]  # groups of grid cells whose samples are near-copies of one another
     samples: int  # how many samples were judged
 
     @property
@@ -53,10 +53,12 @@ class Collapse:
                 f"varied than {self.threshold:g}× real images (now {self.ratio:.2f}×); {copies} of {self.samples} "
                 "are near-duplicates")
 
+    cells: int  # cells of the sample grid
+
     def detail(self) -> dict:
         """The facts a view needs beyond the message (written to metrics.jsonl with the event)."""
         return {"ratio": round(self.ratio, 4), "threshold": self.threshold, "since": self.since,
-                "duplicates": self.duplicates}
+                "duplicates": self.duplicates, "cells": self.cells}
 
 
 def collapse_remedies(method: str, resume: str) -> str:
@@ -94,14 +96,20 @@ def duplicate_groups(features: torch.Tensor, within: float) -> list[list[int]]:
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
 
 
-def preview_cells(groups: list[list[int]], layout: str, cells: int) -> list[list[int]]:
-    """Sample indices as the cells of the preview grid that show them (a method's `preview_layout`);
-    samples the grid does not show are left out, and so are groups left with fewer than two."""
-    def cell(i: int) -> int:
-        return 2 * i + 1 if layout == "pairs-interleaved" else i
+def generated_part(preview: torch.Tensor, layout: str) -> torch.Tensor:
+    """The generated images of a preview batch laid out as a method's `preview_layout` says: the
+    batch itself, the right half of each input | output pair, or every second image of interleaved
+    (reference, sample) pairs. Sample i is shown in cell `preview_cell(i, layout)`."""
+    if layout == "pairs-side-by-side":
+        return preview[..., preview.shape[-1] // 2:]
+    if layout == "pairs-interleaved":
+        return preview[1::2]
+    return preview
 
-    shown = [[cell(i) for i in group if cell(i) < cells] for group in groups]
-    return [group for group in shown if len(group) > 1]
+
+def preview_cell(i: int, layout: str) -> int:
+    """The grid cell showing generated image i of `generated_part(preview, layout)`."""
+    return 2 * i + 1 if layout == "pairs-interleaved" else i
 
 
 class CollapseMonitor:
@@ -120,8 +128,9 @@ class CollapseMonitor:
         self.flagged = False
         self.last_ratio: float | None = None
 
-    def __call__(self, step: int, samples: torch.Tensor) -> Collapse | None:
-        features = thumbnails(samples)
+    def __call__(self, step: int, preview: torch.Tensor, layout: str = "samples") -> Collapse | None:
+        """Judge this interval's preview batch (laid out as `layout`); the Collapse's duplicates are grid cells."""
+        features = thumbnails(generated_part(preview, layout))
         ratio = mean_pairwise_distance(features) / self.real_spread
         self.last_ratio = ratio
         if ratio >= self.threshold:
@@ -134,8 +143,9 @@ class CollapseMonitor:
             return None
         self.flagged = True
         # Near-duplicates: pairs closer than the threshold's share of a typical real pair.
-        groups = duplicate_groups(features, self.threshold * self.real_spread)
-        return Collapse(step, ratio, self.threshold, self.low[0], groups, len(features))
+        groups = [[preview_cell(i, layout) for i in group]
+                  for group in duplicate_groups(features, self.threshold * self.real_spread)]
+        return Collapse(step, ratio, self.threshold, self.low[0], groups, len(features), len(preview))
 
 
 def collapse_monitor_for(cfg, dataset) -> CollapseMonitor | None:
