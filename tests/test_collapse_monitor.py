@@ -213,3 +213,19 @@ def test_a_followed_run_shows_its_collapse_too(window, qtbot, tmp_path, shapes, 
     qtbot.waitUntil(lambda: window.monitor_tab.duplicates is not None, timeout=WAIT)
     assert "Mode collapse" in window.banner.text
     assert window.monitor_tab.sample_view.image is not None
+
+
+def test_the_train_tab_switches_the_monitor_for_the_run_and_its_processes(window):
+    from studio.gui.train_tab import train_command
+
+    tab = window.train_tab
+    assert tab.collapse_check.isChecked()  # on by default
+    tab.collapse_check.setChecked(False)
+    assert tab.state()["collapse_check"] is False
+    tab.apply_config(RunConfig(collapse_check=True))
+    assert tab.collapse_check.isChecked()
+    tab.restore({"collapse_check": False})
+    assert not tab.collapse_check.isChecked()
+    off = RunConfig(device="cuda", collapse_check=False)
+    assert "--no-collapse-check" in train_command(off, "runs/x", 2)
+    assert "--no-collapse-check" not in train_command(RunConfig(device="cuda"), "runs/x", 2)
