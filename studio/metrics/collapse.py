@@ -45,6 +45,7 @@ class Collapse:
     since: int  # the first step of the run of low intervals
     duplicates: list[list[int]]  # groups of grid cells whose samples are near-copies of one another
     samples: int  # how many samples were judged
+    cells: int  # cells of the sample grid
 
     @property
     def message(self) -> str:
@@ -52,8 +53,6 @@ class Collapse:
         return (f"possible mode collapse at step {self.step}: since step {self.since} the samples have been less "
                 f"varied than {self.threshold:g}× real images (now {self.ratio:.2f}×); {copies} of {self.samples} "
                 "are near-duplicates")
-
-    cells: int  # cells of the sample grid
 
     def detail(self) -> dict:
         """The facts a view needs beyond the message (written to metrics.jsonl with the event)."""
