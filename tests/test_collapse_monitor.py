@@ -144,6 +144,7 @@ def test_a_generator_that_ignores_z_is_flagged_and_recorded(tmp_path, shapes, ig
     detail = collapses[0].detail
     assert detail["ratio"] < 0.01 and detail["since"] == 0 and detail["cells"] == 16
     assert detail["duplicates"] == [list(range(16))] and detail["method"] == "dcgan"
+    assert detail["checkpoint"] is None  # none written before step 10
     run = RunDirectory(tmp_path / "run")
     [record] = [r for r in run.read_metrics() if r.get("event") == "collapse"]
     assert record["step"] == 2 * EVERY and record["duplicates"] == [list(range(16))]
@@ -191,6 +192,7 @@ def test_the_window_shows_a_collapse_banner_and_outlines_the_duplicates(window, 
     banner = window.banner
     assert "Mode collapse" in banner.text and f"step {2 * EVERY}" in banner.text
     assert "lower learning rate" in banner.text and banner.action_button.isVisible()
+    assert f"The last checkpoint (step {EVERY}) is from after the collapse began (step 0)" in banner.text
     monitor = window.monitor_tab
     assert monitor.duplicates == (2 * EVERY, [list(range(16))], 16)
     shown = monitor.sample_view.image

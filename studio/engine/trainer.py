@@ -288,7 +288,8 @@ class Trainer:
         """Give the live collapse monitor this interval's samples; a collapse becomes a Status("collapse")."""
         collapse = self.collapse_monitor(self.step, preview, self.method.preview_layout)
         if collapse is not None:
-            self._status(StatusNote.COLLAPSE, collapse.message, detail={**collapse.detail(), "method": self.method.name})
+            detail = {**collapse.detail(), "method": self.method.name, "checkpoint": self._last_good_checkpoint_step}
+            self._status(StatusNote.COLLAPSE, collapse.message, detail=detail)
 
     def _evaluate(self) -> None:
         if self.dist.active:
