@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from studio.data import open_dataset
+from studio.data import Dataset, DatasetKind, open_dataset
 from studio.engine import RunConfig, RunDirectory, Status, Trainer
 from studio.engine.follow import RunFollower
 from studio.images import MARK_COLOURS, image_grid, outline_cells
@@ -132,6 +132,8 @@ def test_the_monitor_is_on_by_default_and_can_be_switched_off(shapes):
     assert collapse_monitor_for(config(), shapes) is not None
     assert collapse_monitor_for(config(collapse_check=False), shapes) is None
     assert collapse_monitor_for(config(fixed_samples=4), shapes) is None  # too few samples to judge
+    one_image = Dataset(shapes.source, DatasetKind.IMAGES, shapes.data[:1].expand(16, -1, -1, -1).contiguous())
+    assert collapse_monitor_for(config(), one_image) is None  # no variety to measure against: no monitor
     with pytest.raises(Exception, match="collapse_threshold"):
         config(collapse_threshold=0).validate()
 

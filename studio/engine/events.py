@@ -47,7 +47,8 @@ class Metric:
 
 @dataclass
 class Status:
-    """A change of run state: started, paused, resumed, checkpoint, alert, collapse, diverged, stopped, finished, error."""
+    """A change of run state (started, paused, resumed, diverged, stopped, finished, error) or a note
+    (checkpoint, alert, collapse)."""
 
     step: int
     state: str

@@ -3,7 +3,8 @@
 A run is IDLE until launched, STARTING until its first status, then RUNNING or PAUSED, and ends in
 one of the final states. The values are the strings written to status.json and metrics.jsonl, so
 a `RunState` compares equal to them. The trainer's status events also name transitions ("started",
-"resumed") and notes ("checkpoint", "alert", "collapse"); `RunState.after(status)` says which state each leads to.
+"resumed") and notes ("checkpoint", "alert", "collapse"); `RunState.after(status)` says which state
+each leads to.
 """
 
 from __future__ import annotations

@@ -149,7 +149,8 @@ class CollapseMonitor:
 
 def collapse_monitor_for(cfg, dataset) -> CollapseMonitor | None:
     """The monitor for a run (a `RunConfig`) on `dataset`, or None when it is switched off or has
-    nothing to judge: 2-D points, or a fixed batch of fewer than MIN_SAMPLES images."""
+    nothing to judge: 2-D points, a fixed batch of fewer than MIN_SAMPLES images, real images that
+    are all the same."""
     if not cfg.collapse_check or not dataset.is_images or cfg.fixed_samples < MIN_SAMPLES:
         return None
     # Translation methods generate the second domain: their samples are compared with its images.
@@ -157,4 +158,7 @@ def collapse_monitor_for(cfg, dataset) -> CollapseMonitor | None:
     if real is None or len(real) < 2:
         return None
     pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(cfg.seed + 3))[:cfg.fixed_samples]
-    return CollapseMonitor(real[pick], cfg.collapse_threshold, cfg.collapse_warmup)
+    try:
+        return CollapseMonitor(real[pick], cfg.collapse_threshold, cfg.collapse_warmup)
+    except MetricError:
+        return None  # real images without variety (one image, repeated): nothing to compare with
