@@ -22,14 +22,47 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return images.detach().float().add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
 
 
+# Outline colours for groups of marked cells (RGB): one per group, repeating after six.
+MARK_COLOURS = ((255, 64, 64), (255, 200, 0), (0, 200, 255), (255, 0, 255), (0, 230, 118), (255, 140, 0))
+
+
+def grid_shape(n: int, columns: int | None = None) -> tuple[int, int]:
+    """(rows, columns) of the grid `image_grid` lays n images out in: as square as it gets."""
+    columns = columns or max(1, math.ceil(math.sqrt(n)))
+    return max(1, math.ceil(n / columns)), columns
+
+
+def outline_cells(grid: np.ndarray, groups: list[list[int]], n: int, padding: int = 2) -> np.ndarray:
+    """A copy of an `image_grid` of n images (RGB, as a view needs it) with each group's cells outlined
+    in the padding around them, one colour per group (e.g. a collapse's near-duplicates)."""
+    out = np.repeat(grid, 3, axis=2) if grid.shape[2] == 1 else grid.copy()
+    rows, columns = grid_shape(n)
+    h = (grid.shape[0] - padding) // rows - padding
+    w = (grid.shape[1] - padding) // columns - padding
+    if h < 1 or w < 1 or padding < 1:
+        return out  # not a grid of n images: nothing to mark
+    for g, group in enumerate(groups):
+        colour = MARK_COLOURS[g % len(MARK_COLOURS)]
+        for i in group:
+            if not 0 <= i < n:
+                continue
+            r, c = divmod(i, columns)
+            top, left = r * (h + padding), c * (w + padding)  # the cell's padding ring starts here
+            bottom, right = top + h + 2 * padding, left + w + 2 * padding
+            out[top:top + padding, left:right] = colour
+            out[bottom - padding:bottom, left:right] = colour
+            out[top:bottom, left:left + padding] = colour
+            out[top:bottom, right - padding:right] = colour
+    return out
+
+
 def image_grid(images: torch.Tensor, columns: int | None = None, padding: int = 2, pad_value: int = 0) -> np.ndarray:
     """Lay N×C×H×W images (uint8, or float in [-1, 1]) out as one H×W×C uint8 array (C is 1 or 3)."""
     imgs = to_uint8(images).cpu()
     n, c, h, w = imgs.shape
     if c not in (1, 3):
         raise ValueError(f"image_grid wants 1 or 3 channels, got {c}")
-    columns = columns or max(1, math.ceil(math.sqrt(n)))
-    rows = max(1, math.ceil(n / columns))
+    rows, columns = grid_shape(n, columns)
     grid = torch.full((c, rows * (h + padding) + padding, columns * (w + padding) + padding), pad_value,
                       dtype=torch.uint8)
     for i in range(n):

@@ -6,6 +6,28 @@ import sys
 import time
 
 
+def warning_line(event) -> str | None:
+    """The one line an alert or a collapse prints, or None for any other event."""
+    from ..engine.events import Status
+
+    if not isinstance(event, Status):
+        return None
+    if event.state == "alert":
+        return f"alert: {event.message}"
+    if event.state == "collapse":
+        from ..metrics.collapse import collapse_remedies
+
+        remedies = collapse_remedies(str(event.detail.get("method", "")), "studio train --resume DIR --lr-scale 0.5")
+        return f"warning: {event.message}; {remedies}"
+    return None
+
+
+def print_warnings(event) -> None:
+    """Subscriber for quiet runs: no progress bar, but alerts and collapses still print one line on stderr."""
+    if (text := warning_line(event)) is not None:
+        print(text, file=sys.stderr, flush=True)
+
+
 class ProgressBar:
     """Subscriber that draws `[####....] step/total  loss ...  img/s  ETA` on stderr."""
 
@@ -18,15 +40,15 @@ class ProgressBar:
         self._last_draw = 0.0
 
     def __call__(self, event) -> None:
-        from ..engine.events import Metric, Scalars, Status
+        from ..engine.events import Metric, Scalars
 
         if isinstance(event, Scalars):
             self.last = event.values
             self.draw(event.step)
         elif isinstance(event, Metric):
             self.line(f"step {event.step}: {event.name} = {event.value:.4g} (N={event.n})")
-        elif isinstance(event, Status) and event.state == "alert":
-            self.line(f"{event.state}: {event.message}")
+        elif (text := warning_line(event)) is not None:
+            self.line(text)
 
     def draw(self, step: int, force: bool = False) -> None:
         now = time.perf_counter()

@@ -34,7 +34,13 @@ def add_command(sub) -> None:
                    help="comma-separated metrics to evaluate: kid (default), fid, diversity")
     p.add_argument("--lr-scale", type=float, default=None, metavar="F",
                    help="multiply every learning rate by F (e.g. 0.5 when resuming a run that diverged)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--no-collapse-check", dest="collapse_check", action="store_false", default=None,
+                   help="switch off the live collapse monitor (on by default for image runs)")
+    p.add_argument("--collapse-threshold", type=float, default=None, metavar="F",
+                   help="flag a collapse when the samples are less varied than F × real images (default 0.25)")
+    p.add_argument("--collapse-warmup", type=int, default=None, metavar="N",
+                   help="steps before a collapse can be called (default 500: an untrained generator draws one blob)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (warnings are still printed)")
     # The fast path (docs/BENCHMARKS.md); "auto" is right for the device and the method.
     p.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
                    help="mixed precision: bf16 autocast (default auto: on CUDA for the methods that tolerate it)")
@@ -130,7 +136,9 @@ def _config(args: argparse.Namespace):
                         ("channels", args.channels), ("log_every", args.log_every), ("sample_every", args.sample_every),
                         ("checkpoint_every", args.checkpoint_every), ("eval_every", args.eval_every),
                         ("eval_samples", args.eval_samples), ("amp", args.amp), ("channels_last", args.channels_last),
-                        ("optimizer", args.optimizer), ("compile", args.compile)):
+                        ("optimizer", args.optimizer), ("compile", args.compile),
+                        ("collapse_check", args.collapse_check), ("collapse_threshold", args.collapse_threshold),
+                        ("collapse_warmup", args.collapse_warmup)):
         if value is not None:
             setattr(config, attr, value)
     if args.eval_metrics is not None:
@@ -168,7 +176,7 @@ def _lock_run_dir(run_dir: Path, command: str):
 
 def _train(args: argparse.Namespace, config, run_dir: Path | None) -> int:
     from ..engine import Trainer
-    from ._progress import ProgressBar
+    from ._progress import ProgressBar, print_warnings
 
     resume = args.resume is not None
     dist = _join_process_group(config.device)  # single-process unless started by torchrun
@@ -177,8 +185,8 @@ def _train(args: argparse.Namespace, config, run_dir: Path | None) -> int:
         trainer = Trainer(config, run_dir=run_dir, resume=resume)
         if args.lr_scale is not None:
             _scale_learning_rates(trainer, args.lr_scale)
-        if not args.quiet and dist.is_main:
-            trainer.subscribe(ProgressBar(config.steps))
+        if dist.is_main:
+            trainer.subscribe(print_warnings if args.quiet else ProgressBar(config.steps))
         if args.tensorboard and dist.is_main:
             board = _open_tensorboard(run_dir)
             trainer.subscribe(board)

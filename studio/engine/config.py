@@ -47,6 +47,10 @@ class RunConfig:
     eval_samples: int = 1000
     eval_metrics: list[str] = field(default_factory=lambda: ["kid"])
     fixed_samples: int = 64  # size of the fixed latent batch shown as the sample grid
+    # The live collapse monitor (studio/metrics/collapse.py): on the fixed batch at each sample interval.
+    collapse_check: bool = True
+    collapse_threshold: float = 0.25  # flag when the samples are less varied than this share of real images
+    collapse_warmup: int = 500  # steps before a collapse can be called (an untrained generator draws one blob)
     # The fast path (studio/fastpath.py); "auto" picks what is right for the device and the method.
     channels_last: str = "auto"  # auto (on for CUDA and CPU), on, off
     amp: str = "auto"  # auto (bf16 on CUDA where the method tolerates it), bf16, off
@@ -60,6 +64,9 @@ class RunConfig:
                 raise ConfigError(f"{name}={getattr(self, name)} must be at least 1")
         if self.eval_every < 0 or self.eval_samples < 2:
             raise ConfigError("eval_every must be 0 (off) or positive, and eval_samples at least 2")
+        if not 0 < self.collapse_threshold <= 1 or self.collapse_warmup < 0:
+            raise ConfigError(f"collapse_threshold={self.collapse_threshold} must be in (0, 1] and "
+                              f"collapse_warmup={self.collapse_warmup} at least 0")
         if self.channels not in (None, 1, 3):
             raise ConfigError(f"channels={self.channels} must be 1 or 3")
         from ..fastpath import AMP_CHOICES, OPTIMIZER_CHOICES, SWITCH_CHOICES

@@ -47,12 +47,14 @@ class Metric:
 
 @dataclass
 class Status:
-    """A change of run state: started, paused, resumed, checkpoint, alert, diverged, stopped, finished, error."""
+    """A change of run state (started, paused, resumed, diverged, stopped, finished, error) or a note
+    (checkpoint, alert, collapse)."""
 
     step: int
     state: str
     message: str = ""
     path: str = ""  # the checkpoint written, for state "checkpoint"
+    detail: dict = field(default_factory=dict)  # facts beyond the message, e.g. a collapse's near-duplicates
 
 
 Event = Union[Scalars, Images, Points, Metric, Status]

@@ -2,9 +2,9 @@
 
 It turns what the run directory's writer left on disk back into the trainer's events, so a view
 that reads events (the GUI's Monitor tab) shows a run from `torchrun` exactly like an in-process one:
-new metrics.jsonl records since the last byte offset become Scalars / Metric / Status("alert"),
-new samples/step-N.png and reconstructions-step-N.png grids become Images, new points-N.npy become
-Points, and each change of status.json becomes a Status.
+new metrics.jsonl records since the last byte offset become Scalars / Metric / Status("alert" or
+"collapse"), new samples/step-N.png and reconstructions-step-N.png grids become Images, new
+points-N.npy become Points, and each change of status.json becomes a Status.
 """
 
 from __future__ import annotations
@@ -145,8 +145,9 @@ def record_to_event(record: dict[str, Any]) -> Event | None:
     step = _as_int(record.get("step"))
     if "event" in record:
         # diverged/error also reach status.json, which the follower reports; alerts live only here.
-        if record["event"] == "alert":
-            return Status(step, "alert", str(record.get("message", "")))
+        if record["event"] in ("alert", "collapse"):
+            detail = {k: v for k, v in record.items() if k not in ("step", "event", "message")}
+            return Status(step, str(record["event"]), str(record.get("message", "")), detail=detail)
         return None
     if "metric" in record:
         name = str(record["metric"])

@@ -152,10 +152,11 @@ class RunDirectory:
             atomic_write_bytes(self.samples / f"points-{event.step:07d}.npy", _npy_bytes(event.points))
         elif isinstance(event, Status):
             try:
-                if event.state not in ("checkpoint",):
+                if event.state not in ("checkpoint", "collapse"):  # notes that leave the run's state as it was
                     self.write_status(event.state, event.step, event.message)
-                if event.state in ("alert", "diverged", "error"):
-                    self._append_metrics({"step": event.step, "event": event.state, "message": event.message})
+                if event.state in ("alert", "collapse", "diverged", "error"):
+                    self._append_metrics({"step": event.step, "event": event.state, "message": event.message,
+                                          **event.detail})
             except OSError:
                 # Recording how a run ended is best effort (the disk may be what failed): the trainer
                 # still reports the message; a write error at any other moment ends the run.

@@ -3,7 +3,8 @@
 A run is IDLE until launched, STARTING until its first status, then RUNNING or PAUSED, and ends in
 one of the final states. The values are the strings written to status.json and metrics.jsonl, so
 a `RunState` compares equal to them. The trainer's status events also name transitions ("started",
-"resumed") and notes ("checkpoint", "alert"); `RunState.after(status)` says which state each leads to.
+"resumed") and notes ("checkpoint", "alert", "collapse"); `RunState.after(status)` says which state
+each leads to.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ class StatusNote(str, Enum):
     STARTED = "started"
     RESUMED = "resumed"
     CHECKPOINT = "checkpoint"  # a checkpoint was written (the event's path)
-    ALERT = "alert"  # something the user should know, e.g. a collapse warning
+    ALERT = "alert"  # something the user should know, e.g. the evaluator's collapse warning
+    COLLAPSE = "collapse"  # the live monitor saw the samples collapse (detail: ratio, since, duplicates)
 
     def __str__(self) -> str:
         return self.value
@@ -80,5 +82,6 @@ class StatusNote(str, Enum):
 
 _FINAL = frozenset({RunState.FINISHED, RunState.STOPPED, RunState.DIVERGED, RunState.ERROR})
 _TRANSITIONS = {StatusNote.STARTED: RunState.RUNNING, StatusNote.RESUMED: RunState.RUNNING,
-                StatusNote.CHECKPOINT: None, StatusNote.ALERT: None}
+                StatusNote.CHECKPOINT: None, StatusNote.ALERT: None,
+                StatusNote.COLLAPSE: None}
 FINAL_STATES = tuple(s.value for s in RunState if s.is_final)

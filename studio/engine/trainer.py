@@ -66,6 +66,7 @@ class Trainer:
         self.subscribers: list[Subscriber] = list(subscribers)
         self.resume_requested = resume
         self.evaluator = evaluator
+        self.collapse_monitor: Callable[[int, torch.Tensor, str], Any] | None = None  # set up from the config
         self.dist = distributed.current()  # single-process unless torchrun started this one
         self.step = 0
         self.state = RunState.IDLE
@@ -122,11 +123,11 @@ class Trainer:
         for subscriber in self.subscribers:
             subscriber(event)
 
-    def _status(self, state: str, message: str = "", path: str = "") -> None:
+    def _status(self, state: str, message: str = "", path: str = "", detail: dict | None = None) -> None:
         new_state = RunState.after(state)
         if new_state is not None:
             self.state, self.message = new_state, message
-        self.emit(Status(self.step, state, message, path))
+        self.emit(Status(self.step, state, message, path, detail or {}))
 
     def setup(self) -> None:
         """Open the data, build the method and restore a checkpoint when resuming."""
@@ -165,6 +166,8 @@ class Trainer:
             self.run_dir = None  # only rank 0 records the run; the others train and reduce
         if self.evaluator is None and cfg.eval_every and self.dist.is_main:
             self.evaluator = _default_evaluator(cfg, self.dataset, self.device)
+        if self.dist.is_main:
+            self.collapse_monitor = _collapse_monitor(cfg, self.dataset)
         if self.run_dir is not None:
             self.run_dir.create({"run": cfg.to_dict(), "params": self.method.params_dict(), "spec": spec.to_dict(),
                                  "dataset": self.dataset.describe()})
@@ -285,11 +288,20 @@ class Trainer:
             self.emit(Points(self.step, out.float().cpu().numpy()))
             return
         self.emit(Images(self.step, "samples", image_grid(to_uint8(out))))
+        if self.collapse_monitor is not None:
+            self._watch_collapse(out)
         if self.method.has_encoder and self.fixed_reference is not None:
             shown = slice(0, RECONSTRUCTIONS_SHOWN)
             labels = None if self.fixed_reference_labels is None else self.fixed_reference_labels[shown]
             pairs = reconstruction_pairs(self.method, self.fixed_reference[shown], labels)
             self.emit(Images(self.step, "reconstructions", image_grid(to_uint8(pairs))))
+
+    def _watch_collapse(self, preview: torch.Tensor) -> None:
+        """Give the live collapse monitor this interval's samples; a collapse becomes a Status("collapse")."""
+        collapse = self.collapse_monitor(self.step, preview, self.method.preview_layout)
+        if collapse is not None:
+            detail = {**collapse.detail(), "method": self.method.name, "checkpoint": self._last_good_checkpoint_step}
+            self._status(StatusNote.COLLAPSE, collapse.message, detail=detail)
 
     def _evaluate(self) -> None:
         if self.dist.active:
@@ -399,6 +411,15 @@ def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -
     except ImportError:
         return None
     return make_evaluator(cfg, dataset, device)
+
+
+def _collapse_monitor(cfg: RunConfig, dataset: Dataset) -> Callable[[int, torch.Tensor, str], Any] | None:
+    """The metrics layer's live collapse monitor for this run (None when off, not installed or not images)."""
+    try:
+        from ..metrics.collapse import collapse_monitor_for
+    except ImportError:
+        return None
+    return collapse_monitor_for(cfg, dataset)
 
 
 def _to_device(obj: Any, device: torch.device) -> Any:

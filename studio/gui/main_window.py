@@ -28,6 +28,7 @@ from .. import settings as user_settings
 from ..engine.state import RunState, StatusNote
 from .actions import Actions, bind_button
 from .banner import Banner
+from .collapse_banner import show_collapse
 from .collector import collect_on_gui_thread
 from .dialogs import about_text, confirm_close_while_training, method_descriptions, studio_version
 from .exports import Exports
@@ -327,7 +328,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping: writing the last checkpoint…", 5000)
 
     def resume_lower_lr(self) -> bool:
-        """After divergence: resume the same run from its last checkpoint with every learning rate halved."""
+        """After divergence or collapse: resume the same run from its last checkpoint with every learning rate halved."""
         run_dir = self.monitor_tab.run_dir
         if run_dir is None:
             return False
@@ -354,6 +355,9 @@ class MainWindow(QMainWindow):
         self.status.show_run(self.monitor_tab, self.runs.total_steps, self.runs.device_text())
 
     def _on_status(self, event) -> None:
+        if event.state == StatusNote.COLLAPSE:  # about the samples on screen: a followed run's too
+            show_collapse(self, event)
+            return
         if self.runs.backend is None or not self.runs.backend.trains:
             return  # a run another process trains: this window follows it but does not control it
         if event.state == StatusNote.CHECKPOINT:

@@ -92,6 +92,7 @@ class MonitorTab(QWidget):
         self.metric_updates = 0
         self._live_grid: np.ndarray | None = None
         self._live_reconstructions: np.ndarray | None = None
+        self.duplicates: tuple[int, list[list[int]], int] | None = None  # (step, groups, cells) of a collapse
         self._timelapse: list[tuple[int, Path]] = []
         self._reconstruction_frames: dict[int, Path] = {}  # step -> saved reconstruction grid
         self._last_timelapse_scan = 0.0
@@ -229,6 +230,8 @@ class MonitorTab(QWidget):
         self.state = RunState.STARTING
         self.title = title or (str(run_dir) if run_dir else "")
         self._live_grid = self._live_reconstructions = None
+        self.duplicates = None
+        self.sample_title.setToolTip("")
         self._timelapse = []
         self._reconstruction_frames = {}
         self.slider.blockSignals(True)
@@ -343,7 +346,7 @@ class MonitorTab(QWidget):
             self.sample_grids += 1
             self.step = max(self.step, newest_grid.step)
             if self._is_live():
-                self.sample_view.set_image(newest_grid.image)
+                self._show_samples(newest_grid.image)
             self._scan_timelapse(force=True)
         if newest_reconstructions is not None:
             self._live_reconstructions = newest_reconstructions.image
@@ -440,6 +443,30 @@ class MonitorTab(QWidget):
         self.metric_label.setText(" · ".join(f"<b>{k}</b> = {v:.4g} <span style='color:#8f93a8'>(step {s})</span>"
                                              for k, (s, v) in self.metrics.items()))
 
+    # --- a collapse's near-duplicates ----------------------------------------------------------
+    def mark_duplicates(self, step: int, groups: list[list[int]], cells: int) -> None:
+        """Outline the near-duplicate cells the collapse monitor found at `step` (one colour per group)
+        on the live sample grid, from now until the next run begins."""
+        self.duplicates = (step, groups, cells)
+        copies = sum(len(g) for g in groups)
+        self.sample_title.setText(f"Samples (fixed latent batch) · {copies} near-duplicates outlined (step {step})")
+        self.sample_title.setToolTip("Cells outlined in one colour are near-copies of one another: the collapse "
+                                     "monitor found them on the samples of the step named")
+        if self._live_grid is None and self.run_dir is not None:  # a followed run: its saved grid of that step
+            from ..engine.follow import read_grid
+
+            self._live_grid = read_grid(self.run_dir / "samples" / f"step-{step:07d}.png")
+        if self._is_live() and self._live_grid is not None:
+            self._show_samples(self._live_grid)
+
+    def _show_samples(self, grid: np.ndarray) -> None:
+        if self.duplicates is not None:
+            from ..grids import outline_cells
+
+            _, groups, cells = self.duplicates
+            grid = outline_cells(grid, groups, cells)
+        self.sample_view.set_image(grid)
+
     # --- header and performance -----------------------------------------------------------------
     def _update_header(self) -> None:
         total = f"/{self.total_steps}" if self.total_steps else ""
@@ -520,7 +547,7 @@ class MonitorTab(QWidget):
         if not self._timelapse:
             return
         if self._is_live() and self._live_grid is not None:
-            self.sample_view.set_image(self._live_grid)
+            self._show_samples(self._live_grid)
             if self._live_reconstructions is not None:
                 self.reconstruction_view.set_image(self._live_reconstructions)
             return

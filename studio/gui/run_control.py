@@ -241,7 +241,8 @@ class FollowRun:
         if self._final is not None:
             history, self._final, self.loading = self._final, None, False
             self.follower.skip_to(history.end, history.step)
-            return [history, *self.follower.poll()]
+            # The history's notes (alerts, a collapse) follow it as events, so the window hears them as if live.
+            return [history, *history.notes, *self.follower.poll()]
         if self.loading:
             with self._lock:
                 news = [h for h in (self._partial, self._progress) if h is not None]

@@ -39,6 +39,9 @@ GPUS_TIP = ("Train on this many GPUs of this machine. More than 1 starts `studio
             "periodic checkpoint (Checkpoint every).")
 TENSORBOARD_TIP = ("Also write TensorBoard event files to <run directory>/tensorboard (scalars, metrics, sample "
                    "grids); view them with: tensorboard --logdir runs")
+COLLAPSE_TIP = ("At each sample interval, compare how much the samples differ from one another with how much real "
+                "images do; when they are less than a quarter as varied for three intervals in a row (after the "
+                "first 500 steps), warn on the banner and outline the near-duplicates (docs/EVALUATION.md)")
 TENSORBOARD_MISSING = ("TensorBoard logging needs the tensorboard package, which is not installed: "
                        "pip install tensorboard (or pip install 'gan-studio[tensorboard]'), then restart the studio")
 
@@ -79,6 +82,8 @@ def train_command(config: Any, run_dir: str | Path, gpus: int, tensorboard: bool
         cmd += ["--set", f"{key}={text}"]
     if tensorboard:
         cmd.append("--tensorboard")
+    if not config.collapse_check:
+        cmd.append("--no-collapse-check")
     return cmd
 
 
@@ -130,6 +135,9 @@ class TrainTab(QWidget):
         self.gpus.valueChanged.connect(lambda n: self.gpus.setSuffix(" GPU" if n == 1 else " GPUs"))
         self.tensorboard = QCheckBox("Write TensorBoard logs")
         self.tensorboard.setToolTip(TENSORBOARD_TIP)
+        self.collapse_check = QCheckBox("Warn when the samples collapse")
+        self.collapse_check.setChecked(True)
+        self.collapse_check.setToolTip(COLLAPSE_TIP)
         self.epochs_hint = QLabel()
         self.epochs_hint.setObjectName("hint")
         self.epochs_hint.setToolTip("Steps × batch size ÷ dataset size: how often the run sees each item")
@@ -161,6 +169,7 @@ class TrainTab(QWidget):
         run_form.addRow("GPUs", self.gpus)
         run_form.addRow("Run directory", run_dir_row)
         run_form.addRow("", self.tensorboard)
+        run_form.addRow("", self.collapse_check)
         for i in range(run_form.rowCount()):
             label = run_form.itemAt(i, QFormLayout.ItemRole.LabelRole)
             field = run_form.itemAt(i, QFormLayout.ItemRole.FieldRole)
@@ -312,7 +321,8 @@ class TrainTab(QWidget):
                            seed=self.seed.value(), device=self.device.currentData() or "auto",
                            image_size=options["size"], channels=options["channels"], dataset_count=options["count"],
                            log_every=self.log_every.value(), sample_every=self.sample_every.value(),
-                           checkpoint_every=self.checkpoint_every.value(), eval_every=self.eval_every.value())
+                           checkpoint_every=self.checkpoint_every.value(), eval_every=self.eval_every.value(),
+                           collapse_check=self.collapse_check.isChecked())
         config.validate()
         return config
 
@@ -344,6 +354,7 @@ class TrainTab(QWidget):
             "params": self.params_form.values(strict=False),
             "device": self.device.currentData(),
             "tensorboard": self.tensorboard.isChecked(),
+            "collapse_check": self.collapse_check.isChecked(),
             "gpus": self.gpus.value(),
             **{name: getattr(self, name).value() for name in RUN_FIELDS},
         }
@@ -360,6 +371,8 @@ class TrainTab(QWidget):
             self.device.setCurrentIndex(index)
         if isinstance(state.get("tensorboard"), bool) and self.tensorboard.isEnabled():
             self.tensorboard.setChecked(state["tensorboard"])
+        if isinstance(state.get("collapse_check"), bool):
+            self.collapse_check.setChecked(state["collapse_check"])
         if isinstance(state.get("gpus"), int):
             self.gpus.setValue(state["gpus"])  # clamped to the GPUs this machine has
         opts = state.get("dataset_options") or {}
@@ -381,6 +394,7 @@ class TrainTab(QWidget):
         """Show a run's config in the form (used when continuing or opening a run)."""
         for name in RUN_FIELDS:
             getattr(self, name).setValue(int(getattr(config, name)))
+        self.collapse_check.setChecked(config.collapse_check)
         if config.method in self.method_picker.methods:
             self.method_picker.set_current(config.method)
             self.params_form.set_method(self.method_picker.methods[config.method],

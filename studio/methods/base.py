@@ -86,6 +86,9 @@ class Method:
     has_encoder: ClassVar[bool] = False
     # True where `sample` needs a reference image (U-Net VAE-GAN) or translates an input (pix2pix).
     needs_reference: ClassVar[bool] = False
+    # How `preview` lays out its grid: "samples" (the samples themselves), "pairs-side-by-side"
+    # (input | output per cell) or "pairs-interleaved" (reference cell, then its sample).
+    preview_layout: ClassVar[str] = "samples"
     # The fast path (studio/fastpath.py): whether bf16 autocast suits the method (False: why not),
     # and networks torch.compile must leave alone (double backward through them).
     amp_ok: ClassVar[bool] = True

@@ -36,6 +36,7 @@ class TranslationMethod(Method):
     """
 
     needs_reference = True
+    preview_layout = "pairs-side-by-side"
     directions: ClassVar[dict[str, str]] = {"ab": "generator"}
 
     def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -59,6 +59,7 @@ class UNetVAEGAN(VAEGAN):
     )
     Params = UNetVAEGANParams
     needs_reference = True
+    preview_layout = "pairs-interleaved"
     presets = {
         # The method is seed 004's own: its settings are the "paper" ones (the VAE-GAN's seed004 preset).
         "paper": {**VAEGAN.presets["seed004"], "reference_noise": 1.0, "encoder_gan_gradient": False},

@@ -1,0 +1,43 @@
+"""The window's side of the live collapse monitor (studio/metrics/collapse.py).
+
+When a run's samples collapse, the trainer (or a followed run's metrics.jsonl) sends a
+Status("collapse"). The window then names it on the banner with the usual remedies, offers to resume
+from the last checkpoint with a lower learning rate, and outlines the near-duplicates on the Monitor
+tab's sample grid.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+RESUME_LOWER_LR = "Resume from the last checkpoint with a lower learning rate"
+
+
+def checkpoint_note(detail: dict) -> str:
+    """Whether the checkpoint a resume would start from was written before the collapse began."""
+    step, since = detail.get("checkpoint"), detail.get("since")
+    if not isinstance(step, int) or not isinstance(since, int):
+        return ""
+    if step < since:
+        return f" The last checkpoint (step {step}) is from before the collapse began (step {since})."
+    return (f" The last checkpoint (step {step}) is from after the collapse began (step {since}): a lower learning "
+            "rate may not undo it, and training again is surer.")
+
+
+def show_collapse(window: Any, event: Any) -> None:
+    """Put a collapse on `window`'s banner and outline its near-duplicates on the Monitor tab."""
+    from ..engine.rundir import RunDirectory
+    from ..metrics.collapse import collapse_remedies
+
+    detail = event.detail
+    window.monitor_tab.mark_duplicates(event.step, list(detail.get("duplicates", [])), int(detail.get("cells", 0)))
+    run_dir = window.monitor_tab.run_dir
+    action = None
+    if run_dir is not None and RunDirectory(run_dir).last_checkpoint.exists():
+        action = (RESUME_LOWER_LR, window.resume_lower_lr)
+    remedies = collapse_remedies(str(detail.get("method", "")), "the button" if action else "none is written yet")
+    text = (f"<b>Mode collapse:</b> {html.escape(event.message, quote=False)}, outlined on the Monitor tab's "
+            f"samples.<br>Remedies: {html.escape(remedies, quote=False)}.{checkpoint_note(detail)}")
+    window.banner.show_message(text, "warning", action)
+    window.statusBar().showMessage(event.message, 15000)
