@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..data import open_dataset
-from ..engine import Trainer
+from ..engine import Trainer, pick_device
 from ..engine.checkpoint import load_method
 from ..engine.rundir import RunDirectory, atomic_write_bytes
 from ..engine.events import Subscriber
@@ -71,7 +71,7 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
         t0 = time.perf_counter()
         if _finished(trial_dir, config.steps):
             log(f"trial {k}: {trial_dir} already holds the finished run; judging it again")
-            method, state = load_method(trial_dir, config.device).method, "finished"
+            method, state = load_method(trial_dir, pick_device(config.device)).method, "finished"
             seconds = float(json.loads((trial_dir / TRIAL_JSON).read_text()).get("seconds", 0.0)) \
                 if (trial_dir / TRIAL_JSON).exists() else 0.0
         else:
