@@ -33,6 +33,9 @@ def add_command(sub) -> None:
                    help="comma-separated metrics to evaluate: kid (default), fid, diversity")
     p.add_argument("--lr-scale", type=float, default=None, metavar="F",
                    help="multiply every learning rate by F (e.g. 0.5 when resuming a run that diverged)")
+    p.add_argument("--lr-anneal", type=float, default=None, metavar="SHARE",
+                   help="over this share of the last steps, lower every learning rate linearly to 2%% of its value "
+                        "(e.g. 0.75; default 0: constant)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     # The fast path (docs/BENCHMARKS.md); "auto" is right for the device and the method.
     p.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
@@ -103,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                         ("channels", args.channels), ("log_every", args.log_every), ("sample_every", args.sample_every),
                         ("checkpoint_every", args.checkpoint_every), ("eval_every", args.eval_every),
                         ("eval_samples", args.eval_samples), ("amp", args.amp), ("channels_last", args.channels_last),
-                        ("optimizer", args.optimizer), ("compile", args.compile)):
+                        ("optimizer", args.optimizer), ("compile", args.compile), ("lr_anneal", args.lr_anneal)):
         if value is not None:
             setattr(config, attr, value)
     if args.eval_metrics is not None:

@@ -157,6 +157,9 @@ class Trainer:
         self._make_fixed_batch()
         if checkpoint is not None:
             self._restore(checkpoint)
+        for opt in self.method.opts.values():  # the rates lr_anneal scales (restored with the optimizers)
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
         self.dist.prepare(self.method, self.sampler, cfg.seed, self.step)
         if not self.dist.is_main:
             self.run_dir = None  # only rank 0 records the run; the others train and reduce
@@ -181,6 +184,7 @@ class Trainer:
         for opt in self.method.opts.values():
             for group in opt.param_groups:
                 group["lr"] = group["lr"] * factor
+                group["initial_lr"] = group.get("initial_lr", group["lr"] / factor) * factor
 
     def _make_fixed_batch(self) -> None:
         # The fixed latent batch is drawn on the CPU from its own seed: the same on every device.
@@ -311,12 +315,20 @@ class Trainer:
             self._last_log_step = self.step
             self.method.train(True)
         for _ in range(n):
+            if self.config.lr_anneal:
+                self._anneal_learning_rates()
             with self._snapshot_lock:  # snapshot() waits for the step to end
                 scalars = run_step(self.method, self.sampler.draw)
             self.step += 1
             self._pending.append((self.step, scalars))  # read once per log interval: no sync per step
             if self.step % self.config.log_every == 0:
                 self._flush_scalars()
+
+    def _anneal_learning_rates(self) -> None:
+        factor = self.config.lr_factor(self.step)
+        for opt in self.method.opts.values():
+            for group in opt.param_groups:
+                group["lr"] = group["initial_lr"] * factor
 
     def run(self) -> str:
         """Train until `config.steps` (total, counting earlier runs when resuming) or a stop; return the final state."""
