@@ -9,6 +9,11 @@ from typing import Any
 from ..engine.config import RunConfig
 
 
+# An experiment's figure -> (the in-training evaluator's metric of the same thing, the factor between them).
+MONITOR_METRICS = {"modes": ("modes_covered", 1.0), "high_quality": ("high_quality", 0.01),
+                   "classes_covered": ("classes_covered", 1.0)}
+
+
 @dataclass(frozen=True)
 class Published:
     """A figure from a paper: `value` of `metric` (a key the evaluation reports), and where it was published."""
@@ -67,6 +72,16 @@ class Recipe:
             setattr(config, key, value)
         config.validate()
         return config
+
+    def monitor_lines(self) -> dict[str, dict[str, float]]:
+        """The published figures as reference lines for the Monitor's metric charts: in-training metric
+        name -> {label: value}, in that metric's units (the evaluator logs high quality as a share)."""
+        lines: dict[str, dict[str, float]] = {}
+        for p in self.published:
+            if p.metric in MONITOR_METRICS:
+                key, scale = MONITOR_METRICS[p.metric]
+                lines.setdefault(key, {})[f"published {p.value:g}"] = p.value * scale
+        return lines
 
     def describe(self) -> dict[str, Any]:
         """Plain facts for `studio experiments --json` and the window's list."""

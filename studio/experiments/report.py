@@ -68,8 +68,8 @@ def markdown(report: dict[str, Any]) -> str:
                   if recipe["published_steps"] else ""),
               f"- machine: {r['machine']['summary']}",
               f"- time: {r['total_seconds'] / 60:.1f} min for {len(r['trials'])} trial(s); slowest trial "
-              f"{r['slowest_trial_seconds'] / 60:.1f} min" + (
-                  f" (budget {recipe['time_limit_minutes']:g} min: {'within' if r['within_time'] else '**over**'})"
+              f"{r['slowest_trial_seconds'] / 60:.1f} min wall, {r['slowest_trial_cpu_seconds'] / 60:.1f} min CPU" + (
+                  f" (budget {recipe['time_limit_minutes']:g} CPU min: {'within' if r['within_time'] else '**over**'})"
                   if recipe["time_limit_minutes"] else ""),
               ""]
     lines += format_table(r["table"]) + [""]
@@ -77,10 +77,12 @@ def markdown(report: dict[str, Any]) -> str:
         sources = sorted({p["source"] for p in recipe["published"]})
         trials = f" (mean of {recipe['published_trials']} trials)" if recipe["published_trials"] else ""
         lines += [f"Published{trials}: {'; '.join(sources)}", ""]
-    lines += ["## Trials", "", "| trial | seed | state | steps | minutes | figures |", "|---|---|---|---|---|---|"]
+    lines += ["## Trials", "", "| trial | seed | state | steps | wall min | CPU min | figures |",
+              "|---|---|---|---|---|---|---|"]
     for t in r["trials"]:
         figures = ", ".join(f"{k} {v:.3g}" for k, v in t.get("metrics", {}).items())
-        lines.append(f"| {t['trial']} | {t['seed']} | {t['state']} | {t['steps']:,} | {t['seconds'] / 60:.1f} | {figures} |")
+        lines.append(f"| {t['trial']} | {t['seed']} | {t['state']} | {t['steps']:,} | {t['seconds'] / 60:.1f} "
+                     f"| {t['cpu_seconds'] / 60:.1f} | {figures} |")
     lines.append("")
     for t in r["trials"]:
         for picture in t.get("pictures", []):
