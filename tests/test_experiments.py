@@ -20,14 +20,6 @@ from studio.methods import DataSpec, get_method
 REQUIRED = {"ring-gan", "grid-gan", "ring-pacgan2", "grid-pacgan2", "ring-fast", "grid-fast", "digits-cgan"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_experiments_json_lists_the_required_recipes_with_their_figures(capsys):
     assert cli_main(["experiments", "--json"]) == 0
     listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)}

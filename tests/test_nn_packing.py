@@ -13,14 +13,6 @@ from studio.nn.losses import gradient_penalty
 from studio.nn.packing import Packed, pack, with_packing
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_pack_joins_consecutive_samples_along_features():
     points = torch.arange(12.0).view(6, 2)  # sample i is (2i, 2i+1)
     packed = pack(points, 3)

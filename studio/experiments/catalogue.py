@@ -46,6 +46,17 @@ DIGITS_CONFIG = {"image_size": 32, "channels": 1, "log_every": 50, "sample_every
 ISSUE_TARGET = "no published figure for these digits: the target is the studio's own (issue 15)"
 
 
+def _digits(name: str, method: str, title: str, evaluation: str, judged: str, target: Target) -> Recipe:
+    return Recipe(
+        name=name, version=1, title=title,
+        description=(f"{method} (DCGAN networks, width 16) on scikit-learn's 1,797 real digits upscaled to 32×32, "
+                     f"learning rates annealed over the last half of 3,000 steps; {judged}"),
+        dataset="sklearn:digits", method=method, params={"width": 16, "latent_dim": 64, "batch_size": 64},
+        config={**DIGITS_CONFIG, "lr_anneal": 0.5}, evaluation=evaluation, steps=3000, samples=1000,
+        figure=ISSUE_TARGET, targets=(target,), time_limit_minutes=10,
+    )
+
+
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
     _paper("ring-gan", "rings", 1, 6.3, 98.2),
     _paper("grid-gan", "grid", 1, 17.3, 94.8),
@@ -66,28 +77,12 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
           "within 3σ of the modes (20,000 steps left 88.7% of them there).",
           "gan", "pacgan", {"pack": 2, "batch_size": 200, "hidden": 128, "layers": 3, "d_hidden": 128,
                             "d_layers": 2, "lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5}, 30_000, 3),
-    Recipe(
-        name="digits-cgan", version=1, title="Conditional DCGAN on real handwritten digits",
-        description=("A CGAN (DCGAN networks, width 16) on scikit-learn's 1,797 real digits upscaled to 32×32, "
-                     "learning rates annealed over the last half; "
-                     "judged by a small CNN trained on the real digits: the share of 1,000 samples (100 per "
-                     "label) it names as the asked digit."),
-        dataset="sklearn:digits", method="cgan", preset=None,
-        params={"width": 16, "latent_dim": 64, "batch_size": 64},
-        config={**DIGITS_CONFIG, "lr_anneal": 0.5}, evaluation="conditional-accuracy", steps=3000, samples=1000, figure=ISSUE_TARGET,
-        targets=(Target("accuracy", 97.0),), time_limit_minutes=10,
-    ),
-    Recipe(
-        name="digits-dcgan", version=1, title="Unconditional DCGAN on real handwritten digits",
-        description=("A DCGAN (width 16) on scikit-learn's 1,797 real digits upscaled to 32×32, learning rates "
-                     "annealed over the last half; the classes its "
-                     "1,000 samples cover, as named by a small CNN trained on the real digits (a class counts "
-                     "with at least a quarter of its fair share)."),
-        dataset="sklearn:digits", method="dcgan", preset=None,
-        params={"width": 16, "latent_dim": 64, "batch_size": 64},
-        config={**DIGITS_CONFIG, "lr_anneal": 0.5}, evaluation="classes-covered", steps=3000, samples=1000, figure=ISSUE_TARGET,
-        targets=(Target("classes_covered", 10.0),), time_limit_minutes=10,
-    ),
+    _digits("digits-cgan", "cgan", "Conditional DCGAN on real handwritten digits", "conditional-accuracy",
+            "judged by a small CNN trained on the real digits: the share of 1,000 samples (100 per label) it "
+            "names as the asked digit.", Target("accuracy", 97.0)),
+    _digits("digits-dcgan", "dcgan", "Unconditional DCGAN on real handwritten digits", "classes-covered",
+            "the classes its 1,000 samples cover, as named by a small CNN trained on the real digits (a class "
+            "counts with at least a quarter of its fair share).", Target("classes_covered", 10.0)),
 ]}
 
 

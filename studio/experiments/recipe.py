@@ -8,7 +8,6 @@ from typing import Any
 
 from ..engine.config import RunConfig
 
-
 # An experiment's figure -> (the in-training evaluator's metric of the same thing, the factor between them).
 MONITOR_METRICS = {"modes": ("modes_covered", 1.0), "high_quality": ("high_quality", 0.01),
                    "classes_covered": ("classes_covered", 1.0)}

@@ -17,8 +17,8 @@ import torch
 from ..data import open_dataset
 from ..engine import Trainer, pick_device
 from ..engine.checkpoint import load_method
-from ..engine.rundir import RunDirectory, atomic_write_bytes
 from ..engine.events import Subscriber
+from ..engine.rundir import RunDirectory, atomic_write_bytes
 from .protocols import PROTOCOLS
 from .recipe import Recipe
 from .report import markdown, table

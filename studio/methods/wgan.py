@@ -16,8 +16,8 @@ from torch import nn
 from ..data.dataset import DatasetKind
 from ..nn.blocks import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, dcgan_init
 from ..nn.critics import clip_weights_
-from ..nn.packing import with_packing
 from ..nn.losses import gradient_penalty, wasserstein_estimate, wasserstein_generator_loss
+from ..nn.packing import with_packing
 from .base import Batch, Method, Plot
 from .params import BaseParams, param
 from .registry import register

@@ -10,9 +10,8 @@ up to ln 2 as the points pile onto one mode, so lopsided coverage shows beside t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import torch
 
