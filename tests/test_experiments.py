@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 from studio.cli import main as cli_main
@@ -101,6 +103,8 @@ def test_digit_protocols_judge_real_digits_as_their_class(monkeypatch, tmp_path)
     assert result.metrics["judge_accuracy"] > 85
     assert result.metrics["accuracy"] > 85  # real digits of the asked class are named as it
     assert result.samples.shape == (200, 1, 16, 16) and result.samples.dtype == np.uint8
+    grid = np.asarray(Image.open(io.BytesIO(result.pictures["samples.png"])))
+    assert grid.shape[0] // 18 == 10 and result.details["picture_rows"] == list(range(10))  # a row per class
     # An unconditional generator that only ever draws a 0 covers one class.
     dcgan = get_method("dcgan")(get_method("dcgan").make_params("tiny", {"width": 4}), spec, "cpu")
     dcgan.nets["generator"] = RealDigits(data.data, data.labels)

@@ -79,12 +79,13 @@ def conditional_accuracy(method: Method, dataset: Dataset, n: int, seed: int) ->
     images = method.sample(_latents(method, n, seed), condition_vectors(asked, method.spec, method.device)).cpu()
     predicted = judge.predict(to_unit_rgb(images)).cpu()
     per_class = [float((predicted[asked == c] == c).float().mean()) for c in range(classes)]
-    order = torch.argsort(asked, stable=True)[: 10 * classes].view(classes, -1)[:, :10].flatten()  # 10 per class, a row each
+    order = torch.cat([torch.nonzero(asked == c)[:10, 0] for c in range(classes)])  # a row of 10 per class
     return Evaluation(
         metrics={"accuracy": 100.0 * float((predicted == asked).float().mean()), "judge_accuracy": 100.0 * judge.accuracy},
         pictures={"samples.png": png_bytes(image_grid(images[order], columns=10))},
         samples=to_uint8(images).numpy(),
-        details={"per_class_accuracy": dict(zip(method.spec.label_names, per_class))},
+        details={"per_class_accuracy": dict(zip(method.spec.label_names, per_class, strict=True)),
+                 "picture_rows": asked[order].view(classes, -1)[:, 0].tolist()},
     )
 
 
