@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -43,3 +45,23 @@ def test_one_good_sample_covers_a_mode_and_nan_points_count_as_misses():
     assert cov.modes_covered == 2 and cov.counts == [1, 0, 1] and cov.high_quality == pytest.approx(0.5)
     with pytest.raises(MetricError):
         mode_coverage(points, modes, std=0.0)
+
+
+def test_coverage_balance_is_the_jsd_of_the_mode_histogram_to_uniform(rings):
+    from studio.metrics.coverage import jsd_to_uniform
+
+    assert jsd_to_uniform([10, 10, 10, 10]) == pytest.approx(0.0, abs=1e-12)
+    # Everything on one of K modes: JSD = ½[ln(2K/(K+1))] + ½[(1/K)ln(2/(K+1)) + (1-1/K)ln 2], for K = 2: 0.2158.
+    assert jsd_to_uniform([7, 0]) == pytest.approx(0.5 * math.log(4 / 3) + 0.25 * math.log(2 / 3) + 0.25 * math.log(2))
+    assert jsd_to_uniform([0, 0, 0]) == pytest.approx(math.log(2))
+    # 2,500 points spread evenly over 8 modes, and all on two of them (PacGAN's lopsided case).
+    even = mode_coverage(rings.data[:2500], rings.modes, rings.mode_std)
+    assert even.jsd < 0.01
+    gen = torch.Generator().manual_seed(1)
+    two = torch.cat([rings.modes[0] + 0.01 * torch.randn(1250, 2, generator=gen),
+                     rings.modes[4] + 0.01 * torch.randn(1250, 2, generator=gen)])
+    lopsided = mode_coverage(two, rings.modes, rings.mode_std)
+    assert lopsided.modes_covered == 2
+    # p = (½, ½, 0 × 6), q = 1/8 each, m = (5/16, 5/16, 1/16 × 6)
+    expected = 0.5 * math.log(8 / 5) + 0.5 * (2 / 8 * math.log(2 / 5) + 6 / 8 * math.log(2))
+    assert lopsided.jsd == pytest.approx(expected, rel=1e-3)

@@ -1,4 +1,5 @@
-"""`studio sample`: a grid PNG of samples from a run directory or checkpoint."""
+"""`studio sample`: a grid PNG of samples from a run directory or checkpoint, or (with --out X.npy)
+the raw samples as an array: float32 N×D points, or uint8 N×C×H×W images."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from . import UserError
 def add_command(sub) -> None:
     p = sub.add_parser("sample", help="write a grid of samples from a run or checkpoint as PNG")
     p.add_argument("run", help="run directory or checkpoint file")
-    p.add_argument("--out", default="samples.png", help="PNG file to write (default samples.png)")
+    p.add_argument("--out", default="samples.png",
+                   help="PNG file to write (default samples.png); a .npy name writes the raw samples as an array "
+                        "(float32 N×D points, or uint8 N×C×H×W images)")
     p.add_argument("--n", type=int, default=None, help="number of samples (default 64 images, or 2,500 points)")
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     p.add_argument("--label", default=None, help="class name or index for conditional models (default: cycle through classes)")
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from ..engine import load_method, pick_device
     from ..engine.rundir import png_bytes
     from ..fileio import atomic_write_bytes
-    from ..grids import image_grid
+    from ..grids import image_grid, to_uint8
     from ..latent.references import reference_images
 
     if args.n is not None and args.n < 1:
@@ -70,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     reference = None
     if method.needs_reference:
         reference = reference_images(args.reference or loaded.config.get("dataset"), method, args.n, args.seed)
+    if _wants_array(args.out):
+        out = method.sample(z, None if labels is None else labels.to(method.device), reference)
+        return _write_array(args.out, to_uint8(out), loaded)
     out = method.preview(z, None if labels is None else labels.to(method.device), reference)
     atomic_write_bytes(Path(args.out), png_bytes(image_grid(out)))
     print(f"wrote {args.out} ({args.n} samples from {loaded.path}, step {loaded.step})")
@@ -91,6 +97,8 @@ def write_scatter(args: argparse.Namespace, loaded) -> int:
     with torch.no_grad():
         points = method.sample(method.latent(n, generator=gen).to(method.device),
                                None if labels is None else labels.to(method.device))
+    if _wants_array(args.out):
+        return _write_array(args.out, points.float(), loaded)
     modes = None
     try:
         modes = open_dataset(loaded.config.get("dataset", "")).modes
@@ -98,4 +106,25 @@ def write_scatter(args: argparse.Namespace, loaded) -> int:
         pass  # the data may be gone; the scatter alone still shows the samples
     atomic_write_bytes(Path(args.out), png_bytes(scatter_image(points, modes)))
     print(f"wrote {args.out} ({n} points from {loaded.path}, step {loaded.step}, as a scatter plot)")
+    return 0
+
+
+def _wants_array(out: str) -> bool:
+    return out.lower().endswith(".npy")
+
+
+def _write_array(out: str, samples, loaded) -> int:
+    """The raw samples as a .npy array, written atomically."""
+    import io
+
+    import numpy as np
+
+    from ..engine.rundir import atomic_write_bytes
+
+    arr = samples.detach().cpu().numpy()
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    atomic_write_bytes(Path(out), buf.getvalue())
+    print(f"wrote {out} ({arr.shape[0]} samples as a {arr.dtype} array of shape {arr.shape} from {loaded.path}, "
+          f"step {loaded.step})")
     return 0

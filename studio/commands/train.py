@@ -40,6 +40,9 @@ def add_command(sub) -> None:
                    help="flag a collapse when the samples are less varied than F × real images (default 0.25)")
     p.add_argument("--collapse-warmup", type=int, default=None, metavar="N",
                    help="steps before a collapse can be called (default 500: an untrained generator draws one blob)")
+    p.add_argument("--lr-anneal", type=float, default=None, metavar="SHARE",
+                   help="over this share of the last steps, lower every learning rate linearly to 2%% of its value "
+                        "(e.g. 0.75; default 0: constant)")
     p.add_argument("--quiet", action="store_true", help="no progress bar (warnings are still printed)")
     # The fast path (docs/BENCHMARKS.md); "auto" is right for the device and the method.
     p.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
@@ -136,7 +139,7 @@ def _config(args: argparse.Namespace):
                         ("channels", args.channels), ("log_every", args.log_every), ("sample_every", args.sample_every),
                         ("checkpoint_every", args.checkpoint_every), ("eval_every", args.eval_every),
                         ("eval_samples", args.eval_samples), ("amp", args.amp), ("channels_last", args.channels_last),
-                        ("optimizer", args.optimizer), ("compile", args.compile),
+                        ("optimizer", args.optimizer), ("compile", args.compile), ("lr_anneal", args.lr_anneal),
                         ("collapse_check", args.collapse_check), ("collapse_threshold", args.collapse_threshold),
                         ("collapse_warmup", args.collapse_warmup)):
         if value is not None:

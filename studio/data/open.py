@@ -21,11 +21,12 @@ from .images import is_image_name
 from .online import open_torchvision
 from .options import BACKGROUND, MAX_PIXELS, MEMORY_LIMIT, LoadOptions, Progress
 from .quickdraw import open_quickdraw
+from .sklearn_digits import open_sklearn
 from .zips import open_zip
 
 HELP = (
     "give a folder of images, a .zip of one, a .npy/.npz array, MNIST IDX files, a CIFAR-10 batch folder, "
-    "a CelebA folder, quickdraw:<category>, torchvision:<name> or builtin:<name> (see `studio datasets`)"
+    "a CelebA folder, quickdraw:<category>, torchvision:<name>, sklearn:digits or builtin:<name> (see `studio datasets`)"
 )
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 
@@ -110,6 +111,8 @@ def _open(source, opts: LoadOptions) -> Dataset:
         return open_quickdraw(rest, opts)
     if sep and scheme == "torchvision":
         return open_torchvision(rest, opts)
+    if sep and scheme == "sklearn":
+        return open_sklearn(rest, opts)
     path = Path(text).expanduser()
     if not path.exists():
         raise DatasetError(f"{text}: no such file or folder; {HELP}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .builtin import BUILTINS
 from .online import ONLINE
+from .sklearn_digits import SKLEARN_SETS
 
 FILE_SOURCES = [
     ("<folder>", "a folder of images (PNG, JPEG, BMP, GIF, WebP, TIFF); sub-folders become class labels"),
@@ -35,6 +36,9 @@ def list_sources() -> list[dict]:
     ]
     online += [
         {"name": f"torchvision:{k}", "kind": "images", "description": v, "online": True} for k, v in ONLINE.items()
+    ]
+    online += [
+        {"name": f"sklearn:{k}", "kind": "images", "description": v, "online": False} for k, v in SKLEARN_SETS.items()
     ]
     files = [{"name": n, "kind": "images", "description": d, "online": False, "file": True} for n, d in FILE_SOURCES]
     return list_builtins() + online + files

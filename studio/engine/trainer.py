@@ -161,6 +161,9 @@ class Trainer:
         self._make_fixed_batch()
         if checkpoint is not None:
             self._restore(checkpoint)
+        for opt in self.method.opts.values():  # the rates lr_anneal scales (restored with the optimizers)
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
         self.dist.prepare(self.method, self.sampler, cfg.seed, self.step)
         if not self.dist.is_main:
             self.run_dir = None  # only rank 0 records the run; the others train and reduce
@@ -187,8 +190,7 @@ class Trainer:
         for opt in self.method.opts.values():
             for group in opt.param_groups:
                 group["lr"] = group["lr"] * factor
-                if "initial_lr" in group:  # a method's schedule starts from it (Method.schedule_learning_rates)
-                    group["initial_lr"] = group["initial_lr"] * factor
+                group["initial_lr"] = group.get("initial_lr", group["lr"] / factor) * factor
 
     def _make_fixed_batch(self) -> None:
         # The fixed latent batch is drawn on the CPU from its own seed: the same on every device.
@@ -337,8 +339,10 @@ class Trainer:
             self._last_log_step = self.step
             self.method.train(True)
         for _ in range(n):
+            # The method's own schedule (CycleGAN's linear decay) times the run's --lr-anneal, if any.
+            anneal = self.config.lr_factor(self.step) if self.config.lr_anneal else None
             with self._snapshot_lock:  # snapshot() waits for the step to end
-                self.method.schedule_learning_rates(self.step, self.config.steps)  # e.g. CycleGAN's linear decay
+                self.method.schedule_learning_rates(self.step, self.config.steps, anneal)
                 scalars = run_step(self.method, self.sampler.draw)
             self.step += 1
             self._pending.append((self.step, scalars))  # read once per log interval: no sync per step

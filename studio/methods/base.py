@@ -187,15 +187,17 @@ class Method:
             return self.optimizer(torch.optim.SGD, params, lr=lr, momentum=momentum)
         raise ValueError(f"unknown optimizer '{kind}': use adam, rmsprop or sgd")
 
-    def schedule_learning_rates(self, step: int, total_steps: int) -> None:
-        """Set every optimizer's learning rate for step `step` of `total_steps` from `learning_rate_factor`.
+    def schedule_learning_rates(self, step: int, total_steps: int, run_factor: float | None = None) -> None:
+        """Set every optimizer's learning rate for step `step` of `total_steps`: `learning_rate_factor` times
+        `run_factor` (the run's own anneal, RunConfig.lr_anneal), from the rate each group started with.
 
         The rate each group started from is kept as its "initial_lr" (torch's own schedulers use that
         key), so it is saved with the optimizer and a resumed run continues on the same schedule.
         """
-        factor = self.learning_rate_factor(step, total_steps)
-        if factor is None:
+        own = self.learning_rate_factor(step, total_steps)
+        if own is None and run_factor is None:
             return
+        factor = (1.0 if own is None else own) * (1.0 if run_factor is None else run_factor)
         for opt in self.opts.values():
             for group in opt.param_groups:
                 group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..nn.blocks import ConvCritic, ConvGenerator, dcgan_init
+from ..nn.packing import with_packing
 from .adversarial import BCEGAN
 from .params import BaseParams, param
 from .registry import register
@@ -19,6 +20,8 @@ class DCGANParams(BaseParams):
     beta1: float = param(0.5, "Adam β1; seed 001: a wrong Adam setting stops a GAN learning at all.", low=0.0, high=0.999)
     beta2: float = param(0.999, "Adam β2.", low=0.0, high=0.9999)
     conditional: bool = param(False, "Condition G (label joined to z) and D (label as constant channels).")
+    pack: int = param(1, "PacGAN packing: D judges this many images at once (batch_size must divide by it).",
+                      low=1, high=16)
 
 
 @register
@@ -41,7 +44,9 @@ class DCGAN(BCEGAN):
     def build(self):
         p, s = self.params, self.spec
         self.nets["generator"] = ConvGenerator(p.latent_dim, s.channels, s.image_size, p.width, self.cond_dim)
-        self.nets["discriminator"] = ConvCritic(s.channels, s.image_size, p.width, self.cond_dim)
+        self.nets["discriminator"] = with_packing(
+            lambda shape, cond_dim: ConvCritic(shape[0], s.image_size, p.width, cond_dim),
+            (s.channels,), self.cond_dim, p.pack)
         for net in self.nets.values():
             dcgan_init(net)
 

@@ -17,6 +17,7 @@ from ..data.dataset import DatasetKind
 from ..nn.blocks import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, dcgan_init
 from ..nn.critics import clip_weights_
 from ..nn.losses import gradient_penalty, wasserstein_estimate, wasserstein_generator_loss
+from ..nn.packing import with_packing
 from .base import Batch, Plot
 from .generators import LatentGeneratorMethod
 from .params import BaseParams, param
@@ -36,6 +37,8 @@ class CriticParams(BaseParams):
     lr_critic: float = param(1e-4, "Critic learning rate.", low=1e-7, high=1e-1, log=True)
     norm: str = param("layer", "Normalisation in the critic.", choices=("layer", "instance", "none"))
     conditional: bool = param(False, "Condition G (label joined to z) and the critic (label as constant channels).")
+    pack: int = param(1, "PacGAN packing: the critic judges this many samples at once (batch_size must divide by it).",
+                      low=1, high=16)
 
 
 class CriticGAN(LatentGeneratorMethod):
@@ -60,14 +63,18 @@ class CriticGAN(LatentGeneratorMethod):
         p, s = self.params, self.spec
         if s.is_images:
             self.nets["generator"] = ConvGenerator(p.latent_dim, s.channels, s.image_size, p.width, self.cond_dim)
-            self.nets["critic"] = ConvCritic(s.channels, s.image_size, p.width, self.cond_dim, norm=p.norm)
+            self.nets["critic"] = with_packing(
+                lambda shape, cond_dim: ConvCritic(shape[0], s.image_size, p.width, cond_dim, norm=p.norm),
+                (s.channels,), self.cond_dim, p.pack)
             for net in self.nets.values():
                 dcgan_init(net)
         else:
             self.nets["generator"] = MLPGenerator(p.latent_dim, (s.point_dim,), p.hidden, p.layers, self.cond_dim)
             # BatchNorm has no MLP form here: "batch" falls back to none, the other norms are per-sample anyway.
             mlp_norm = "layer" if p.norm in ("layer", "instance") else "none"
-            self.nets["critic"] = MLPCritic((s.point_dim,), p.hidden, p.layers, self.cond_dim, norm=mlp_norm)
+            self.nets["critic"] = with_packing(
+                lambda shape, cond_dim: MLPCritic(shape, p.hidden, p.layers, cond_dim, norm=mlp_norm),
+                (s.point_dim,), self.cond_dim, p.pack)
 
     def make_optimizer(self, params: Iterable[nn.Parameter], lr: float) -> torch.optim.Optimizer:
         """The optimizer both networks use, with learning rate `lr`."""
@@ -191,5 +198,6 @@ class WGANGP(CriticGAN):
     def lipschitz_penalty(self, batch: Batch, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         C = self.nets["critic"]
         y = batch.y if self.conditional else None
-        return {"gradient_penalty": gradient_penalty(lambda v: C(v, y), batch.x, fake, self.params.gp_weight)}
+        return {"gradient_penalty": gradient_penalty(lambda v: C(v, y), batch.x, fake, self.params.gp_weight,
+                                                     group=self.params.pack)}
 

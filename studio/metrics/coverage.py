@@ -3,10 +3,14 @@
 Each generated point is assigned to its nearest mode. It is *high quality* when it lies within
 3 standard deviations (Euclidean distance ≤ 3σ) of that mode. A mode is *covered* when at least
 `min_samples` high-quality points (default 1) are nearest to it. Evaluate 2,500 samples.
+The balance of the coverage is the Jensen-Shannon divergence between the high-quality points'
+histogram over the modes and the uniform one, as PacGAN's logger reports it: 0 for an even spread,
+up to ln 2 as the points pile onto one mode, so lopsided coverage shows beside the mode count.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -26,6 +30,24 @@ class Coverage:
     high_quality: float  # share of points within 3σ of their nearest mode, 0..1
     n: int
     counts: list[int]  # high-quality points per mode
+    jsd: float = 0.0  # Jensen-Shannon divergence (nats) of the counts' histogram from uniform
+
+
+def jsd_to_uniform(counts: list[int]) -> float:
+    """JSD (natural log) between the histogram `counts` and the uniform distribution over its bins;
+    ln 2 (the maximum) when there are no counts at all."""
+    total = sum(counts)
+    if total == 0:
+        return math.log(2)
+    p = torch.tensor(counts, dtype=torch.float64) / total
+    q = torch.full_like(p, 1.0 / len(counts))
+    m = (p + q) / 2
+
+    def kl(a: torch.Tensor) -> float:
+        nonzero = a > 0
+        return float((a[nonzero] * (a[nonzero] / m[nonzero]).log()).sum())
+
+    return max(0.0, 0.5 * kl(p) + 0.5 * kl(q))
 
 
 def mode_coverage(points: torch.Tensor, modes: torch.Tensor, std: float, min_samples: int = 1) -> Coverage:
@@ -41,4 +63,4 @@ def mode_coverage(points: torch.Tensor, modes: torch.Tensor, std: float, min_sam
     good = distance <= QUALITY_STDS * std
     counts = torch.bincount(nearest[good], minlength=len(modes))
     return Coverage(int((counts >= min_samples).sum()), len(modes), float(good.sum()) / len(points), len(points),
-                    counts.tolist())
+                    counts.tolist(), jsd_to_uniform(counts.tolist()))

@@ -141,11 +141,14 @@ def classifier_cache_dir() -> Path:
     return cache_root() / "classifiers"
 
 
-def label_classifier(dataset: Dataset, device: torch.device | str = "cpu", cache_dir: Path | None = None) -> ClassifierFeatures:
-    """The dataset's label classifier: loaded from the cache (tensors only), or trained once and cached."""
+def label_classifier(dataset: Dataset, device: torch.device | str = "cpu", cache_dir: Path | None = None,
+                     steps: int = CLASSIFIER_STEPS) -> ClassifierFeatures:
+    """The dataset's label classifier: loaded from the cache (tensors only), or trained once (`steps`
+    Adam steps; experiments judge with a longer-trained one) and cached."""
     if not has_single_labels(dataset):
         raise MetricError(f"{dataset.source}: a class histogram needs one label per image and at least two classes")
-    digest = hashlib.sha1(f"{dataset_fingerprint(dataset)}|{CLASSIFIER_VERSION}|".encode())
+    trained = "" if steps == CLASSIFIER_STEPS else f"steps={steps}"  # the default keeps its old cache key
+    digest = hashlib.sha1(f"{dataset_fingerprint(dataset)}|{CLASSIFIER_VERSION}|{trained}".encode())
     digest.update(dataset.labels.contiguous().numpy().tobytes())
     key = digest.hexdigest()
     path = (cache_dir or classifier_cache_dir()) / f"{key}.pt"
@@ -155,7 +158,7 @@ def label_classifier(dataset: Dataset, device: torch.device | str = "cpu", cache
         model.load_state_dict(saved["state"])
         accuracy = float(saved["accuracy"])
     except (OSError, RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError):
-        model, accuracy = train_classifier(dataset, device=device)
+        model, accuracy = train_classifier(dataset, steps=steps, device=device)
         buf = io.BytesIO()
         torch.save({"state": {k: v.cpu() for k, v in model.state_dict().items()}, "accuracy": torch.tensor(accuracy)}, buf)
         atomic_write_bytes(path, buf.getvalue())

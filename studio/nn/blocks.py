@@ -17,6 +17,8 @@ def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU, out_activation:
         if i < len(sizes) - 2:
             if norm == "layer":
                 layers.append(nn.LayerNorm(b))
+            elif norm == "batch":
+                layers.append(nn.BatchNorm1d(b))
             layers.append(activation(0.2) if activation is nn.LeakyReLU else activation())
     if out_activation is not None:
         layers.append(out_activation)
@@ -137,11 +139,11 @@ class MLPGenerator(nn.Module):
     """Vanilla GAN generator: an MLP from latent (+ condition) to a point or a flattened image."""
 
     def __init__(self, latent_dim: int, out_shape: tuple[int, ...], hidden: int, layers: int, cond_dim: int = 0,
-                 out_activation: nn.Module | None = None):
+                 out_activation: nn.Module | None = None, norm: str = "none"):
         super().__init__()
         self.out_shape = out_shape
         out = int(torch.tensor(out_shape).prod())
-        self.net = mlp([latent_dim + cond_dim] + [hidden] * layers + [out], nn.ReLU, out_activation)
+        self.net = mlp([latent_dim + cond_dim] + [hidden] * layers + [out], nn.ReLU, out_activation, norm=norm)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(join_latent(z, y)).view(z.shape[0], *self.out_shape)
@@ -154,6 +156,34 @@ class MLPCritic(nn.Module):
         super().__init__()
         inp = int(torch.tensor(in_shape).prod())
         self.net = mlp([inp + cond_dim] + [hidden] * layers + [1], nn.LeakyReLU, norm=norm)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(join_latent(x.flatten(1), y)).squeeze(1)
+
+
+class LinearMaxout(nn.Module):
+    """Maxout (Goodfellow et al. 2013): `pieces` linear maps, and the largest of them per output unit."""
+
+    def __init__(self, in_features: int, out_features: int, pieces: int):
+        super().__init__()
+        self.out_features, self.pieces = out_features, pieces
+        self.linear = nn.Linear(in_features, out_features * pieces)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x).view(x.shape[0], self.out_features, self.pieces).amax(2)
+
+
+class MaxoutCritic(nn.Module):
+    """PacGAN's 2-D discriminator: `layers` LinearMaxout layers of `hidden` units, then one linear score."""
+
+    def __init__(self, in_shape: tuple[int, ...], hidden: int, layers: int, cond_dim: int = 0, pieces: int = 5):
+        super().__init__()
+        width = int(torch.tensor(in_shape).prod()) + cond_dim
+        blocks: list[nn.Module] = []
+        for _ in range(layers):
+            blocks.append(LinearMaxout(width, hidden, pieces))
+            width = hidden
+        self.net = nn.Sequential(*blocks, nn.Linear(width, 1))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(join_latent(x.flatten(1), y)).squeeze(1)

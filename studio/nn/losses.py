@@ -48,17 +48,20 @@ def wasserstein_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
-                     weight: float = 10.0, alpha: torch.Tensor | None = None) -> torch.Tensor:
+                     weight: float = 10.0, alpha: torch.Tensor | None = None, group: int = 1) -> torch.Tensor:
     """weight · E[(‖∇C(x̂)‖₂ - 1)²] at x̂ = α·fake + (1 - α)·real, α ~ U(0, 1) drawn per sample.
 
     Works for any sample shape (images N×C×H×W, points N×D): α broadcasts over all but the batch
-    dimension. The graph is kept so the penalty can be minimised by the critic.
+    dimension. The graph is kept so the penalty can be minimised by the critic. For a packing critic
+    (`group` = its pack m) one α and one gradient norm cover each run of m samples, the critic's one input.
     """
+    n = real.shape[0]
     if alpha is None:
-        alpha = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)
+        alpha = torch.rand((n // group,) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)
+        alpha = alpha.repeat_interleave(group, dim=0)
     mixed = (alpha * fake.detach() + (1 - alpha) * real.detach()).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    norms = grad.flatten(1).norm(2, dim=1)
+    norms = grad.reshape(n // group, -1).norm(2, dim=1)
     return weight * ((norms - 1) ** 2).mean()
 
 

@@ -1,0 +1,83 @@
+"""`studio experiments` lists the shipped experiments; `studio experiment run NAME` runs one and reports
+measured beside published (trial K in DIR/trial-K/, DIR/report.json and DIR/report.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+
+from . import UserError
+
+
+def add_command(sub) -> None:
+    p = sub.add_parser("experiments", help="list the experiments that reproduce published figures")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=list_experiments)
+    e = sub.add_parser("experiment", help="run an experiment and report measured beside published",
+                       description="Run a shipped experiment (see `studio experiments`): train each trial as a normal "
+                       "run in DIR/trial-K/, judge it with the paper's protocol, and write DIR/report.json and "
+                       "DIR/report.md with the table (mean ± sd over trials) beside the published figures.")
+    actions = e.add_subparsers(dest="action", required=True)
+    r = actions.add_parser("run", help="run an experiment's trials and write its report")
+    r.add_argument("name", help="experiment name, e.g. ring-fast (see `studio experiments`)")
+    r.add_argument("--trials", type=int, default=1, help="independent trials, seeds 0..N-1 (default 1)")
+    r.add_argument("--run-dir", default=None, help="where trials and the report go (default runs/experiment-NAME)")
+    r.add_argument("--dataset", default=None, help="replace the recipe's dataset source (e.g. a labelled folder)")
+    r.add_argument("--steps", type=int, default=None,
+                   help="train each trial this many steps instead of the recipe's (the report says what share of "
+                        "the published budget ran)")
+    r.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
+    r.add_argument("--json", action="store_true", help="print the report as JSON")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(handler=run_experiment_command)
+
+
+def list_experiments(args: argparse.Namespace) -> int:
+    from ..experiments import RECIPES
+
+    described = [r.describe() for r in RECIPES.values()]
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return 0
+    for d in described:
+        published = ", ".join(f"{p['metric']} {p['value']:g}" for p in d["published"]) or "none"
+        targets = ", ".join(f"{t['metric']} {'≥' if t['at_least'] else '≤'} {t['value']:g}" for t in d["targets"])
+        print(f"{d['name']:<14} v{d['version']}  {d['title']}")
+        print(f"{'':<18}{d['method']} on {d['dataset']}, {d['steps']:,} steps; published: {published}"
+              + (f"; target: {targets}" if targets else ""))
+    return 0
+
+
+def run_experiment_command(args: argparse.Namespace) -> int:
+    from ..experiments import REPORT_MD, get_recipe, run_experiment
+    from ..experiments.report import format_table
+    from ._progress import ProgressBar
+
+    try:
+        recipe = get_recipe(args.name)
+    except KeyError as exc:
+        raise UserError(exc.args[0]) from None
+    if args.trials < 1:
+        raise UserError(f"--trials {args.trials}: give at least 1")
+    if args.steps is not None and args.steps < 1:
+        raise UserError(f"--steps {args.steps}: give at least 1")
+    run_dir = args.run_dir or f"runs/experiment-{recipe.name}"
+    command = "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else f"studio experiment run {recipe.name}"
+
+    def progress(trial: int, steps: int):
+        return [] if args.quiet or args.json else [ProgressBar(steps)]
+
+    log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr))
+    report = run_experiment(recipe, run_dir, trials=args.trials, dataset=args.dataset, steps=args.steps,
+                            device=args.device, command=command, subscribers=progress, log=log)
+    if args.json:
+        print(json.dumps(report, indent=2, default=float))
+    else:
+        print(f"{recipe.name}: {len(report['trials'])} trial(s), {report['steps']:,} steps each, "
+              f"{report['total_seconds'] / 60:.1f} min")
+        print("\n".join(format_table(report["table"])))
+        print(f"report: {run_dir}/{REPORT_MD}")
+    failed = [t for t in report["trials"] if t["state"] != "finished"]
+    return 1 if failed else 0

@@ -1,0 +1,119 @@
+"""Running an experiment: each trial is a normal run directory trained by the normal Trainer, then
+judged by the recipe's protocol; the report gathers the trials beside the published figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data import open_dataset
+from ..engine import Trainer, pick_device
+from ..engine.checkpoint import load_method
+from ..engine.events import Subscriber
+from ..engine.rundir import RunDirectory, atomic_write_bytes
+from .protocols import PROTOCOLS
+from .recipe import Recipe
+from .report import markdown, table
+
+REPORT_JSON, REPORT_MD = "report.json", "report.md"
+TRIAL_JSON = "trial.json"  # in each trial's folder: how long its training took
+
+
+def machine() -> dict[str, Any]:
+    """The machine the trials ran on, with its load when they started (timings on a busy machine inflate)."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "load_average_at_start": [round(v, 2) for v in load]}
+    device = info["cuda"] or f"{info['cpus']} CPU cores ({info['torch_threads']} torch threads)"
+    info["summary"] = f"{device}, {info['platform']}, torch {info['torch']}, load average {info['load_average_at_start'][0]:.1f} at start"
+    return info
+
+
+def _finished(trial_dir: Path, steps: int) -> bool:
+    """True when the trial's run directory already holds a finished run of `steps` steps (it is then reused)."""
+    rd = RunDirectory(trial_dir)
+    if not (rd.checkpoints / "last.pt").exists():
+        return False
+    status = rd.read_status()
+    return status.get("state") == "finished" and int(status.get("step", -1)) == steps
+
+
+def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, dataset: str | None = None,
+                   steps: int | None = None, device: str = "auto", command: str = "",
+                   subscribers: Callable[[int, int], list[Subscriber]] | None = None,
+                   log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Train and judge `trials` trials of `recipe` in run_dir/trial-K/ and write report.json and report.md.
+
+    `dataset` replaces the recipe's data source and `steps` its number of steps; a trial already
+    finished in its folder with the same steps is judged again, not retrained. `subscribers(trial,
+    steps)` gives extra event subscribers per trial (the CLI's progress bar). Returns the report.
+    """
+    if trials < 1:
+        raise ValueError(f"trials={trials} must be at least 1")
+    run_dir = Path(run_dir)
+    protocol = PROTOCOLS[recipe.evaluation]
+    first = recipe.run_config(dataset=dataset, steps=steps, device=device)
+    data = open_dataset(first.dataset, size=first.image_size, channels=first.channels, count=first.dataset_count)
+    started, info, results = time.time(), machine(), []
+    for k in range(1, trials + 1):
+        config = recipe.run_config(seed=k - 1, dataset=dataset, steps=steps, device=device)
+        trial_dir = run_dir / f"trial-{k}"
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        if _finished(trial_dir, config.steps):
+            log(f"trial {k}: {trial_dir} already holds the finished run; judging it again")
+            method, state = load_method(trial_dir, pick_device(config.device)).method, "finished"
+            timing = json.loads((trial_dir / TRIAL_JSON).read_text()) if (trial_dir / TRIAL_JSON).exists() else {}
+            seconds, cpu_seconds = float(timing.get("seconds", 0.0)), float(timing.get("cpu_seconds", 0.0))
+        else:
+            trainer = Trainer(config, run_dir=trial_dir, dataset=data,
+                              subscribers=tuple(subscribers(k, config.steps)) if subscribers else ())
+            state = trainer.run()
+            method, seconds, cpu_seconds = trainer.method, time.perf_counter() - t0, time.process_time() - cpu0
+            atomic_write_bytes(trial_dir / TRIAL_JSON,
+                               json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "state": state}).encode())
+            if state != "finished":
+                log(f"trial {k}: {state}: {trainer.message}")
+                results.append({"trial": k, "seed": config.seed, "run_dir": str(trial_dir), "state": state,
+                                "message": trainer.message, "steps": trainer.step, "seconds": seconds,
+                                "cpu_seconds": cpu_seconds})
+                continue
+        evaluation = protocol(method, data, recipe.samples, 10_000 + k)
+        pictures = []
+        for name, png in evaluation.pictures.items():
+            atomic_write_bytes(trial_dir / name, png)
+            pictures.append(f"trial-{k}/{name}")
+        if evaluation.samples is not None:
+            np.save(trial_dir / "samples.npy", evaluation.samples)
+        results.append({"trial": k, "seed": config.seed, "run_dir": str(trial_dir), "state": state,
+                        "steps": config.steps, "seconds": seconds, "cpu_seconds": cpu_seconds, "eval_seconds": time.perf_counter() - t0 - seconds,
+                        "metrics": evaluation.metrics, "details": evaluation.details, "pictures": pictures})
+        log(f"trial {k}: " + ", ".join(f"{n} {v:.4g}" for n, v in evaluation.metrics.items())
+            + f" ({seconds / 60:.1f} min, {cpu_seconds / 60:.1f} CPU min)")
+    run_steps = steps or recipe.steps
+    slowest = max((t["seconds"] for t in results), default=0.0)
+    slowest_cpu = max((t["cpu_seconds"] for t in results), default=0.0)
+    report = {
+        "experiment": recipe.name, "recipe": recipe.describe(), "command": command,
+        "dataset": first.dataset, "steps": run_steps,
+        "budget_fraction": run_steps / recipe.published_steps if recipe.published_steps else None,
+        "machine": info, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
+        "total_seconds": time.time() - started, "slowest_trial_seconds": slowest,
+        "slowest_trial_cpu_seconds": slowest_cpu,
+        # The budget is CPU time (the process's, all its threads): wall time on a shared machine measures the others.
+        "within_time": (slowest_cpu <= 60 * recipe.time_limit_minutes) if recipe.time_limit_minutes else None,
+        "trials": results, "table": table(recipe, results),
+    }
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(run_dir / REPORT_JSON, json.dumps(report, indent=2, default=float).encode())
+    atomic_write_bytes(run_dir / REPORT_MD, markdown(report).encode())
+    return report

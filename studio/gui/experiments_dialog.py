@@ -1,0 +1,134 @@
+"""File → Experiments…: the shipped experiments, and picking one fills the Train tab.
+
+Self-contained so the main window only needs a menu action:
+
+    recipe = choose_experiment(window)
+    if recipe is not None:
+        fill_train_tab(window.train_tab, recipe)
+        # and, when the run starts: recipe.monitor_lines() -> {metric: {label: value}} for the Monitor
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def describe_html(recipe: Any) -> str:
+    """A recipe as rich text: what it trains, the figure it reproduces, published and target figures."""
+    d = recipe.describe()
+    published = "".join(f"<li>{html.escape(p['metric'])}: {p['value']:g}</li>" for p in d["published"]) or "<li>none</li>"
+    targets = "".join(f"<li>{html.escape(t['metric'])} {'≥' if t['at_least'] else '≤'} {t['value']:g}</li>"
+                      for t in d["targets"]) or "<li>reproduce the published figures</li>"
+    settings = ", ".join(f"{k}={v}" for k, v in d["params"].items()) or "the preset's"
+    budget = (f"; the paper trained {d['published_steps']:,}" if d["published_steps"] and d["published_steps"] != d["steps"]
+              else "")
+    limit = f"<p>Budget: {d['time_limit_minutes']:g} CPU minutes.</p>" if d["time_limit_minutes"] else ""
+    return (f"<h3>{html.escape(d['title'])} <small>({html.escape(d['name'])} v{d['version']})</small></h3>"
+            f"<p>{html.escape(d['description'])}</p>"
+            f"<p><b>{html.escape(d['method'])}</b> on <b>{html.escape(d['dataset'])}</b>, preset "
+            f"{html.escape(str(d['preset']))}, settings {html.escape(settings)}; {d['steps']:,} steps{budget}.</p>"
+            f"<p>Evaluation: {html.escape(d['evaluation'])} on {d['samples']:,} samples.</p>"
+            f"<p>Reproduces: {html.escape(d['figure'] or '—')}</p>"
+            f"<p>Published:</p><ul>{published}</ul><p>Target:</p><ul>{targets}</ul>{limit}"
+            f"<p><small>Trials and the report: <code>studio experiment run {html.escape(d['name'])} --trials 5</code></small></p>")
+
+
+class ExperimentsDialog(QDialog):
+    """A list of experiments and the chosen one's description; OK means "fill the Train tab with it"."""
+
+    def __init__(self, parent: QWidget | None = None, recipes: dict[str, Any] | None = None):
+        super().__init__(parent)
+        if recipes is None:
+            from ..experiments import RECIPES
+
+            recipes = RECIPES
+        self.recipes = dict(recipes)
+        self.setWindowTitle("Experiments")
+        self.list = QListWidget()
+        self.list.setToolTip("Experiments that reproduce a published figure, or reach a target on a CPU budget")
+        for name, recipe in self.recipes.items():
+            item = QListWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(recipe.title)
+            self.list.addItem(item)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setMinimumWidth(380)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Fill the Train tab")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.list.currentRowChanged.connect(self._on_row)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        body = QHBoxLayout()
+        body.addWidget(self.list, 1)
+        body.addWidget(self.details, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body)
+        layout.addWidget(self.buttons)
+        self.resize(900, 520)
+        if self.recipes:
+            self.list.setCurrentRow(0)
+
+    @property
+    def chosen(self) -> Any:
+        """The selected recipe (None when the list is empty)."""
+        item = self.list.currentItem()
+        return None if item is None else self.recipes[item.data(Qt.ItemDataRole.UserRole)]
+
+    def select(self, name: str) -> bool:
+        """Select the experiment called `name`; False when there is none."""
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == name:
+                self.list.setCurrentRow(row)
+                return True
+        return False
+
+    def _on_row(self, _row: int) -> None:
+        recipe = self.chosen
+        self.details.setText("" if recipe is None else describe_html(recipe))
+
+
+def choose_experiment(parent: QWidget | None = None) -> Any:
+    """Show the dialog modally; the chosen recipe, or None when cancelled."""
+    dialog = ExperimentsDialog(parent)
+    return dialog.chosen if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+def fill_train_tab(train_tab: Any, recipe: Any) -> None:
+    """Load the recipe's dataset (in the background, at its size and channels) into the Train tab, then
+    set its method, preset, settings, steps and intervals once the data is there."""
+    config = recipe.run_config()
+    panel = train_tab.dataset_panel
+
+    def apply(_dataset: Any) -> None:
+        disconnect()
+        train_tab.apply_config(config)
+        train_tab.eval_every.setValue(int(config.eval_every))
+
+    def disconnect(*_args: Any) -> None:
+        for signal, slot in ((panel.datasetChanged, apply), (panel.loadFailed, disconnect)):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass  # already disconnected
+
+    panel.set_options(config.image_size, config.channels, config.dataset_count)
+    panel.datasetChanged.connect(apply)
+    panel.loadFailed.connect(disconnect)
+    panel.load(recipe.dataset)
