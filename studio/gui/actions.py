@@ -53,6 +53,8 @@ ACTIONS = (
                ("Ctrl+Shift+O",), "Open a folder of images, IDX, CIFAR-10 or CelebA", idle),
     ActionSpec("open_run", "Open run…", lambda w: w.open_run(), ("Ctrl+Alt+O",),
                "Open a run directory and follow it live, even while another process writes it", idle),
+    ActionSpec("experiments", "Experiments…", lambda w: _open_experiments(w), (),
+               "Published experiments (PacGAN's 2-D benchmarks, digits): fill the Train tab with one", idle),
     ActionSpec("export_timelapse", "Export timelapse GIF…", lambda w: w.exports.timelapse(), ("Ctrl+E",),
                "Write the run's saved sample grids as a looping GIF"),
     ActionSpec("export_model", "Export model…", lambda w: w.exports.model(), ("Ctrl+Shift+E",),
@@ -75,10 +77,16 @@ ACTIONS = (
     ActionSpec("about", "About GAN Studio", lambda w: w.show_about()),
 )
 
+def _open_experiments(window) -> None:
+    from .experiments_dialog import open_experiments  # loads the recipes (and torch) when first asked
+
+    open_experiments(window)
+
+
 SEPARATOR, RECENT = "-", "recent"
 MENUS = {
-    "&File": ("open_dataset", "open_folder", "open_run", RECENT, SEPARATOR, "export_timelapse", "export_model",
-              SEPARATOR, "quit"),
+    "&File": ("open_dataset", "open_folder", "open_run", RECENT, "experiments", SEPARATOR, "export_timelapse",
+              "export_model", SEPARATOR, "quit"),
     "&Edit": ("undo", "reset"),
     "&Run": ("start", "pause", "stop", SEPARATOR, "continue"),
     "&View": ("theme_dark", "theme_light"),

@@ -132,3 +132,15 @@ def fill_train_tab(train_tab: Any, recipe: Any) -> None:
     panel.datasetChanged.connect(apply)
     panel.loadFailed.connect(disconnect)
     panel.load(recipe.dataset)
+
+
+def open_experiments(window: Any) -> Any:
+    """File → Experiments…: choose a recipe and fill the Train tab with it (the recipe, or None)."""
+    if not window.interactive:
+        return None
+    recipe = choose_experiment(window)
+    if recipe is not None:
+        fill_train_tab(window.train_tab, recipe)
+        window.tabs.setCurrentWidget(window.train_tab)
+        window.statusBar().showMessage(f"Experiment {recipe.name}: loading {recipe.dataset}…", 8000)
+    return recipe
