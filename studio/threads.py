@@ -26,23 +26,29 @@ def limit_this_thread(threads: int = 1) -> bool:
     import torch
 
     torch.get_num_threads()  # runs torch's lazy per-thread set-up first, so it cannot undo this later
-    setter = _omp_set_num_threads()
-    if setter is None:
-        return False
-    setter(int(threads))
-    return torch.get_num_threads() <= threads
+    # Other packages may load an OpenMP runtime of their own (scikit-learn bundles a libgomp): the
+    # one that limits torch is the one torch then reports the limit from.
+    for setter in _omp_setters():
+        setter(int(threads))
+        if torch.get_num_threads() <= threads:
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=1)
-def _omp_set_num_threads() -> Callable[[int], None] | None:
-    """`omp_set_num_threads` of the OpenMP runtime torch loaded (None where it cannot be found)."""
-    for path in _loaded_libraries():
+def _omp_setters() -> tuple[Callable[[int], None], ...]:
+    """`omp_set_num_threads` of every OpenMP runtime loaded, those in torch's own folders first."""
+    import torch
+
+    home = str(Path(torch.__file__).resolve().parent.parent)  # site-packages: torch/lib, torch.libs
+    found = []
+    for path in sorted(_loaded_libraries(), key=lambda p: not (p.startswith(home) and "torch" in p)):
         if Path(path).name.startswith(_RUNTIMES):
             try:
-                return ctypes.CDLL(path).omp_set_num_threads
+                found.append(ctypes.CDLL(path).omp_set_num_threads)
             except (OSError, AttributeError):
                 continue
-    return None
+    return tuple(found)
 
 
 def _loaded_libraries() -> list[str]:

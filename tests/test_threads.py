@@ -75,3 +75,16 @@ def test_a_limited_thread_uses_one_cpu_thread_and_starts_no_team():
     # The limit is the calling thread's only: another thread still has two. (Whether its team shows as new OS
     # threads depends on libgomp reusing docked ones, which varied between runs on a loaded machine.)
     assert other_threads == 2
+
+
+def test_the_limit_reaches_torch_when_another_package_brings_its_own_openmp():
+    """scikit-learn bundles a libgomp of its own; limiting through it would leave torch's threads alone."""
+    import subprocess
+
+    pytest.importorskip("sklearn")
+    code = ("import sklearn.linear_model, torch; torch.set_num_threads(2); "
+            "from studio.threads import limit_this_thread; print(limit_this_thread(1), torch.get_num_threads())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "OMP_NUM_THREADS": "2"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "1"]
