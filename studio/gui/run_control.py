@@ -42,6 +42,7 @@ class SessionRun:
         from .worker import TrainingSession
 
         self.run_dir, self.total_steps = Path(run_dir), config.steps
+        self._device_text = ""
         self.session = TrainingSession(config, run_dir, dataset=dataset, resume=resume, lr_scale=lr_scale,
                                        parent=controller, extra_subscribers=extra_subscribers, lock=lock)
         self.session.ended.connect(lambda state, message: controller._on_backend_ended(state, message, self))
@@ -68,12 +69,12 @@ class SessionRun:
         self.session.stop_and_wait(wait_ms)
 
     def device_text(self) -> str:
-        device = self.session.worker.trainer.device
-        if device is None:
-            return ""
-        from ..engine.device import describe_device
+        # Described once, when the trainer has chosen its device (the status bar asks on every poll).
+        if not self._device_text and self.session.worker.trainer.device is not None:
+            from ..engine.device import describe_device
 
-        return describe_device(device)
+            self._device_text = describe_device(self.session.worker.trainer.device)
+        return self._device_text
 
     def snapshot(self) -> dict | None:
         return self.session.snapshot()
