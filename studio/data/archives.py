@@ -39,13 +39,16 @@ def extract_safely(
     dest: Path,
     *,
     progress: Callable[[int, int], None] | None = None,
-    max_bytes: int = MAX_TOTAL_BYTES,
-    max_members: int = MAX_MEMBERS,
+    max_bytes: int | None = None,
+    max_members: int | None = None,
 ) -> Path:
     """Extract `archive` to the folder `dest` (which must not exist yet); DatasetError when refused or unreadable.
 
-    `progress(done, total)` reports the archive's bytes read; it may raise (Cancel) to stop.
+    `progress(done, total)` reports the archive's bytes read; it may raise (Cancel) to stop. The
+    limits default to MAX_TOTAL_BYTES and MAX_MEMBERS.
     """
+    max_bytes = MAX_TOTAL_BYTES if max_bytes is None else max_bytes
+    max_members = MAX_MEMBERS if max_members is None else max_members
     tmp = dest.with_name(f".{dest.name}.extracting-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
     try:
@@ -113,12 +116,12 @@ def _tar_members(raw: IO[bytes]) -> Iterator[Member]:
 def _zip_members(raw: IO[bytes]) -> Iterator[Member]:
     with zipfile.ZipFile(raw) as zf:
         for info in zf.infolist():
-            mode = info.external_attr >> 16
+            kind_bits = stat.S_IFMT(info.external_attr >> 16)  # 0 when the archiver recorded no Unix type
             if info.is_dir():
                 kind = "dir"
-            elif stat.S_ISLNK(mode):
+            elif kind_bits == stat.S_IFLNK:
                 kind = "link"
-            elif mode and not stat.S_ISREG(mode):
+            elif kind_bits not in (0, stat.S_IFREG):
                 kind = "device or pipe"
             elif info.flag_bits & 0x1:
                 kind = "encrypted member"
