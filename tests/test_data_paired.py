@@ -9,8 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from studio.data import DatasetError, open_dataset
-from studio.data import decoded_cache
+from studio.data import DatasetError, decoded_cache, open_dataset
 from studio.data.dataset import DatasetKind
 
 RED, BLUE, GREEN = (220, 20, 20), (20, 20, 220), (20, 200, 20)

@@ -10,13 +10,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import test_data
 from PIL import Image
-from test_data import Server, no_backoff, server  # noqa: F401 - the local HTTP server the download tests share
 
-from studio.data import DatasetError, open_dataset
-from studio.data import archives
+from studio.data import DatasetError, archives, open_dataset
 from studio.data.dataset import DatasetKind
 from studio.errors import Cancelled
+
+# The local HTTP server of the quickdraw download tests, and no back-off between retries.
+server, no_backoff = test_data.server, test_data.no_backoff
 
 
 def png(width: int, height: int, colour=(200, 30, 30)) -> bytes:
@@ -64,7 +66,7 @@ def cyclegan_zip() -> bytes:
     return zip_bytes(files)
 
 
-def base_url(server: Server) -> str:
+def base_url(server: test_data.Server) -> str:
     return server.url.rsplit("/", 1)[0]
 
 
@@ -202,3 +204,15 @@ def test_a_cancelled_extraction_leaves_no_half_folder(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["facades.tar.gz"]
     archives.extract_safely(archive, tmp_path / "facades")
     assert len(os.listdir(tmp_path / "facades" / "facades" / "train")) == 4
+
+
+def test_studio_datasets_lists_the_sources_and_layouts(capsys):
+    from studio.cli import main
+    from studio.data import list_sources
+
+    kinds = {s["name"]: (s["kind"], s["online"]) for s in list_sources()}
+    assert kinds["pix2pix:facades"] == ("paired", True) and kinds["cyclegan:horse2zebra"] == ("unpaired", True)
+    assert kinds["<pix2pix folder>"] == ("paired", False) and kinds["<cyclegan folder>"] == ("unpaired", False)
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "pix2pix:edges2shoes" in out and "cyclegan:monet2photo" in out and "trainA/ and trainB/" in out

@@ -21,25 +21,25 @@ DEFAULT_URL = "http://efrosgans.eecs.berkeley.edu"
 SCHEMES = ("pix2pix", "cyclegan")
 ARCHIVE_SUFFIX = {"pix2pix": ".tar.gz", "cyclegan": ".zip"}
 PIX2PIX = {
-    "facades": "606 building facades, labels | photos, 256×256 (downloads ~30 MB)",
-    "cityscapes": "3,475 street scenes, photos | labels, 256×256 (~100 MB)",
+    "facades": "606 building facades, label maps | photos, 256×256 (downloads ~30 MB)",
+    "cityscapes": "3,475 street scenes, photos | label maps, 256×256 (~100 MB)",
     "maps": "2,194 aerial photos | Google maps, 600×600 (~250 MB)",
-    "night2day": "20,110 night | day scenes of one place, 256×256 (~1.9 GB)",
-    "edges2shoes": "50,225 shoe edges | photos, 256×256 (~2 GB)",
-    "edges2handbags": "138,767 handbag edges | photos, 256×256 (~8.6 GB)",
+    "night2day": "about 20,000 night | day views of the same places, 256×256 (~1.9 GB)",
+    "edges2shoes": "about 50,000 shoe edge maps | photos, 256×256 (~2 GB)",
+    "edges2handbags": "about 138,000 handbag edge maps | photos, 256×256 (~8.6 GB)",
 }
 CYCLEGAN = {
-    "horse2zebra": "1,187 horses and 1,474 zebras, 256×256 (downloads ~110 MB)",
-    "apple2orange": "1,261 apples and 1,267 oranges, 256×256 (~75 MB)",
-    "summer2winter_yosemite": "1,504 summer and 1,328 winter Yosemite photos, 256×256 (~125 MB)",
-    "monet2photo": "1,193 Monet paintings and 7,038 photos, 256×256 (~290 MB)",
-    "cezanne2photo": "584 Cézanne paintings and 7,038 photos, 256×256 (~270 MB)",
-    "ukiyoe2photo": "1,045 ukiyo-e prints and 7,038 photos, 256×256 (~280 MB)",
-    "vangogh2photo": "401 Van Gogh paintings and 7,038 photos, 256×256 (~290 MB)",
-    "iphone2dslr_flower": "1,813 iPhone and 3,316 DSLR flower photos (~325 MB)",
-    "maps": "1,096 aerial photos and 1,096 maps, unpaired, 600×600 (~1.4 GB)",
-    "cityscapes": "2,975 street photos and 2,975 label maps, unpaired, 256×256 (~270 MB)",
-    "facades": "400 facade photos and 400 label maps, unpaired, 256×256 (~35 MB)",
+    "horse2zebra": "about 1,200 horse and 1,500 zebra photos, 256×256 (downloads ~110 MB)",
+    "apple2orange": "about 1,300 apple and 1,300 orange photos, 256×256 (~75 MB)",
+    "summer2winter_yosemite": "about 1,500 summer and 1,200 winter Yosemite photos, 256×256 (~125 MB)",
+    "monet2photo": "about 1,200 Monet paintings and 7,000 photos, 256×256 (~290 MB)",
+    "cezanne2photo": "Cézanne paintings and landscape photos, 256×256 (~270 MB)",
+    "ukiyoe2photo": "ukiyo-e prints and landscape photos, 256×256 (~280 MB)",
+    "vangogh2photo": "Van Gogh paintings and landscape photos, 256×256 (~290 MB)",
+    "iphone2dslr_flower": "flower photos from iPhones and from DSLRs (~325 MB)",
+    "maps": "aerial photos and Google maps, unpaired, 600×600 (~1.4 GB)",
+    "cityscapes": "street photos and label maps, unpaired, 256×256 (~270 MB)",
+    "facades": "facade photos and label maps, unpaired, 256×256 (~35 MB)",
 }
 KNOWN = {"pix2pix": PIX2PIX, "cyclegan": CYCLEGAN}
 
