@@ -83,6 +83,13 @@ def test_aligned_images_at_the_top_level_and_count(tmp_path):
     assert ds.kind == DatasetKind.PAIRED and len(ds) == 4 and ds.image_size == 16
 
 
+def test_direction_applies_to_the_builtin_pairs_too():
+    straight = open_dataset("builtin:outlines2shapes", size=8, count=4)
+    swapped = open_dataset("builtin:outlines2shapes", size=8, count=4, direction="BtoA")
+    assert torch.equal(swapped.data, straight.targets) and torch.equal(swapped.targets, straight.data)
+    assert straight.notes[-1] == "input A → target B (direction AtoB)"
+
+
 def test_bad_direction_is_refused_with_the_choices(aligned):
     with pytest.raises(DatasetError, match=r"direction='sideways' is not valid; give 'AtoB'.*'BtoA'"):
         open_dataset(aligned, direction="sideways")
@@ -207,12 +214,19 @@ def test_an_empty_domain_is_a_clear_error(tmp_path):
 # --- the command line trains on them ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["pix2pix", "cyclegan"])
-def test_studio_train_runs_on_a_translation_folder(method, aligned, domains, tmp_path):
+@pytest.mark.parametrize("layout", ["aligned", "named", "domains"])
+def test_studio_train_runs_on_a_translation_folder(layout, aligned, domains, tmp_path):
     from studio.cli import main
 
-    dataset = aligned if method == "pix2pix" else domains
-    run_dir = tmp_path / f"run-{method}"
+    if layout == "named":
+        dataset = tmp_path / "named"
+        for i in range(4):
+            write_image(dataset / "A" / f"{i}.png", (12, 12), RED)
+            write_image(dataset / "B" / f"{i}.jpg", (20, 20), BLUE)
+    else:
+        dataset = aligned if layout == "aligned" else domains
+    method = "cyclegan" if layout == "domains" else "pix2pix"
+    run_dir = tmp_path / f"run-{layout}"
     args = ["train", "--method", method, "--preset", "tiny", "--dataset", str(dataset), "--size", "16",
             "--steps", "3", "--device", "cpu", "--run-dir", str(run_dir), "--quiet", "--sample-every", "3"]
     assert main(args) == 0

@@ -13,14 +13,14 @@ from .arrays import fit_images, open_array
 from .builtin import open_builtin
 from .celeba import ATTR_FILE, find_attr_file, open_celeba
 from .cifar import find_cifar, is_cifar_batch, open_cifar
-from .dataset import Dataset
+from .dataset import Dataset, DatasetKind
 from .errors import DatasetError
 from .folders import open_files, open_folder
 from .idx import find_idx_images, is_idx, open_idx
 from .images import is_image_name
 from .online import open_torchvision
 from .options import BACKGROUND, MAX_PIXELS, MEMORY_LIMIT, LoadOptions, Progress
-from .paired import open_paired, paired_layout
+from .paired import open_paired, orient, paired_layout
 from .quickdraw import open_quickdraw
 from .sklearn_digits import open_sklearn
 from .translation_sources import SCHEMES as TRANSLATION_SCHEMES
@@ -118,7 +118,8 @@ def _open(source, opts: LoadOptions) -> Dataset:
     opts.check(text)
     scheme, sep, rest = text.partition(":")
     if sep and scheme == "builtin":
-        return _fit_builtin(open_builtin(rest, size=opts.size, seed=opts.seed, count=opts.count), opts.channels)
+        dataset = _fit_builtin(open_builtin(rest, size=opts.size, seed=opts.seed, count=opts.count), opts.channels)
+        return orient(dataset, opts.direction) if dataset.kind == DatasetKind.PAIRED else dataset
     if sep and scheme == "quickdraw":
         return open_quickdraw(rest, opts)
     if sep and scheme == "torchvision":

@@ -29,27 +29,25 @@ ALIGNED = "aligned"
 _PROBED = 8  # images whose headers decide whether a folder is aligned
 
 
+def paired_layout(root: Path) -> str | tuple[str, str] | None:
+    """"aligned", the two side folders' names (("A", "B") or ("input", "target")), or None when `root` is neither.
+
+    Cheap on a large folder: a few stats, and the headers of the first few images at most.
+    """
+    for sides in PAIR_FOLDERS:
+        # Exactly the two folders: a set of letter classes A/, B/, C/, ... is not pairs.
+        if all((root / s).is_dir() for s in sides) and _subfolders(root) == set(sides):
+            return sides
+    split = next((root / s for s in SPLIT_FOLDERS if (root / s).is_dir()), root)
+    return ALIGNED if _looks_aligned(split) else None
+
+
 def _subfolders(root: Path) -> set[str]:
     try:
         with os.scandir(root) as it:
             return {e.name for e in it if e.is_dir() and not e.name.startswith(".")}
     except OSError:
         return set()
-
-
-def paired_layout(root: Path) -> str | tuple[str, str] | None:
-    """"aligned", the two side folders' names (("A", "B") or ("input", "target")), or None when `root` is neither."""
-    subfolders = _subfolders(root)
-    for sides in PAIR_FOLDERS:
-        if subfolders == set(sides):
-            return sides
-    if subfolders <= set(SPLIT_FOLDERS) and _looks_aligned(root / _first(subfolders) if subfolders else root):
-        return ALIGNED
-    return None
-
-
-def _first(subfolders: set[str]) -> str:
-    return next(s for s in SPLIT_FOLDERS if s in subfolders)
 
 
 def _looks_aligned(folder: Path) -> bool:
@@ -95,13 +93,20 @@ def open_paired(root: Path, layout, opts: LoadOptions, *, source: str | None = N
         inputs, targets, notes = _aligned(root, opts, source, skipped)
     else:
         inputs, targets, notes = _by_name(root, layout, opts, source, skipped)
-    first, second = ("left halves", "right halves") if layout == ALIGNED else (f"{layout[0]}/", f"{layout[1]}/")
-    if opts.direction == "BtoA":
-        inputs, targets, first, second = targets, inputs, second, first
-    notes.append(f"input {first} → target {second} (direction {opts.direction})")
     skipped.sort(key=lambda s: s.path)
-    return Dataset(source=source, kind=DatasetKind.PAIRED, data=torch.from_numpy(inputs),
-                   targets=torch.from_numpy(targets), skipped=skipped, notes=notes)
+    dataset = Dataset(source=source, kind=DatasetKind.PAIRED, data=torch.from_numpy(inputs),
+                      targets=torch.from_numpy(targets), skipped=skipped, notes=notes)
+    sides = ("left halves", "right halves") if layout == ALIGNED else (f"{layout[0]}/", f"{layout[1]}/")
+    return orient(dataset, opts.direction, sides)
+
+
+def orient(dataset: Dataset, direction: str, sides: tuple[str, str] = ("A", "B")) -> Dataset:
+    """Paired data as `direction` asks: "AtoB" keeps A (`sides[0]`) as the input, "BtoA" swaps input and target."""
+    first, second = sides
+    if direction == "BtoA":
+        dataset.data, dataset.targets, first, second = dataset.targets, dataset.data, second, first
+    dataset.notes.append(f"input {first} → target {second} (direction {direction})")
+    return dataset
 
 
 def _aligned(root: Path, opts: LoadOptions, source: str, skipped: list[Skipped]):
