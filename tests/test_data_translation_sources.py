@@ -223,3 +223,16 @@ def test_studio_datasets_lists_the_sources_and_layouts(capsys):
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
     assert "pix2pix:edges2shoes" in out and "cyclegan:monet2photo" in out and "trainA/ and trainB/" in out
+
+
+def test_a_folder_left_by_a_killed_extraction_is_removed_once_stale(tmp_path):
+    archive = tmp_path / "facades.tar.gz"
+    archive.write_bytes(tar_gz(facades_members()))
+    stale = tmp_path / ".facades.extracting-deadbeef"
+    (stale / "facades").mkdir(parents=True)
+    recent = tmp_path / ".facades.extracting-0000beef"  # perhaps another process, still extracting
+    recent.mkdir()
+    old = 3 * archives.STALE_S
+    os.utime(stale, (os.path.getmtime(stale) - old,) * 2)
+    archives.extract_safely(archive, tmp_path / "facades")
+    assert not stale.exists() and recent.exists() and (tmp_path / "facades" / "facades" / "val").is_dir()
