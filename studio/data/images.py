@@ -304,15 +304,13 @@ def _to_mode(img: Image.Image, channels: int, background: tuple[int, int, int]) 
 
 
 def _crop_resize(img: Image.Image | np.ndarray, size: int, tiles: int = 1) -> np.ndarray:
+    if tiles > 1:
+        return np.concatenate([_crop_resize(tile, size) for tile in _tiles(img, tiles)], axis=2)
     if isinstance(img, np.ndarray):  # C×H×W from the fast JPEG path
-        if img.shape[1:] == (size, size * tiles):
+        if img.shape[1:] == (size, size):
             return img
         img = Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0))
     w, h = img.size
-    if tiles > 1:
-        tile_w = w // tiles
-        cropped = [img.crop((t * tile_w, 0, (t + 1) * tile_w, h)) for t in range(tiles)]
-        return np.concatenate([_crop_resize(c, size) for c in cropped], axis=2)
     side = min(w, h)
     left, top = (w - side) // 2, (h - side) // 2
     if (w, h) != (size, size):
@@ -320,3 +318,12 @@ def _crop_resize(img: Image.Image | np.ndarray, size: int, tiles: int = 1) -> np
         img = img.resize((size, size), Image.Resampling.LANCZOS, box=box)
     a = np.asarray(img, dtype=np.uint8)
     return np.ascontiguousarray(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))
+
+
+def _tiles(img: Image.Image | np.ndarray, tiles: int) -> list:
+    """`tiles` equal-width parts of an image laid side by side (arrays are sliced, not copied)."""
+    if isinstance(img, np.ndarray):
+        w = img.shape[2] // tiles
+        return [img[:, :, t * w : (t + 1) * w] for t in range(tiles)]
+    w, h = img.size[0] // tiles, img.size[1]
+    return [img.crop((t * w, 0, (t + 1) * w, h)) for t in range(tiles)]
