@@ -200,10 +200,13 @@ def decode(
     size: int,
     max_pixels: int = MAX_PIXELS,
     background: tuple[int, int, int] = BACKGROUND,
+    tiles: int = 1,
 ) -> np.ndarray:
-    """Decode to uint8 (channels, size, size): centre square crop, then resize."""
+    """Decode to uint8 (channels, size, size × tiles): centre square crop of each tile, then resize."""
     data = read_bytes(opener)
-    return decode_bytes(data, channels=channels, size=size, max_pixels=max_pixels, background=background)[1]
+    return decode_bytes(
+        data, channels=channels, size=size, max_pixels=max_pixels, background=background, tiles=tiles
+    )[1]
 
 
 def decode_bytes(
@@ -213,50 +216,62 @@ def decode_bytes(
     size: int,
     max_pixels: int = MAX_PIXELS,
     background: tuple[int, int, int] = BACKGROUND,
+    tiles: int = 1,
 ) -> tuple[ImageInfo, np.ndarray]:
     """`probe` and `decode` for a file already read: its header facts and its pixels, with the
     fastest decoder that gives the same image (`fastjpeg` for plain JPEGs, scaled while decoding
-    where it can; else Pillow's draft mode for JPEGs reduced by half or more; Pillow for every other format)."""
+    where it can; else Pillow's draft mode for JPEGs reduced by half or more; Pillow for every other format).
+
+    `tiles` > 1 reads an image of that many tiles side by side (pix2pix's input|target pairs): each
+    tile is cropped and resized on its own, so no pixel of one bleeds into the other.
+    """
     try:
         header = fastjpeg.jpeg_header(data)
-        if fastjpeg.can_decode(header) and (fastjpeg.scales() or not _draft_helps(header.width, header.height, size)):
+        if fastjpeg.can_decode(header) and (
+            fastjpeg.scales() or not _draft_helps(header.width, header.height, size, tiles)
+        ):
             _check_pixels(header.width, header.height, max_pixels)
             info = ImageInfo(header.width, header.height, "L" if header.components == 1 else "RGB", "JPEG")
-            width, height = _scaled_size(header.width, header.height, size)
-            return info, _crop_resize(fastjpeg.decode(data, channels, width, height), size)
+            width, height = _scaled_size(header.width, header.height, size, tiles)
+            return info, _crop_resize(fastjpeg.decode(data, channels, width, height), size, tiles)
         img = _open_image(io.BytesIO(data), max_pixels)
         info = ImageInfo(img.size[0], img.size[1], img.mode, img.format or "?")
         if img.format in ("JPEG", "MPO"):
             w, h = img.size
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is small: far faster.
-            img.draft(img.mode, _draft_request(w, h, size))
+            img.draft(img.mode, _draft_request(w, h, size, tiles))
         img.load()
         img = _upright(img)
         img = _to_mode(img, channels, background)
-        return info, _crop_resize(img, size)
+        return info, _crop_resize(img, size, tiles)
     except Exception as exc:  # noqa: BLE001 - see probe
         raise BadImage(_reason(exc)) from None
 
 
-def _draft_request(w: int, h: int, size: int) -> tuple[int, int]:
-    # The smallest decoded size whose centre square still covers `size` pixels.
-    side = min(w, h)
+def tile_side(width: int, height: int, tiles: int = 1) -> int:
+    """The side of the square cut from each of `tiles` side-by-side tiles of a width×height image."""
+    return min(width // tiles, height)
+
+
+def _draft_request(w: int, h: int, size: int, tiles: int = 1) -> tuple[int, int]:
+    # The smallest decoded size whose centre squares (one per tile) still cover `size` pixels.
+    side = max(1, tile_side(w, h, tiles))
     return -(-size * w // side), -(-size * h // side)
 
 
-def _scaled_size(w: int, h: int, size: int) -> tuple[int, int]:
+def _scaled_size(w: int, h: int, size: int, tiles: int = 1) -> tuple[int, int]:
     """The size to decode a JPEG at for a `size` target: the smallest of full, 1/2, 1/4 or 1/8 scale that
     still covers it (as Pillow's draft mode decodes; libjpeg's 3/8 or 5/8 scales blur visibly)."""
-    rw, rh = _draft_request(w, h, size)
+    rw, rh = _draft_request(w, h, size, tiles)
     for k in (8, 4, 2):
         if -(-w // k) >= rw and -(-h // k) >= rh:
             return -(-w // k), -(-h // k)
     return w, h
 
 
-def _draft_helps(w: int, h: int, size: int) -> bool:
+def _draft_helps(w: int, h: int, size: int, tiles: int = 1) -> bool:
     """True when libjpeg could decode at half scale or less (Pillow's draft mode is faster then)."""
-    rw, rh = _draft_request(w, h, size)
+    rw, rh = _draft_request(w, h, size, tiles)
     return -(-w // 2) >= rw and -(-h // 2) >= rh
 
 
@@ -302,13 +317,16 @@ def _to_mode(img: Image.Image, channels: int, background: tuple[int, int, int]) 
     return img if img.mode == target else img.convert(target)
 
 
-def _crop_resize(img: Image.Image | np.ndarray, size: int) -> np.ndarray:
-    """The centre square of `img` (Pillow, or C×H×W from the fast JPEG path) at `size`×`size`, as C×H×W.
+def _crop_resize(img: Image.Image | np.ndarray, size: int, tiles: int = 1) -> np.ndarray:
+    """The centre square of `img` (Pillow, or C×H×W from the fast JPEG path) at `size`×`size`, as C×H×W
+    (`tiles` side by side: each tile's centre square, the results side by side).
 
     Resized by torch's antialiased bicubic filter on uint8 pixels laid out channel-last (its vectorised
     path: a third of the time of Pillow's Lanczos, which was the largest cost of loading CelebA-sized
     photos), the same filter for every format.
     """
+    if tiles > 1:
+        return np.concatenate([_crop_resize(tile, size) for tile in _tiles(img, tiles)], axis=2)
     hwc = img.transpose(1, 2, 0) if isinstance(img, np.ndarray) else np.array(img, dtype=np.uint8)
     if hwc.ndim == 2:
         hwc = hwc[:, :, None]
@@ -317,7 +335,17 @@ def _crop_resize(img: Image.Image | np.ndarray, size: int) -> np.ndarray:
     top, left = (h - side) // 2, (w - side) // 2
     square = hwc[top : top + side, left : left + side]
     if side != size:
-        chw = torch.from_numpy(np.ascontiguousarray(hwc)).permute(2, 0, 1)[None, :, top : top + side, left : left + side]
+        chw = torch.from_numpy(np.ascontiguousarray(hwc)).permute(2, 0, 1)[None]  # channel-last strides
+        chw = chw[:, :, top : top + side, left : left + side]
         resized = torch.nn.functional.interpolate(chw, size=(size, size), mode="bicubic", antialias=True)
         return np.ascontiguousarray(resized[0].numpy())
     return np.ascontiguousarray(square.transpose(2, 0, 1))
+
+
+def _tiles(img: Image.Image | np.ndarray, tiles: int) -> list:
+    """`tiles` equal-width parts of an image laid side by side (arrays are sliced, not copied)."""
+    if isinstance(img, np.ndarray):
+        w = img.shape[2] // tiles
+        return [img[:, :, t * w : (t + 1) * w] for t in range(tiles)]
+    w, h = img.size[0] // tiles, img.size[1]
+    return [img.crop((t * w, 0, (t + 1) * w, h)) for t in range(tiles)]
