@@ -204,9 +204,9 @@ def decode(
 ) -> np.ndarray:
     """Decode to uint8 (channels, size, size × tiles): centre square crop of each tile, then resize."""
     data = read_bytes(opener)
-    return decode_bytes(
+    return np.ascontiguousarray(decode_bytes(
         data, channels=channels, size=size, max_pixels=max_pixels, background=background, tiles=tiles
-    )[1]
+    )[1])
 
 
 def decode_bytes(
@@ -218,9 +218,10 @@ def decode_bytes(
     background: tuple[int, int, int] = BACKGROUND,
     tiles: int = 1,
 ) -> tuple[ImageInfo, np.ndarray]:
-    """`probe` and `decode` for a file already read: its header facts and its pixels, with the
-    fastest decoder that gives the same image (`fastjpeg` for plain JPEGs, scaled while decoding
-    where it can; else Pillow's draft mode for JPEGs reduced by half or more; Pillow for every other format).
+    """`probe` and `decode` for a file already read: its header facts and its pixels (perhaps a strided
+    view: copy them where they go), with the fastest decoder that gives the same image (`fastjpeg`
+    for plain JPEGs, scaled while decoding where it can; else Pillow's draft mode for JPEGs reduced by
+    half or more; Pillow for every other format).
 
     `tiles` > 1 reads an image of that many tiles side by side (pix2pix's input|target pairs): each
     tile is cropped and resized on its own, so no pixel of one bleeds into the other.
@@ -319,7 +320,7 @@ def _to_mode(img: Image.Image, channels: int, background: tuple[int, int, int]) 
 
 def _crop_resize(img: Image.Image | np.ndarray, size: int, tiles: int = 1) -> np.ndarray:
     """The centre square of `img` (Pillow, or C×H×W from the fast JPEG path) at `size`×`size`, as C×H×W
-    (`tiles` side by side: each tile's centre square, the results side by side).
+    (`tiles` side by side: each tile's centre square, the results side by side), not always contiguous.
 
     Resized by torch's antialiased bicubic filter on uint8 pixels laid out channel-last (its vectorised
     path: a third of the time of Pillow's Lanczos, which was the largest cost of loading CelebA-sized
@@ -339,7 +340,7 @@ def _crop_resize(img: Image.Image | np.ndarray, size: int, tiles: int = 1) -> np
         chw = chw[:, :, top : top + side, left : left + side]
         resized = torch.nn.functional.interpolate(chw, size=(size, size), mode="bicubic", antialias=True)
         return np.ascontiguousarray(resized[0].numpy())
-    return np.ascontiguousarray(square.transpose(2, 0, 1))
+    return square.transpose(2, 0, 1)  # a view: the caller's one copy (into the output array) lays it out
 
 
 def _tiles(img: Image.Image | np.ndarray, tiles: int) -> list:
