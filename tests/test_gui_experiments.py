@@ -42,3 +42,27 @@ def test_choosing_an_experiment_fills_the_train_tab(qtbot):
     assert all(values[k] == v for k, v in recipe.params.items())
     config = tab.build_config()
     assert (config.method, config.dataset, config.preset) == (recipe.method, recipe.dataset, recipe.preset)
+
+
+def test_a_trial_shows_the_published_figures_on_its_charts(qtbot):
+    """A run made from a recipe records the experiment (config.json) and the Monitor draws what the paper
+    published as dashed lines on the chart of the same figure; a plain run gets none."""
+    from studio.engine.config import RunConfig
+    from studio.engine.events import Metric
+    from studio.gui.monitor_tab import COVERAGE, EVALUATION, MonitorTab
+
+    config = get_recipe("ring-pacgan2").run_config()
+    assert config.experiment == "ring-pacgan2"
+    assert RunConfig.from_dict(config.to_dict()).experiment == "ring-pacgan2"  # kept in config.json
+    tab = MonitorTab()
+    qtbot.addWidget(tab)
+    for experiment, expected in (("ring-pacgan2", True), (None, False)):
+        tab.begin(method="gan", kind="points", total_steps=100, experiment=experiment)
+        tab.consume([Metric(step=50, name="modes_covered", value=6.0, n=2500),
+                     Metric(step=50, name="high_quality", value=0.5, n=2500)])
+        coverage, quality = tab.panels[COVERAGE], tab.panels[EVALUATION]
+        lines = [(line.label.format, line.value()) for line in coverage.reference_lines + quality.reference_lines]
+        if expected:
+            assert lines == [("published 7.9", 7.9), ("published 95.6", pytest.approx(0.956))]
+        else:
+            assert lines == []

@@ -56,6 +56,9 @@ class RunConfig:
     # Over this share of the run's last steps every learning rate falls linearly to LR_ANNEAL_FLOOR of
     # its value (0: constant). Settling the generator is what makes 2-D samples land within 3σ of a mode.
     lr_anneal: float = 0.0
+    # The experiment this run is a trial of (`studio experiment`, File → Experiments…): the Monitor draws
+    # its published figures on the matching charts. Set by Recipe.run_config; None for a plain run.
+    experiment: str | None = None
     # The fast path (studio/fastpath.py); "auto" picks what is right for the device and the method.
     channels_last: str = "auto"  # auto (on for CUDA and CPU), on, off
     amp: str = "auto"  # auto (bf16 on CUDA where the method tolerates it), bf16, off

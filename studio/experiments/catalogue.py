@@ -86,6 +86,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
 ]}
 
 
+def published_lines(name: object) -> dict[str, dict[str, float]]:
+    """The Monitor's published lines for a run that is a trial of experiment `name` (see
+    Recipe.monitor_lines); {} for a plain run or an experiment this version does not ship."""
+    recipe = RECIPES.get(name) if isinstance(name, str) else None
+    return recipe.monitor_lines() if recipe is not None else {}
+
+
 def get_recipe(name: str) -> Recipe:
     """The recipe called `name`; KeyError listing the known ones otherwise."""
     if name not in RECIPES:

@@ -66,7 +66,8 @@ class Recipe:
                    device: str = "auto") -> RunConfig:
         """The RunConfig of one trial: the recipe's, with the trial's seed and any overrides."""
         config = RunConfig(method=self.method, dataset=dataset or self.dataset, preset=self.preset,
-                           params=dict(self.params), steps=steps or self.steps, seed=seed, device=device)
+                           params=dict(self.params), steps=steps or self.steps, seed=seed, device=device,
+                           experiment=self.name)
         for key, value in self.config.items():
             setattr(config, key, value)
         config.validate()

@@ -303,7 +303,8 @@ class MainWindow(QMainWindow):
         preview = self.train_tab.dataset_panel.preview if dataset is not None else {}
         self.monitor_tab.begin(method=config.method, kind=kind, total_steps=config.steps, run_dir=run_dir,
                                title=Path(run_dir).name, real_grid=preview.get("grid"),
-                               real_points=preview.get("points"), modes=preview.get("modes"))
+                               real_points=preview.get("points"), modes=preview.get("modes"),
+                               experiment=config.experiment)
         add_recent_run(run_dir)
         self.save_settings()
 
@@ -423,7 +424,7 @@ class MainWindow(QMainWindow):
         self.banner.clear()
         info = read_run_info(follower.run)
         self.monitor_tab.begin(method=info.method, kind=info.kind, total_steps=info.steps, run_dir=follower.path,
-                               title=follower.path.name)
+                               title=follower.path.name, experiment=info.settings.get("experiment"))
         if info.problem:
             self.show_info(f"{info.problem}: the run's curves and samples are shown, but its method and length are "
                            "unknown, so it cannot be continued from this window")

@@ -182,12 +182,15 @@ class MonitorTab(QWidget):
     # --- setting up a run -----------------------------------------------------------------------
     def begin(self, *, method: str | None, kind: str | None, total_steps: int = 0, run_dir: Path | str | None = None,
               title: str = "", real_grid: np.ndarray | None = None, real_points: np.ndarray | None = None,
-              modes: np.ndarray | None = None, published: dict[str, dict[str, float]] | None = None) -> None:
-        """Clear everything and lay out the panels for `method` on data of `kind`; `published`: an
-        experiment's published figures, {in-training metric: {label: value}}, drawn on its chart."""
+              modes: np.ndarray | None = None, experiment: str | None = None) -> None:
+        """Clear everything and lay out the panels for `method` on data of `kind`; a trial of `experiment`
+        gets the published figures it reproduces as dashed lines on the matching charts."""
         lines: dict[str, dict[str, float]] = {}
-        for name, figures in (published or {}).items():
-            lines.setdefault(self._metric_panel(name), {}).update(figures)
+        if experiment:
+            from ..experiments.catalogue import published_lines  # the engine (torch) is loaded by now
+
+            for name, figures in published_lines(experiment).items():
+                lines.setdefault(self._metric_panel(name), {}).update(figures)
         self.charts.clear(total_steps, lines)
         self._panel_of.clear()
         self.last_values.clear()
