@@ -75,7 +75,8 @@ def run_statistics(source: str, extractor: FeatureExtractor, n: int, *, batch_si
     reference = None
     if method.needs_reference or (method.spec.multi_label and method.cond_dim):
         dataset = open_dataset(loaded.config.get("dataset", ""), size=method.spec.image_size,
-                               channels=method.spec.channels)
+                               channels=method.spec.channels, classes=loaded.config.get("classes"),
+                               attributes=loaded.config.get("attributes"))  # the labels it was trained on
         reference = dataset.data if method.needs_reference else None
     labels = sample_labels(method, n, dataset, seed)
     batches = generated_batches(method, n, batch_size, seed, labels, reference)
