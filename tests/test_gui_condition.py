@@ -20,6 +20,7 @@ from studio.engine import RunConfig, Trainer  # noqa: E402
 from studio.experiments import get_recipe  # noqa: E402
 from studio.gui.experiments_dialog import fill_train_tab  # noqa: E402
 from studio.gui.sample import SampleTab  # noqa: E402
+from studio.gui.tasks import live_tasks  # noqa: E402
 from studio.gui.train_tab import TrainTab, train_command  # noqa: E402
 from studio.methods.params import ConfigError  # noqa: E402
 
@@ -61,6 +62,7 @@ def load(qtbot, tab: TrainTab, source) -> None:
     tab.dataset_panel.set_options(size=8, count=None)
     with qtbot.waitSignal(tab.dataset_panel.datasetChanged, timeout=WAIT):
         tab.dataset_panel.load(str(source))
+    qtbot.waitUntil(lambda: not any(t.is_running() for t in live_tasks()), timeout=WAIT)  # its thread has ended
 
 
 def uncheck(tab: TrainTab, *names: str) -> None:
@@ -148,6 +150,7 @@ def test_an_experiment_fills_the_train_tab_with_its_whole_run_config(qtbot, tab)
     with qtbot.waitSignal(tab.dataset_panel.datasetChanged, timeout=WAIT):
         fill_train_tab(tab, recipe)
     qtbot.waitUntil(lambda: tab.method_picker.current == recipe.method, timeout=5_000)
+    qtbot.waitUntil(lambda: not any(t.is_running() for t in live_tasks()), timeout=WAIT)
     filled, wanted = tab.build_config().to_dict(), recipe.run_config().to_dict()
     # The form lists every hyperparameter, the recipe only those it changes: the same resolved values.
     method = tab.method_picker.methods[recipe.method]
