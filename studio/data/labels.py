@@ -59,7 +59,7 @@ def select_classes(dataset: Dataset, names: Sequence[str]) -> Dataset:
     if dataset.stream_paths is None:
         narrowed.data = dataset.data[keep]
     else:
-        narrowed.stream_paths = [p for p, k in zip(dataset.stream_paths, keep.tolist()) if k]
+        narrowed.stream_paths = [p for p, k in zip(dataset.stream_paths, keep.tolist(), strict=True) if k]
         narrowed.data = _streamed_preview(narrowed)
     return narrowed
 

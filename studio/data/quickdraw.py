@@ -47,13 +47,13 @@ def open_quickdraw(categories: str, opts: LoadOptions) -> Dataset:
     if len(set(names)) != len(names) or not all(names):
         raise DatasetError(f"quickdraw:{categories}: name each category once, e.g. quickdraw:cat,dog")
     parts = [_open_category(name, opts) for name in names]
+    sizes = ", ".join(f"{name} ({len(part):,})" for name, part in zip(names, parts, strict=True))
     counts = torch.tensor([len(part) for part in parts])
     return Dataset(source=f"quickdraw:{categories}", kind=DatasetKind.IMAGES,
                    data=torch.cat([part.data for part in parts]),
                    labels=torch.repeat_interleave(torch.arange(len(parts)), counts), label_names=names,
                    skipped=[s for part in parts for s in part.skipped],
-                   notes=[f"one class per category: {', '.join(f'{n} ({c:,})' for n, c in zip(names, counts.tolist()))}",
-                          *(note for part in parts for note in part.notes)])
+                   notes=[f"one class per category: {sizes}", *(note for part in parts for note in part.notes)])
 
 
 def _open_category(category: str, opts: LoadOptions) -> Dataset:
