@@ -262,7 +262,8 @@ def _train(args: argparse.Namespace, config, run_dir: Path | None) -> int:
     succeeded = RunState(state).succeeded
     if succeeded:
         if dist.is_main:
-            print(f"{state}: {trainer.message} (run directory: {run_dir})")
+            said = trainer.message if trainer.message.startswith(str(state)) else f"{state}: {trainer.message}"
+            print(f"{said} (run directory: {run_dir})")
     else:
         rank = f" (rank {dist.rank})" if dist.active else ""
         print(f"studio train{rank}: {state}: {trainer.message}", file=sys.stderr)

@@ -406,9 +406,10 @@ class Trainer:
                 self.emit_samples()
             self.save("last")
             if timed_out:
-                self._status(RunState.FINISHED, f"finished (time limit) at step {self.step}: "
-                             f"{format_duration(self.session_seconds())} of training in this session reached the "
-                             f"limit of {format_duration(cfg.time_limit)}",
+                spent = self.session_seconds()
+                spent_text = format_duration(round(spent, 1) if spent < 60 else round(spent))
+                self._status(RunState.FINISHED, f"finished (time limit) at step {self.step}: {spent_text} of training "
+                             f"in this session reached the limit of {format_duration(cfg.time_limit)}",
                              detail={"reason": "time limit", "time_limit": cfg.time_limit})
             else:
                 final = RunState.STOPPED if self.step < cfg.steps else RunState.FINISHED
