@@ -40,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for s in sources:
         online = "  (downloads)" if s.get("online") else ""
-        print(f"{s['name']:<28} {s['kind']:<9} {s['description']}{online}")
-    print("\nAlso: a folder of images (sub-folders = classes), a .zip of one, .npy/.npz arrays, MNIST IDX files,"
-          " a CIFAR-10 batch folder, CelebA with list_attr_celeba.txt.")
+        print(f"{s['name']:<32} {s['kind']:<9} {s['description']}{online}")
+    print("\nFolders are recognised by their layout; docs/DATA.md shows each one and what each method accepts.")
     return 0

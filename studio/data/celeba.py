@@ -18,7 +18,7 @@ from .zips import member_opener, open_archive, zip_members
 
 ATTR_FILE = "list_attr_celeba.txt"
 PARTITION_FILE = "list_eval_partition.txt"
-_SPLITS = {"train": {0}, "test": {2}}
+_SPLITS = {"train": {0}, "val": {1}, "test": {2}}
 _IMAGE_FOLDERS = ("img_align_celeba", "Img/img_align_celeba", "img_celeba", "Img/img_celeba", "images", ".")
 
 

@@ -95,7 +95,7 @@ def open_cifar(path: Path, opts: LoadOptions, *, source: str | None = None) -> D
         folder = find_cifar(path) or path
         train = sorted(folder.glob("data_batch_*")) or [p for p in [folder / "train"] if p.is_file()]
         test = [p for p in (folder / "test_batch", folder / "test") if p.is_file()]
-        files = {"train": train or test, "test": test, "all": train + test}[opts.split]
+        files = opts.pick_split(source, {"train": train or test, "test": test, "all": train + test})
     skipped: list[Skipped] = []
     datas, labels = [], []
     for f in files:

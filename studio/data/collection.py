@@ -10,6 +10,7 @@ instead (see streaming.py).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import torch
 from . import decoded_cache, parallel
 from .dataset import Dataset, DatasetKind, Skipped
 from .errors import DatasetError
-from .images import BadImage, ImageInfo, Opener, decode, decode_bytes, pil_guard, probe, read_bytes
+from .images import BadImage, ImageInfo, Opener, decode, decode_bytes, pil_guard, probe, read_bytes, tile_side
 from .options import LoadOptions
 
 PREVIEW_COUNT = 64
@@ -89,9 +90,18 @@ def subsample(items: list[Item], count: int | None, seed: int | None) -> list[It
     return [items[i] for i in keep]
 
 
-def _most_common_side(infos: Sequence[ImageInfo]) -> int:
+def _most_common_side(infos: Sequence[ImageInfo], tiles: int = 1) -> int:
     (w, h), _ = Counter((i.width, i.height) for i in infos).most_common(1)[0]
-    return min(w, h)
+    return tile_side(w, h, tiles)
+
+
+def tiles_reason(info: ImageInfo, tiles: int) -> str | None:
+    """Why an image cannot be `tiles` images side by side (None when it can): its width must be
+    `tiles` times its height, give or take a tenth."""
+    if tiles == 1 or abs(info.width - tiles * info.height) <= 0.1 * tiles * info.height:
+        return None
+    return (f"not {tiles} images side by side: {info.width}×{info.height} is not {tiles}× as wide as high "
+            f"(input|target pairs are {tiles * info.height}×{info.height})")
 
 
 def load_items(
@@ -108,21 +118,41 @@ def load_items(
     """Probe, decode and assemble `items`, or take them from the decoded cache; raise DatasetError if none is usable."""
     items = subsample(items, opts.count, opts.seed)
     notes = list(notes or [])
+    decoded = _cached_decode(source, items, opts, skipped, labels, archive, notes, what)
+    if isinstance(decoded, Dataset):  # streamed from disk
+        return decoded
+    return _assemble(source, *decoded, items, skipped, labels, notes)
+
+
+def decode_in_memory(
+    source: str, items: list[Item], opts: LoadOptions, *, skipped: list[Skipped], tiles: int = 1, what: str = "images"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every item decoded into one array held in memory (N×C×S×(S·tiles), from the decoded cache when
+    it has them) and a bool per item saying which rows it holds. `count` is not applied (the caller
+    chose the items); DatasetError when none is usable or they would not fit in the memory limit."""
+    opts = dataclasses.replace(opts, stream=None)
+    return _cached_decode(source, items, opts, skipped, None, None, [], what, tiles, in_memory=True)
+
+
+def _cached_decode(source, items, opts, skipped, labels, archive, notes, what, tiles=1, in_memory=False):
+    """(images, ok) from the decoded cache or decoded now (and cached), or a streamed Dataset."""
     try:
-        key = decoded_cache.entry_key([it.name for it in items], [it.key for it in items], opts, archive)
+        # Tiled decodes of the same files are different images: their key says so.
+        names = [it.name if tiles == 1 else f"{it.name}\0tiles={tiles}" for it in items]
+        key = decoded_cache.entry_key(names, [it.key for it in items], opts, archive)
         cached = decoded_cache.load(key, opts.cache_dir) if key else None
         if cached is not None:
             skipped.extend(cached.skipped)
             opts.report(1, 1)
-            return _assemble(source, cached.data, cached.ok, items, skipped, labels, notes)
+            return cached.data, cached.ok
         before = len(skipped)
-        decoded = _decode_items(source, items, opts, skipped, labels, archive, notes, what)
+        decoded = _decode_items(source, items, opts, skipped, labels, archive, notes, what, tiles, in_memory)
         if isinstance(decoded, Dataset):  # streamed from disk: nothing decoded to keep
             return decoded
         data, ok = decoded
         if key:
             decoded_cache.store_later(key, data, ok, list(skipped[before:]), source, opts.cache_dir)
-        return _assemble(source, data, ok, items, skipped, labels, notes)
+        return data, ok
     finally:
         skipped.sort(key=lambda s: s.path)  # one list in path order, whichever pass rejected a file
 
@@ -139,20 +169,22 @@ def _assemble(source, data: np.ndarray, ok: np.ndarray, items, skipped, labels, 
     )
 
 
-def _decode_items(source, items, opts, skipped, labels, archive, notes, what) -> Dataset | tuple[np.ndarray, ...]:
-    """The decoded images and which items they are, or a streamed Dataset when they would not fit in memory."""
+def _decode_items(source, items, opts, skipped, labels, archive, notes, what, tiles,
+                  in_memory) -> Dataset | tuple[np.ndarray, ...]:
+    """The decoded images and which items they are, or a streamed Dataset when they would not fit in
+    memory (`in_memory`: a DatasetError instead)."""
     n = len(items)
     workers = parallel.worker_count(n)
     side = opts.size
     # With the size known, each file is read once: header, checks and pixels in one go. Colour is
     # decoded unless asked otherwise; a set that turns out all grey keeps one channel afterwards.
     guess = opts.channels or 3
-    one_pass = side is not None and opts.stream is not True and n * guess * side * side <= opts.memory_limit
+    one_pass = side is not None and opts.stream is not True and n * guess * side * side * tiles <= opts.memory_limit
     total = n if one_pass else 2 * n
     with pil_guard(opts.max_pixels):
         # Uninitialised: rows of files that fail are never used.
-        out = parallel.output_array((n, guess, side, side)) if one_pass else None
-        job = _read_job(guess, side, opts) if one_pass else _probe_job(opts)
+        out = parallel.output_array((n, guess, side, side * tiles)) if one_pass else None
+        job = _read_job(guess, side, opts, tiles) if one_pass else _probe_job(opts, tiles)
         results = _run(job, items, opts, workers, archive, 0, total, out)
         good_idx = [i for i, r in enumerate(results) if isinstance(r, ImageInfo)]
         for item, r in zip(items, results, strict=True):
@@ -163,9 +195,14 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what) ->
         infos = [results[i] for i in good_idx]
         good = [items[i] for i in good_idx]
         channels = opts.channels or (1 if all(i.grey for i in infos) else 3)
-        side = side or _most_common_side(infos)
-        total_bytes = len(good) * channels * side * side
+        side = side or _most_common_side(infos, tiles)
+        total_bytes = len(good) * channels * side * side * tiles
         stream = opts.stream if opts.stream is not None else total_bytes > opts.memory_limit
+        if stream and in_memory:
+            raise DatasetError(
+                f"{source}: {len(good):,} {what} at {side}×{side} would need {total_bytes / 2**30:.1f} GiB, over the "
+                f"{opts.memory_limit / 2**30:.1f} GiB memory limit; pass a smaller size (e.g. 64) or count"
+            )
         if stream:
             opts.report(total, total)
             return _streamed(source, good, opts, channels, side, skipped, labels, archive, notes, total_bytes)
@@ -176,8 +213,8 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what) ->
             ok = np.zeros(n, dtype=bool)
             ok[good_idx] = True
         else:
-            decoded = parallel.output_array((len(good), channels, side, side))
-            job = _decode_job(channels, side, opts)
+            decoded = parallel.output_array((len(good), channels, side, side * tiles))
+            job = _decode_job(channels, side, opts, tiles)
             reasons = _run(job, good, opts, workers, archive, total - len(good), total, decoded)
             good_ok = np.array([r is None for r in reasons])
             for item, reason in zip(good, reasons, strict=True):
@@ -212,34 +249,38 @@ def _run(job, items: list[Item], opts: LoadOptions, workers: int, archive: Path 
 # Jobs run in worker processes: each returns a small picklable result and the pixels, if any.
 
 
-def _probe_job(opts: LoadOptions):
+def _probe_job(opts: LoadOptions, tiles: int = 1):
     def job(i: int, opener) -> tuple[ImageInfo | str, None]:
         try:
-            return probe(opener, opts.max_pixels), None
+            info = probe(opener, opts.max_pixels)
+            return tiles_reason(info, tiles) or info, None
         except BadImage as exc:
             return str(exc), None
 
     return job
 
 
-def _read_job(channels: int, side: int, opts: LoadOptions):
+def _read_job(channels: int, side: int, opts: LoadOptions, tiles: int = 1):
     def job(i: int, opener) -> tuple[ImageInfo | str, np.ndarray | None]:
         try:
             data = read_bytes(opener)
-            return decode_bytes(
-                data, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
+            info, pixels = decode_bytes(
+                data, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background, tiles=tiles
             )
+            reason = tiles_reason(info, tiles)
+            return (reason, None) if reason else (info, pixels)
         except BadImage as exc:
             return str(exc), None
 
     return job
 
 
-def _decode_job(channels: int, side: int, opts: LoadOptions):
+def _decode_job(channels: int, side: int, opts: LoadOptions, tiles: int = 1):
     def job(i: int, opener) -> tuple[str | None, np.ndarray | None]:
         try:
             pixels = decode(
-                opener, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
+                opener, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background,
+                tiles=tiles,
             )
             return None, pixels
         except BadImage as exc:

@@ -10,7 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .options import Progress
+from .errors import DatasetError
+from .options import LoadOptions, Progress
 
 CHUNK = 1 << 16
 BACKOFF_S = 0.5  # wait BACKOFF_S × attempt between retries: enough for a flaky link to recover
@@ -125,3 +126,24 @@ def _report(progress: Progress | None, done: int, total: int | None) -> None:
             progress(done, total or 0)
         except Exception:  # noqa: BLE001 - a UI callback's bug must not break the download
             pass
+
+
+def fetch_into_cache(url: str, dest: Path, opts: LoadOptions, source: str, not_found: str) -> Path:
+    """`download` for a dataset source: failures become one DatasetError naming the source and what to do.
+
+    `not_found` is what an HTTP 404 means for this source (e.g. "there is no such category").
+    """
+    try:
+        return download(url, dest, progress=opts.progress, retries=opts.retries, timeout=opts.timeout)
+    except DownloadError as exc:
+        if exc.status == 404:
+            raise DatasetError(f"{source}: {not_found} (HTTP 404 for {url})") from None
+        raise DatasetError(
+            f"{source}: download failed: {exc}. Check the internet connection and try again "
+            "(the download resumes); built-in sets (builtin:shapes, ...) work offline"
+        ) from None
+    except OSError as exc:
+        raise DatasetError(
+            f"{source}: cannot write the download to {dest.parent} ({exc.strerror or exc}); "
+            "set STUDIO_CACHE_DIR to a writable folder"
+        ) from None

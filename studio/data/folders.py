@@ -91,6 +91,15 @@ def split_candidates(names: Iterable[str], skipped: list[Skipped]) -> list[str]:
     return keep
 
 
+def folder_items(root: Path, opts: LoadOptions, skipped: list[Skipped], prefix: str = "") -> list[Item]:
+    """Every image file under `root` as an unlabelled Item named `prefix` + its path in `root`."""
+    base = os.path.join(root, "")
+    local: list[Skipped] = []
+    rels = split_candidates(walk_files(root, local), local)
+    skipped.extend(Skipped(prefix + s.path, s.reason) for s in local)
+    return [Item(prefix + rel, path_opener(base + rel, opts.max_file_bytes), base + rel) for rel in rels]
+
+
 def open_folder(root: Path, opts: LoadOptions, *, source: str | None = None) -> Dataset:
     """Load every image under `root`; the first level of sub-folders names the classes."""
     source = source or str(root)

@@ -122,7 +122,7 @@ def open_idx(path: Path, opts: LoadOptions, *, source: str | None = None) -> Dat
         files = find_idx_images(path)
         train = [p for p in files if p.name.lower().startswith("train")]
         test = [p for p in files if p.name.lower().startswith("t10k")]
-        chosen = {"train": train or test, "test": test, "all": train + test}[opts.split]
+        chosen = opts.pick_split(source, {"train": train or test, "test": test, "all": train + test})
         # A folder with both plain and .gz copies: use one of them.
         chosen = _dedupe(chosen)
         if not chosen:

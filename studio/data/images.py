@@ -199,10 +199,13 @@ def decode(
     size: int,
     max_pixels: int = MAX_PIXELS,
     background: tuple[int, int, int] = BACKGROUND,
+    tiles: int = 1,
 ) -> np.ndarray:
-    """Decode to uint8 (channels, size, size): centre square crop, then resize."""
+    """Decode to uint8 (channels, size, size × tiles): centre square crop of each tile, then resize."""
     data = read_bytes(opener)
-    return decode_bytes(data, channels=channels, size=size, max_pixels=max_pixels, background=background)[1]
+    return decode_bytes(
+        data, channels=channels, size=size, max_pixels=max_pixels, background=background, tiles=tiles
+    )[1]
 
 
 def decode_bytes(
@@ -212,39 +215,49 @@ def decode_bytes(
     size: int,
     max_pixels: int = MAX_PIXELS,
     background: tuple[int, int, int] = BACKGROUND,
+    tiles: int = 1,
 ) -> tuple[ImageInfo, np.ndarray]:
     """`probe` and `decode` for a file already read: its header facts and its pixels, with the
     fastest decoder that gives the same image (torchvision's for plain JPEGs at or near full size,
-    Pillow's draft mode for JPEGs reduced by half or more, Pillow for every other format)."""
+    Pillow's draft mode for JPEGs reduced by half or more, Pillow for every other format).
+
+    `tiles` > 1 reads an image of that many tiles side by side (pix2pix's input|target pairs): each
+    tile is cropped and resized on its own, so no pixel of one bleeds into the other.
+    """
     try:
         header = fastjpeg.jpeg_header(data)
-        if fastjpeg.can_decode(header) and not _draft_helps(header.width, header.height, size):
+        if fastjpeg.can_decode(header) and not _draft_helps(header.width, header.height, size, tiles):
             _check_pixels(header.width, header.height, max_pixels)
             info = ImageInfo(header.width, header.height, "L" if header.components == 1 else "RGB", "JPEG")
-            return info, _crop_resize(fastjpeg.decode(data, channels), size)
+            return info, _crop_resize(fastjpeg.decode(data, channels), size, tiles)
         img = _open_image(io.BytesIO(data), max_pixels)
         info = ImageInfo(img.size[0], img.size[1], img.mode, img.format or "?")
         if img.format in ("JPEG", "MPO"):
             w, h = img.size
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is small: far faster.
-            img.draft(img.mode, _draft_request(w, h, size))
+            img.draft(img.mode, _draft_request(w, h, size, tiles))
         img.load()
         img = _upright(img)
         img = _to_mode(img, channels, background)
-        return info, _crop_resize(img, size)
+        return info, _crop_resize(img, size, tiles)
     except Exception as exc:  # noqa: BLE001 - see probe
         raise BadImage(_reason(exc)) from None
 
 
-def _draft_request(w: int, h: int, size: int) -> tuple[int, int]:
-    # The smallest decoded size whose centre square still covers `size` pixels.
-    side = min(w, h)
+def tile_side(width: int, height: int, tiles: int = 1) -> int:
+    """The side of the square cut from each of `tiles` side-by-side tiles of a width×height image."""
+    return min(width // tiles, height)
+
+
+def _draft_request(w: int, h: int, size: int, tiles: int = 1) -> tuple[int, int]:
+    # The smallest decoded size whose centre squares (one per tile) still cover `size` pixels.
+    side = max(1, tile_side(w, h, tiles))
     return -(-size * w // side), -(-size * h // side)
 
 
-def _draft_helps(w: int, h: int, size: int) -> bool:
+def _draft_helps(w: int, h: int, size: int, tiles: int = 1) -> bool:
     """True when libjpeg could decode at half scale or less (Pillow's draft mode is faster then)."""
-    rw, rh = _draft_request(w, h, size)
+    rw, rh = _draft_request(w, h, size, tiles)
     return -(-w // 2) >= rw and -(-h // 2) >= rh
 
 
@@ -290,12 +303,16 @@ def _to_mode(img: Image.Image, channels: int, background: tuple[int, int, int]) 
     return img if img.mode == target else img.convert(target)
 
 
-def _crop_resize(img: Image.Image | np.ndarray, size: int) -> np.ndarray:
+def _crop_resize(img: Image.Image | np.ndarray, size: int, tiles: int = 1) -> np.ndarray:
     if isinstance(img, np.ndarray):  # C×H×W from the fast JPEG path
-        if img.shape[1:] == (size, size):
+        if img.shape[1:] == (size, size * tiles):
             return img
         img = Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0))
     w, h = img.size
+    if tiles > 1:
+        tile_w = w // tiles
+        cropped = [img.crop((t * tile_w, 0, (t + 1) * tile_w, h)) for t in range(tiles)]
+        return np.concatenate([_crop_resize(c, size) for c in cropped], axis=2)
     side = min(w, h)
     left, top = (w - side) // 2, (h - side) // 2
     if (w, h) != (size, size):

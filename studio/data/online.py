@@ -43,10 +43,11 @@ def open_torchvision(name: str, opts: LoadOptions) -> Dataset:
         raise DatasetError(f"{source}: torchvision is not installed ({exc}); pip install torchvision") from None
     root = torchvision_root(opts.cache_dir)
     root.mkdir(parents=True, exist_ok=True)
-    train = opts.split != "test"
+    # torchvision's MNIST and CIFAR-10 have a train and a test part ("all" keeps the train part).
+    train = name == "celeba" or opts.pick_split(source, {"train": True, "test": False, "all": True})
     try:
         if name == "celeba":
-            split = {"train": "train", "test": "test", "all": "all"}[opts.split]
+            split = opts.pick_split(source, {"train": "train", "val": "valid", "test": "test", "all": "all"})
             tvd.CelebA(str(root), split=split, target_type="attr", download=True)
         elif name == "cifar10":
             ds = tvd.CIFAR10(str(root), train=train, download=True)

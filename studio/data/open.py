@@ -13,7 +13,7 @@ from .arrays import fit_images, open_array
 from .builtin import open_builtin
 from .celeba import ATTR_FILE, find_attr_file, open_celeba
 from .cifar import find_cifar, is_cifar_batch, open_cifar
-from .dataset import Dataset
+from .dataset import Dataset, DatasetKind
 from .errors import DatasetError
 from .folders import open_files, open_folder
 from .idx import find_idx_images, is_idx, open_idx
@@ -21,13 +21,19 @@ from .images import is_image_name
 from .labels import choose_condition
 from .online import open_torchvision
 from .options import BACKGROUND, MAX_PIXELS, MEMORY_LIMIT, LoadOptions, Progress
+from .paired import open_paired, orient, paired_layout
 from .quickdraw import open_quickdraw
 from .sklearn_digits import open_sklearn
+from .translation_sources import SCHEMES as TRANSLATION_SCHEMES
+from .translation_sources import open_translation_source
+from .unpaired import is_unpaired, open_unpaired
 from .zips import open_zip
 
 HELP = (
     "give a folder of images, a .zip of one, a .npy/.npz array, MNIST IDX files, a CIFAR-10 batch folder, "
-    "a CelebA folder, quickdraw:<category>, torchvision:<name>, sklearn:digits or builtin:<name> (see `studio datasets`)"
+    "a CelebA folder, a pix2pix folder (A|B images, or A/ and B/), a CycleGAN folder (trainA/ and trainB/), "
+    "quickdraw:<category>, torchvision:<name>, pix2pix:<name>, cyclegan:<name>, sklearn:digits or builtin:<name> "
+    "(see `studio datasets`)"
 )
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 
@@ -51,15 +57,20 @@ def open_dataset(
     background: tuple[int, int, int] = BACKGROUND,
     retries: int = 3,
     decoded_cache: bool = True,
+    direction: str = "AtoB",
+    translation_url: str | None = None,
 ) -> Dataset:
     """Open a dataset source; raise DatasetError naming the source and what to do when nothing is usable.
 
     `size`/`channels` resize (square centre crop) and convert images; `count` caps how many are
     read; `progress(done, total)` reports bytes while downloading and files while decoding;
     `attributes` picks CelebA attributes and `classes` a labelled source's classes (relabelled 0..k-1 in
-    the order given; studio/data/labels.py), DatasetError listing the known names otherwise; `split` is "train", "test" or "all" where a source has
-    splits; `stream` forces (True) or forbids (False) decoding folders lazily from disk;
-    `decoded_cache` keeps decoded folders and zips in the cache for fast reloads (studio/data/decoded_cache.py).
+    the order given; studio/data/labels.py), DatasetError listing the known names otherwise; `split` is
+    "train", "val", "test" or "all" where a source has splits; `stream` forces (True) or forbids (False)
+    decoding folders lazily from disk;
+    `decoded_cache` keeps decoded folders and zips in the cache for fast reloads (studio/data/decoded_cache.py);
+    `direction` ("AtoB" or "BtoA") says which side of paired data is the input; `translation_url`
+    replaces the pix2pix/CycleGAN archives' server (else $STUDIO_TRANSLATION_URL, else the authors').
     """
     opts = LoadOptions(
         size=size,
@@ -77,6 +88,8 @@ def open_dataset(
         background=background,
         retries=retries,
         decoded_cache=decoded_cache,
+        direction=direction,
+        translation_url=translation_url,
     )
     with _no_cyclic_gc():
         dataset = _open(source, opts)
@@ -110,13 +123,16 @@ def _open(source, opts: LoadOptions) -> Dataset:
     opts.check(text)
     scheme, sep, rest = text.partition(":")
     if sep and scheme == "builtin":
-        return _fit_builtin(open_builtin(rest, size=opts.size, seed=opts.seed, count=opts.count), opts.channels)
+        dataset = _fit_builtin(open_builtin(rest, size=opts.size, seed=opts.seed, count=opts.count), opts.channels)
+        return orient(dataset, opts.direction) if dataset.kind == DatasetKind.PAIRED else dataset
     if sep and scheme == "quickdraw":
         return open_quickdraw(rest, opts)
     if sep and scheme == "torchvision":
         return open_torchvision(rest, opts)
     if sep and scheme == "sklearn":
         return open_sklearn(rest, opts)
+    if sep and scheme in TRANSLATION_SCHEMES:
+        return open_translation_source(scheme, rest, opts)
     path = Path(text).expanduser()
     if not path.exists():
         raise DatasetError(f"{text}: no such file or folder; {HELP}")
@@ -139,7 +155,15 @@ def _open_folder(path: Path, opts: LoadOptions, source: str) -> Dataset:
         return open_cifar(path, opts, source=source)
     if find_idx_images(path):
         return open_idx(path, opts, source=source)
-    return open_folder(path, opts, source=source)
+    return open_translation_folder(path, opts, source) or open_folder(path, opts, source=source)
+
+
+def open_translation_folder(path: Path, opts: LoadOptions, source: str) -> Dataset | None:
+    """A CycleGAN (trainA/ + trainB/) or pix2pix (aligned A|B, or A/ + B/) folder's Dataset; None for other folders."""
+    if is_unpaired(path):
+        return open_unpaired(path, opts, source=source)
+    layout = paired_layout(path)
+    return open_paired(path, layout, opts, source=source) if layout else None
 
 
 def _open_file(path: Path, opts: LoadOptions, source: str) -> Dataset:

@@ -21,6 +21,9 @@ MEMORY_LIMIT = 2 * 1024**3
 BACKGROUND = (255, 255, 255)
 
 Progress = Callable[[int, int], None]
+SPLITS = ("train", "val", "test", "all")
+# Which side of a pair is the input: pix2pix's own option names (AtoB: the left half / A/ is the input).
+DIRECTIONS = ("AtoB", "BtoA")
 
 
 @dataclass
@@ -44,6 +47,8 @@ class LoadOptions:
     retries: int = 3
     timeout: float = 30.0
     decoded_cache: bool = True  # keep decoded folders and zips in the cache (decoded_cache.py)
+    direction: str = "AtoB"  # paired data: BtoA swaps input and target
+    translation_url: str | None = None  # base URL of the pix2pix/CycleGAN archives (translation_sources.py)
 
     def report(self, done: int, total: int) -> None:
         """Forward progress to the caller; a failing callback must not stop the load."""
@@ -66,8 +71,20 @@ class LoadOptions:
         # numpy integers pass the checks above; plain ints from here on.
         self.size = None if self.size is None else int(self.size)
         self.count = None if self.count is None else int(self.count)
-        if self.split not in ("train", "test", "all"):
-            raise DatasetError(f"{source}: split={self.split!r} is not valid; give 'train', 'test' or 'all'")
+        if self.split not in SPLITS:
+            raise DatasetError(f"{source}: split={self.split!r} is not valid; give 'train', 'val', 'test' or 'all'")
+        if self.direction not in DIRECTIONS:
+            raise DatasetError(
+                f"{source}: direction={self.direction!r} is not valid; give 'AtoB' (left/A is the input) "
+                "or 'BtoA' (right/B is the input)"
+            )
+
+    def pick_split(self, source: str, splits: dict):
+        """`splits[self.split]`, or a DatasetError naming the splits this source has."""
+        if self.split not in splits:
+            have = ", ".join(repr(k) for k in splits)
+            raise DatasetError(f"{source}: has no {self.split!r} split; give split {have}")
+        return splits[self.split]
 
 
 def _is_int(value) -> bool:

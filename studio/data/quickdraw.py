@@ -13,7 +13,7 @@ import torch
 
 from .arrays import open_array
 from .dataset import Dataset, DatasetKind
-from .download import DownloadError, download
+from .download import fetch_into_cache
 from .errors import DatasetError
 from .options import LoadOptions, cache_root
 
@@ -62,23 +62,8 @@ def _open_category(category: str, opts: LoadOptions) -> Dataset:
     _check_category(category)
     dest = quickdraw_path(category, opts.cache_dir)
     url = f"{quickdraw_url(opts.quickdraw_url)}/{urllib.parse.quote(category)}.npy"
-    try:
-        download(url, dest, progress=opts.progress, retries=opts.retries, timeout=opts.timeout)
-    except DownloadError as exc:
-        if exc.status == 404:
-            raise DatasetError(
-                f"{source}: there is no such Quick, Draw! category (HTTP 404 for {url}); "
-                f"names are case-sensitive, e.g. {EXAMPLES}"
-            ) from None
-        raise DatasetError(
-            f"{source}: download failed: {exc}. Check the internet connection and try again "
-            "(the download resumes); built-in sets (builtin:shapes, ...) work offline"
-        ) from None
-    except OSError as exc:
-        raise DatasetError(
-            f"{source}: cannot write the download to {dest.parent} ({exc.strerror or exc}); "
-            "set STUDIO_CACHE_DIR to a writable folder"
-        ) from None
+    not_found = f"there is no such Quick, Draw! category; names are case-sensitive, e.g. {EXAMPLES}"
+    fetch_into_cache(url, dest, opts, source, not_found)
     try:
         dataset = open_array(dest, opts, source=source)
     except DatasetError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .builtin import BUILTINS
 from .online import ONLINE
 from .sklearn_digits import SKLEARN_SETS
+from .translation_sources import CYCLEGAN, PIX2PIX
 
 FILE_SOURCES = [
     ("<folder>", "a folder of images (PNG, JPEG, BMP, GIF, WebP, TIFF); sub-folders become class labels"),
@@ -13,7 +14,11 @@ FILE_SOURCES = [
     ("<mnist folder>", "MNIST / Fashion-MNIST IDX files (train-images-idx3-ubyte[.gz] + labels)"),
     ("<cifar folder>", "CIFAR-10 python batches (data_batch_1..5, test_batch, batches.meta)"),
     ("<celeba folder>", "CelebA images with list_attr_celeba.txt (40 multi-hot attributes)"),
+    ("<pix2pix folder>", "paired: A|B images (input left, target right) in train/, val/, test/ — or A/ and B/ "
+                         "(input/ and target/) with files paired by name; --direction BtoA swaps them"),
+    ("<cyclegan folder>", "unpaired: trainA/ and trainB/ (testA/, testB/), any counts and image sizes"),
 ]
+FILE_KINDS = {"<pix2pix folder>": "paired", "<cyclegan folder>": "unpaired"}
 
 
 def list_builtins() -> list[dict]:
@@ -39,7 +44,16 @@ def list_sources() -> list[dict]:
         {"name": f"torchvision:{k}", "kind": "images", "description": v, "online": True} for k, v in ONLINE.items()
     ]
     online += [
+        {"name": f"pix2pix:{k}", "kind": "paired", "description": f"pix2pix: {v}", "online": True}
+        for k, v in PIX2PIX.items()
+    ]
+    online += [
+        {"name": f"cyclegan:{k}", "kind": "unpaired", "description": f"CycleGAN: {v}", "online": True}
+        for k, v in CYCLEGAN.items()
+    ]
+    online += [
         {"name": f"sklearn:{k}", "kind": "images", "description": v, "online": False} for k, v in SKLEARN_SETS.items()
     ]
-    files = [{"name": n, "kind": "images", "description": d, "online": False, "file": True} for n, d in FILE_SOURCES]
+    files = [{"name": n, "kind": FILE_KINDS.get(n, "images"), "description": d, "online": False, "file": True}
+             for n, d in FILE_SOURCES]
     return list_builtins() + online + files

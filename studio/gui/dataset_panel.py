@@ -59,21 +59,42 @@ def available_sources() -> list[dict]:
 
 
 def make_preview(dataset: Any) -> dict[str, Any]:
-    """What the preview shows: a grid of the first images, or the points and their modes."""
+    """What the preview shows: a grid of the first images, pairs as input → target, two domains as
+    labelled rows, or the points and their modes."""
     if not dataset.is_images:
         data = dataset.data.float().numpy()
         modes = dataset.modes.float().numpy() if dataset.modes is not None else None
         return {"points": data, "modes": modes}
     from ..grids import image_grid
+    from .translation_preview import domains_grid, pairs_grid
 
+    kind = _kind(dataset)
+    if kind == "paired" and dataset.targets is not None:
+        return {"grid": pairs_grid(dataset.data, dataset.targets)}
+    if kind == "unpaired" and dataset.targets is not None:
+        return {"grid": domains_grid(dataset.data, dataset.targets)}
     first = dataset.data[:PREVIEW_COUNT]
     return {"grid": image_grid(first)}
 
 
+def _kind(dataset: Any) -> str:
+    return getattr(dataset.kind, "value", str(dataset.kind))
+
+
+def _count_text(dataset: Any, facts: dict) -> str:
+    """"<b>400</b> input → target pairs", "<b>1,187</b> A + <b>1,474</b> B images (unpaired)", ..."""
+    kind = _kind(dataset)
+    if kind == "paired":
+        return f"<b>{facts['count']:,}</b> input → target pairs (paired)"
+    if kind == "unpaired":
+        return f"<b>{facts['count']:,}</b> A + <b>{facts.get('targets', 0):,}</b> B images (unpaired domains)"
+    return f"<b>{facts['count']:,}</b> {'images' if dataset.is_images else 'points'}"
+
+
 def describe_dataset(dataset: Any) -> str:
-    """The facts line under the preview: count, size, channels, classes, notes."""
+    """The facts line under the preview: count (and kind), size, channels, classes, notes."""
     facts = dataset.describe()
-    parts = [f"<b>{facts['count']:,}</b> {'images' if dataset.is_images else 'points'}"]
+    parts = [_count_text(dataset, facts)]
     if dataset.is_images:
         ch = facts.get("channels", 0)
         parts.append(f"{facts.get('size')}×{facts.get('size')} px")
@@ -184,7 +205,8 @@ class DatasetPanel(QWidget):
         self.message_label.hide()
 
         self.image_preview = ImageView("No dataset yet: drop one above or pick a built-in set")
-        self.image_preview.setToolTip("The first images of the dataset, as the model will see them")
+        self.image_preview.setToolTip("The first images of the dataset, as the model will see them "
+                                      "(pairs as input → target, two domains as rows A and B)")
         self.scatter_preview = ScatterView(generated=False)
         self.preview_stack = QStackedWidget()
         self.preview_stack.addWidget(self.image_preview)

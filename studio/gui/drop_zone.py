@@ -22,11 +22,12 @@ class DropZone(QFrame):
         self.setAcceptDrops(True)
         self.setMinimumHeight(110)
         self.setToolTip("Drop a folder of images (sub-folders become classes), a .zip, a .npy/.npz array, "
-                        "MNIST IDX files, a CIFAR-10 or CelebA folder, or image files")
+                        "MNIST IDX files, a CIFAR-10 or CelebA folder, a pix2pix folder (A|B images, or A/ and B/), "
+                        "a CycleGAN folder (trainA/ and trainB/), or image files")
         title = QLabel("Drop a dataset here")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title.setStyleSheet("font-size: 13pt; font-weight: bold; background: transparent;")
-        hint = QLabel("folder · zip · .npy/.npz · MNIST IDX · CIFAR-10 · CelebA · images")
+        hint = QLabel("folder · zip · .npy/.npz · MNIST IDX · CIFAR-10 · CelebA · pix2pix · CycleGAN · images")
         hint.setObjectName("hint")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setStyleSheet("background: transparent;")
@@ -34,7 +35,8 @@ class DropZone(QFrame):
         self.open_files_button.setToolTip("Choose a .zip, .npy/.npz, IDX or CIFAR batch file, or several images")
         self.open_files_button.clicked.connect(self.open_files)
         self.open_folder_button = QPushButton("Open folder…")
-        self.open_folder_button.setToolTip("Choose a folder of images, MNIST IDX files, CIFAR-10 batches or CelebA")
+        self.open_folder_button.setToolTip("Choose a folder of images, MNIST IDX files, CIFAR-10 batches, CelebA, "
+                                           "a pix2pix or a CycleGAN folder")
         self.open_folder_button.clicked.connect(self.open_folder)
         buttons = QHBoxLayout()
         buttons.addStretch(1)

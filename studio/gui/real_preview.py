@@ -11,7 +11,7 @@ REAL_POINTS = 2000  # points in the real scatter
 def load_real_preview(monitor, settings: dict, kind: str | None, parent) -> BackgroundTask | None:
     """Open the run's dataset in the background and show a preview on `monitor` (None when not worth it)."""
     source = settings.get("dataset")
-    if not isinstance(source, str) or source.split(":", 1)[0] in ("torchvision", "quickdraw"):
+    if not isinstance(source, str) or source.split(":", 1)[0] in ("torchvision", "quickdraw", "pix2pix", "cyclegan"):
         return None  # never start a download just to decorate the Monitor tab
     size, channels = settings.get("image_size"), settings.get("channels")
     count = REAL_POINTS if kind == "points" else REAL_PREVIEW
