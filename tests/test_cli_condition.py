@@ -160,3 +160,21 @@ def test_quickdraw_categories_make_classes(tmp_path, monkeypatch):
     assert len(dogs) == 5 and int(dogs.data.float().mean()) == 200
     with pytest.raises(DatasetError, match="each category once"):
         open_dataset("quickdraw:cat,cat", cache_dir=tmp_path)
+
+
+def test_direction_turns_paired_data_for_the_run(tmp_path):
+    """--direction BtoA is saved in config.json and swaps input and target, for data opened by the trainer
+    and for data the window loaded (which keeps its own orientation)."""
+    run = tmp_path / "run"
+    assert main(["train", "--method", "pix2pix", "--dataset", "builtin:outlines2shapes", "--preset", "tiny",
+                 "--size", "16", "--steps", "1", "--direction", "BtoA", "--no-collapse-check", "--quiet",
+                 "--run-dir", str(run)]) == 0
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["run"]["direction"] == "BtoA" and any("direction BtoA" in n for n in saved["dataset"]["notes"])
+    loaded = open_dataset("builtin:outlines2shapes", size=16, count=8)
+    config = RunConfig(method="pix2pix", dataset="builtin:outlines2shapes", preset="tiny", steps=1, image_size=16,
+                       direction="BtoA", sample_every=100, checkpoint_every=100, collapse_check=False)
+    trainer = Trainer(config, dataset=loaded)
+    trainer.setup()
+    assert torch.equal(trainer.dataset.data, loaded.targets) and torch.equal(trainer.dataset.targets, loaded.data)
+    assert not any("BtoA" in n for n in loaded.notes)  # the window's copy is as it was

@@ -175,3 +175,23 @@ def test_the_sample_tab_shows_exactly_the_chosen_classes(qtbot, tmp_path):
         assert [b.text() for b in sample.label_bar.buttons] == ["triangle", "circle"]
     finally:
         sample.shutdown()
+
+
+def test_paired_data_offers_the_direction(qtbot, tab, tmp_path):
+    tab.dataset_panel.set_options(size=16, count=16)
+    with qtbot.waitSignal(tab.dataset_panel.datasetChanged, timeout=WAIT):
+        tab.dataset_panel.load("builtin:outlines2shapes")
+    qtbot.waitUntil(lambda: not any(t.is_running() for t in live_tasks()), timeout=WAIT)
+    box = tab.condition_list
+    assert box.isVisibleTo(tab) and box.direction.isVisibleTo(tab)
+    assert box.title() == "Classes and direction" and box.names() == ["circle", "square", "triangle", "cross"]
+    assert tab.method_picker.set_current("pix2pix") and tab.build_config().direction == "AtoB"
+    box.set_direction("BtoA")
+    config = tab.build_config()
+    assert config.direction == "BtoA" and config.classes is None and "BtoA" in box.direction.toolTip()
+    config.dataset_count = None  # (Max items cannot go to a multi-GPU run)
+    command = train_command(config, "runs/x", 2)
+    assert command[command.index("--direction") + 1] == "BtoA"
+    load(qtbot, tab, write_folder(tmp_path / "flat", flat=3))  # not paired: no direction to choose
+    assert not box.isVisibleTo(tab) and not box.direction.isVisibleTo(tab)
+    assert tab.method_picker.set_current("dcgan") and tab.build_config().direction == "AtoB"

@@ -114,10 +114,14 @@ class RunConfig:
         """The steps `epochs` passes over `items` take at `batch_size` (the whole batch, over all processes)."""
         return max(1, math.ceil(self.epochs * items / batch_size - 1e-9))
 
-    def dataset_options(self) -> dict[str, Any]:
-        """The keyword arguments of `open_dataset` that reopen this run's data as it trained on it."""
-        return {"size": self.image_size, "channels": self.channels, "count": self.dataset_count,
-                "classes": self.classes, "attributes": self.attributes, "split": self.split}
+    def load_options(self) -> dict[str, Any]:
+        """The keyword arguments of `open_dataset` that load this run's data whole, as the window's dataset
+        panel does; the trainer then applies the run's choice of classes, attributes and direction to it."""
+        return {"size": self.image_size, "channels": self.channels, "count": self.dataset_count, "split": self.split}
+
+    def data_choice(self) -> dict[str, Any]:
+        """The run's choice within its data: the keyword arguments of `open_dataset` beyond `load_options`."""
+        return {"classes": self.classes, "attributes": self.attributes, "direction": self.direction}
 
     def lr_factor(self, step: int) -> float:
         """The learning-rate multiplier for `step` (counted from 0) under `lr_anneal`."""

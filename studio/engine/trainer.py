@@ -6,6 +6,7 @@ Control (pause, resume, stop) comes from other threads through thread-safe flags
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -16,6 +17,7 @@ import torch
 
 from ..data import Dataset, DatasetKind, open_dataset
 from ..data.labels import choose_condition
+from ..data.paired import orient
 from ..fastpath import Performance
 from ..grids import image_grid, to_uint8, to_unit_range
 from ..methods.autoencoding import RECONSTRUCTIONS_SHOWN, reconstruction_pairs
@@ -137,9 +139,9 @@ class Trainer:
         self.device = pick_device(cfg.device)
         cls = get_method(cfg.method)
         if self.dataset is None:
-            self.dataset = open_dataset(cfg.dataset, **cfg.dataset_options())
-        else:  # loaded by the caller (the window) with every class: narrow it to the run's choice
-            self.dataset = choose_condition(self.dataset, classes=cfg.classes, attributes=cfg.attributes)
+            self.dataset = open_dataset(cfg.dataset, **cfg.load_options())
+        # Loaded whole, here or by the caller (the window's dataset panel): the run takes its own choice of it.
+        self.dataset = chosen_data(self.dataset, cfg)
         checkpoint = None
         if self.resume_requested and self.run_dir is not None:
             checkpoint = load_checkpoint(resolve_checkpoint(self.run_dir.path), map_location="cpu")
@@ -428,6 +430,15 @@ class Trainer:
             if self.run_dir is not None:
                 self.run_dir.close()
         return self.state
+
+
+def chosen_data(dataset: Dataset, cfg: RunConfig) -> Dataset:
+    """`dataset` (as `open_dataset(source, **cfg.load_options())` gives it) narrowed to the run's classes or
+    attributes and, for paired data, turned to its direction; a copy where anything changes."""
+    dataset = choose_condition(dataset, classes=cfg.classes, attributes=cfg.attributes)
+    if dataset.kind == DatasetKind.PAIRED and cfg.direction != "AtoB":
+        dataset = orient(dataclasses.replace(dataset, notes=list(dataset.notes)), cfg.direction)
+    return dataset
 
 
 def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -> Evaluator | None:

@@ -1,4 +1,5 @@
-"""The condition box of the Train tab: the loaded dataset's classes or attributes as a checkable list.
+"""The condition box of the Train tab: the loaded dataset's classes or attributes as a checkable list, or
+for paired data the direction of translation.
 
 Every name is checked when a dataset loads; what stays checked becomes the run's `classes` or
 `attributes` (studio/data/labels.py narrows the data to them, relabelled in the list's order).
@@ -9,7 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+)
 
 VISIBLE_ROWS = 8  # more names scroll
 CLASSES_TIP = ("Train on the checked classes only; they are numbered in this order, and the Sample tab's label "
@@ -18,8 +28,14 @@ ATTRIBUTES_TIP = ("Condition on the checked attributes only: the label vector ho
                   "Sample tab's toggles show exactly these (studio train --attributes NAME,…)")
 
 
+DIRECTION_TIP = ("Which side of each pair the translator reads: A → B takes the left (or A/, input/) image as the "
+                 "input and the right (B/, target/) as the target, as the preview shows them; B → A swaps them "
+                 "(studio train --direction BtoA)")
+
+
 class ConditionList(QGroupBox):
-    """Checkable class or attribute names of the loaded dataset; hidden when it has no labels."""
+    """Checkable class or attribute names of the loaded dataset, or the direction of paired data; hidden when
+    the data has neither."""
 
     changed = Signal()
 
@@ -42,15 +58,22 @@ class ConditionList(QGroupBox):
         buttons.addWidget(self.summary, 1)
         buttons.addWidget(self.all_button)
         buttons.addWidget(self.none_button)
+        self.direction = QComboBox()
+        self.direction.addItem("A → B: translate the inputs into the targets", "AtoB")
+        self.direction.addItem("B → A: translate the targets into the inputs", "BtoA")
+        self.direction.setToolTip(DIRECTION_TIP)
+        self.direction.currentIndexChanged.connect(lambda _i: self.changed.emit())
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.list)
+        layout.addWidget(self.direction)
         self.set_dataset(None)
 
     def set_dataset(self, dataset: Any) -> None:
         """List `dataset`'s classes or attributes, all checked (or as a pending run choice says)."""
         names = list(getattr(dataset, "label_names", []) or []) if getattr(dataset, "labels", None) is not None else []
         self.multi_label = bool(getattr(dataset, "multi_label", False))
+        paired = getattr(getattr(dataset, "kind", None), "value", None) == "paired"
         self.list.blockSignals(True)
         self.list.clear()
         for name in names:
@@ -62,9 +85,13 @@ class ConditionList(QGroupBox):
         if names:  # as tall as its names, up to VISIBLE_ROWS: the preview above keeps the room
             rows = min(len(names), VISIBLE_ROWS)
             self.list.setFixedHeight(rows * self.list.sizeHintForRow(0) + 2 * self.list.frameWidth() + 2)
-        self.setTitle("Attributes" if self.multi_label else "Classes")
+        what = "Attributes" if self.multi_label else "Classes"
+        self.setTitle(f"{what} and direction" if paired and names else "Direction" if paired else what)
         self.list.setToolTip(ATTRIBUTES_TIP if self.multi_label else CLASSES_TIP)
-        self.setVisible(bool(names))
+        for widget in (self.list, self.summary, self.all_button, self.none_button):
+            widget.setVisible(bool(names))
+        self.direction.setVisible(paired)
+        self.setVisible(bool(names) or paired)
         if self._pending is not None and set(self._pending) <= set(names):
             self.set_chosen(self._pending)
         self._pending = None
@@ -81,10 +108,16 @@ class ConditionList(QGroupBox):
         checked = self.checked()
         return None if checked == self.names() else checked
 
-    def selection(self) -> dict[str, list[str] | None]:
-        """The RunConfig fields this list sets: `classes` or `attributes` (the other None)."""
+    def selection(self) -> dict[str, Any]:
+        """The RunConfig fields this box sets: `classes` or `attributes` (the other None), and `direction`."""
         chosen = self.chosen()
-        return {"classes": None if self.multi_label else chosen, "attributes": chosen if self.multi_label else None}
+        return {"classes": None if self.multi_label else chosen, "attributes": chosen if self.multi_label else None,
+                "direction": self.direction.currentData() if self.direction.isVisibleTo(self) else "AtoB"}
+
+    def set_direction(self, direction: str) -> None:
+        index = self.direction.findData(direction)
+        if index >= 0:
+            self.direction.setCurrentIndex(index)
 
     def set_chosen(self, names: list[str] | None) -> None:
         """Check exactly `names` (None: all); remembered until a dataset holding them is listed."""

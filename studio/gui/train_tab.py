@@ -473,6 +473,7 @@ class TrainTab(QWidget):
         self.lr_anneal.setValue(config.lr_anneal)
         self.collapse_check.setChecked(config.collapse_check)
         self.condition_list.set_chosen(config.classes or config.attributes)
+        self.condition_list.set_direction(config.direction)
         if config.method in self.method_picker.methods:
             self.method_picker.set_current(config.method)
             self.params_form.set_method(self.method_picker.methods[config.method],
