@@ -167,9 +167,10 @@ def test_direction_turns_paired_data_for_the_run(tmp_path):
     and for data the window loaded (which keeps its own orientation)."""
     run = tmp_path / "run"
     assert main(["train", "--method", "pix2pix", "--dataset", "builtin:outlines2shapes", "--preset", "tiny",
-                 "--size", "16", "--steps", "1", "--direction", "BtoA", "--no-collapse-check", "--quiet",
+                 "--size", "16", "--steps", "1", "--direction", "BtoA", "--split", "all", "--no-collapse-check", "--quiet",
                  "--run-dir", str(run)]) == 0
     saved = json.loads((run / "config.json").read_text())
+    assert saved["run"]["split"] == "all"
     assert saved["run"]["direction"] == "BtoA" and any("direction BtoA" in n for n in saved["dataset"]["notes"])
     loaded = open_dataset("builtin:outlines2shapes", size=16, count=8)
     config = RunConfig(method="pix2pix", dataset="builtin:outlines2shapes", preset="tiny", steps=1, image_size=16,

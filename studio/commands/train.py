@@ -38,7 +38,8 @@ def add_command(sub) -> None:
                                 "MNIST IDX, sklearn:digits, quickdraw:cat,dog), relabelled in this order")
     condition.add_argument("--attributes", default=None, metavar="NAME[,NAME…]",
                            help="condition on these attributes of a multi-label source (CelebA), e.g. Blond_Hair,Male")
-    p.add_argument("--split", default=None, help="which part of a source with splits to train on (default train)")
+    p.add_argument("--split", default=None, choices=("train", "val", "test", "all"),
+                   help="which part of a source with splits to train on (default train)")
     p.add_argument("--direction", choices=("AtoB", "BtoA"), default=None,
                    help="paired data: translate A into B (default) or B into A")
     for name, text in (("log-every", "log scalars every N steps"), ("sample-every", "save a sample grid every N steps"),
