@@ -102,16 +102,20 @@ def test_cyclegan_zip_through_the_environment_variable(tmp_path, server, monkeyp
     assert ds.image_size == 16 and server.requests[0][0] == "/cyclegan/datasets/horse2zebra.zip"
 
 
-def test_an_interrupted_download_resumes_with_range(tmp_path, server):
-    body = tar_gz(facades_members())
-    server.files["facades.tar.gz"] = body
-    server.cut_first_at = len(body) // 2
+@pytest.mark.parametrize("source", ["pix2pix:facades", "cyclegan:horse2zebra"])
+def test_an_interrupted_download_resumes_with_range(tmp_path, server, source):
+    scheme, name = source.split(":")
+    archive = f"{name}.tar.gz" if scheme == "pix2pix" else f"{name}.zip"
+    body = tar_gz(facades_members()) if scheme == "pix2pix" else cyclegan_zip()
+    server.files[archive] = body
+    server.cut_first_at = len(body) // 2  # the server drops the connection half-way
     with pytest.raises(DatasetError, match="download failed"):
-        open_dataset("pix2pix:facades", cache_dir=tmp_path, translation_url=base_url(server), retries=0)
-    part = tmp_path / "pix2pix" / "facades.tar.gz.part"
-    assert part.stat().st_size == len(body) // 2 and not (tmp_path / "pix2pix" / "facades").exists()
-    ds = open_dataset("pix2pix:facades", cache_dir=tmp_path, translation_url=base_url(server), retries=0)
-    assert server.requests[-1][1] == f"bytes={len(body) // 2}-" and len(ds) == 4 and not part.exists()
+        open_dataset(source, cache_dir=tmp_path, translation_url=base_url(server), retries=0)
+    part = tmp_path / scheme / f"{archive}.part"
+    assert part.stat().st_size == len(body) // 2 and not (tmp_path / scheme / name).exists()
+    ds = open_dataset(source, cache_dir=tmp_path, translation_url=base_url(server), retries=0)
+    assert server.requests[-1][1] == f"bytes={len(body) // 2}-" and not part.exists()
+    assert len(ds) == (4 if scheme == "pix2pix" else 3)
 
 
 def test_unknown_names_list_the_known_ones(tmp_path, server):
@@ -177,7 +181,10 @@ def test_a_hostile_zip_is_refused(tmp_path, server):
     server.files["horse2zebra.zip"] = zip_bytes({"horse2zebra/../../x.png": png(8, 8)})
     with pytest.raises(DatasetError, match=r"'\.\.'"):
         open_dataset("cyclegan:horse2zebra", cache_dir=cache, translation_url=base_url(server))
-    assert leftovers(cache) == []
+    server.files["horse2zebra.zip"] = zip_bytes({"/tmp/studio-zip-escape.png": png(8, 8)})
+    with pytest.raises(DatasetError, match=r"absolute path"):
+        open_dataset("cyclegan:horse2zebra", cache_dir=cache, translation_url=base_url(server))
+    assert leftovers(cache) == [] and not Path("/tmp/studio-zip-escape.png").exists()
 
 
 def test_size_limits_refuse_archive_bombs(tmp_path, monkeypatch):
@@ -216,3 +223,16 @@ def test_studio_datasets_lists_the_sources_and_layouts(capsys):
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
     assert "pix2pix:edges2shoes" in out and "cyclegan:monet2photo" in out and "trainA/ and trainB/" in out
+
+
+def test_a_folder_left_by_a_killed_extraction_is_removed_once_stale(tmp_path):
+    archive = tmp_path / "facades.tar.gz"
+    archive.write_bytes(tar_gz(facades_members()))
+    stale = tmp_path / ".facades.extracting-deadbeef"
+    (stale / "facades").mkdir(parents=True)
+    recent = tmp_path / ".facades.extracting-0000beef"  # perhaps another process, still extracting
+    recent.mkdir()
+    old = 3 * archives.STALE_S
+    os.utime(stale, (os.path.getmtime(stale) - old,) * 2)
+    archives.extract_safely(archive, tmp_path / "facades")
+    assert not stale.exists() and recent.exists() and (tmp_path / "facades" / "facades" / "val").is_dir()

@@ -102,15 +102,16 @@ def test_monitor_charts_share_the_height_and_empty_monitor_explains_itself(qtbot
     qtbot.addWidget(tab)
     tab.resize(1200, 700)
     tab.show()
-    assert tab.empty_hint.isVisible() and "Open run" in tab.empty_hint.text()
+    assert tab.charts.empty_hint.isVisible() and "Open run" in tab.charts.empty_hint.text()
     tab.begin(method="began", kind="images", total_steps=100)
     values = {"convergence": 1.0, "k_t": 0.0, "d_loss": 0.5, "g_loss": 0.1, "recon_real": 0.4, "recon_fake": 0.1,
               "lr": 1e-4, "images_per_sec": 90.0}
     tab.consume([Scalars(step=step, values=values, time=0.1 * step) for step in range(1, 6)])
     tab.redraw(force=True)
+    qtbot.waitUntil(lambda: all(w.isVisible() for w in tab.charts.plot_widgets))  # shown a chart per turn
     qtbot.wait(50)
-    assert not tab.empty_hint.isVisible()
-    heights = [w.height() for w in tab.plot_widgets]
+    assert not tab.charts.empty_hint.isVisible()
+    heights = [w.height() for w in tab.charts.plot_widgets]
     assert len(heights) == 6 and min(heights) >= 150, heights  # no chart squashed by the last one added
     assert max(heights) - min(heights) <= 2, heights
 
@@ -168,3 +169,32 @@ def test_banner_messages_read_as_written(qtbot, tmp_path, monkeypatch):
         doc = QTextDocument()
         doc.setHtml(w.banner.label.text())
         assert "the run's <config.json> & co\nsecond line" in doc.toPlainText()
+
+
+def test_charts_are_shown_and_a_history_redrawn_a_chart_per_turn(qtbot):
+    """Laying out or repainting every chart in one turn of the event loop held the window for a quarter
+    of a second (issue 16): a new chart waits for its own turn, and so does each chart of a history."""
+    from PySide6.QtWidgets import QApplication
+
+    from studio.engine.events import Scalars
+    from studio.gui.monitor_tab import MonitorTab
+
+    tab = MonitorTab()
+    qtbot.addWidget(tab)
+    tab.resize(1200, 700)
+    tab.show()
+    tab.begin(method="began", kind="images", total_steps=100)
+    widgets = tab.charts.plot_widgets
+    assert len(widgets) == 6 and not any(w.isVisible() for w in widgets)
+    shown = []
+    for _ in range(20):
+        QApplication.processEvents()
+        shown.append(sum(w.isVisible() for w in widgets))
+    assert shown[-1] == 6 and len(set(shown)) > 2  # one, then another, … not all in one go
+    values = {"convergence": 1.0, "k_t": 0.0, "d_loss": 0.5, "g_loss": 0.1, "recon_real": 0.4, "recon_fake": 0.1,
+              "lr": 1e-4, "images_per_sec": 90.0}
+    tab.consume([Scalars(step=step, values=values, time=0.1 * step) for step in range(1, 6)])  # drawn at once
+    tab.consume([Scalars(step=step, values=values, time=0.1 * step) for step in range(6, 9)])  # within the second
+    assert tab.redraw(force=True, staggered=True) >= 1 and tab.charts._to_redraw  # the first chart's curves only
+    qtbot.waitUntil(lambda: not tab.charts._to_redraw)
+    assert all(s.dirty is False for p in tab.panels.values() for s in p.series.values())

@@ -12,6 +12,7 @@ import os
 import shutil
 import stat
 import tarfile
+import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -24,6 +25,8 @@ from .zips import unsafe_member
 MAX_TOTAL_BYTES = 16 * 2**30  # edges2handbags, the largest pix2pix set, is about 9 GB unpacked
 MAX_MEMBERS = 500_000
 _COPY = 1 << 20
+_PARTIAL = ".extracting-"  # the temporary folder: .<name>.extracting-<random>
+STALE_S = 24 * 3600  # a temporary folder this old was left by a process that died while extracting
 
 
 class _Refused(Exception):
@@ -49,7 +52,8 @@ def extract_safely(
     """
     max_bytes = MAX_TOTAL_BYTES if max_bytes is None else max_bytes
     max_members = MAX_MEMBERS if max_members is None else max_members
-    tmp = dest.with_name(f".{dest.name}.extracting-{uuid.uuid4().hex[:8]}")
+    _remove_stale(dest)
+    tmp = dest.with_name(f".{dest.name}{_PARTIAL}{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
     try:
         with archive.open("rb") as raw:
@@ -71,7 +75,7 @@ def extract_safely(
                 _write(tmp, name, kind, read, size)
                 if progress is not None:
                     progress(raw.tell(), total)
-        os.rename(tmp, dest)
+        _move_into_place(tmp, dest)
     except _Refused as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise DatasetError(
@@ -85,6 +89,26 @@ def extract_safely(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dest
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    try:
+        os.rename(tmp, dest)
+    except OSError:
+        if not dest.is_dir():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)  # another process extracted the same archive first: use its folder
+
+
+def _remove_stale(dest: Path) -> None:
+    """Delete temporary folders a killed extraction of `dest` left (old enough that none is still running)."""
+    now = time.time()
+    for old in dest.parent.glob(f".{dest.name}{_PARTIAL}*"):
+        try:
+            if now - old.stat().st_mtime > STALE_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
 
 
 # A member: (name, kind, declared size, a function opening its bytes). Kinds: "file", "dir" or what else it is.

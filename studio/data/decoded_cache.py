@@ -93,6 +93,7 @@ def _stamp(path) -> str:
 
 _writers: dict[str, threading.Thread] = {}
 _writers_lock = threading.Lock()
+_last_writer: threading.Thread | None = None  # the newest background write
 
 
 def store_later(key: str, data: np.ndarray, ok: np.ndarray, skipped: list[Skipped], source: str,
@@ -101,6 +102,8 @@ def store_later(key: str, data: np.ndarray, ok: np.ndarray, skipped: list[Skippe
 
     def write() -> None:
         try:
+            if previous is not None:
+                previous.join()  # entries are written in the order of the loads, so the least recent is evicted
             before = zlib.crc32(data)
             path = store(key, data, ok, skipped, source, cache_dir)
             if path is not None and zlib.crc32(data) != before:
@@ -112,9 +115,11 @@ def store_later(key: str, data: np.ndarray, ok: np.ndarray, skipped: list[Skippe
                 if _writers.get(key) is threading.current_thread():
                     del _writers[key]
 
+    global _last_writer
     thread = threading.Thread(target=write, name=f"decoded-cache-{key[:8]}")
     with _writers_lock:
         _writers[key] = thread
+        previous, _last_writer = _last_writer, thread
     thread.start()
     return thread
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from .collection import Item, Labels, folder_labels, is_metadata, load_items
 from .dataset import Dataset, Skipped
 from .errors import DatasetError
-from .images import is_image_name, path_opener
+from .images import IMAGE_EXTENSIONS, is_image_name, path_opener
 from .options import LoadOptions
 
 
@@ -81,7 +81,11 @@ def split_candidates(names: Iterable[str], skipped: list[Skipped]) -> list[str]:
     """Keep names that look like images; report metadata droppings and other files."""
     keep = []
     for name in names:
-        if is_metadata(name):
+        # The common case first, at a third of the cost (it runs per file, and on every cached load):
+        # an image extension, and none of the marks of metadata (no metadata name has an image extension).
+        if "._" not in name and "__MACOSX" not in name and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+            keep.append(name)
+        elif is_metadata(name):
             skipped.append(Skipped(name, "system metadata file, ignored"))
         elif not is_image_name(name):
             ext = os.path.splitext(name)[1]

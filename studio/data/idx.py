@@ -90,14 +90,31 @@ def _read(f, expect_ndim, limit) -> np.ndarray:
 
 def _find(root: Path, pattern: re.Pattern) -> list[Path]:
     # torchvision keeps them in <root>/MNIST/raw/; users unpack them anywhere under a folder.
-    # Names are matched before any Path is made: a folder of 200,000 images holds no IDX file.
+    # Names are matched before any Path is made, and the folder is listed once: a folder of 200,000
+    # images holds no IDX file, and opening it from the decoded cache should cost little more than a listing.
+    found: list[Path] = []
+    raw_folders: list[str] = []
     try:
         with os.scandir(root) as it:
-            found = sorted(root / e.name for e in it if pattern.match(e.name) and e.is_file())
+            for e in it:
+                if pattern.match(e.name) and e.is_file():
+                    found.append(root / e.name)
+                elif e.is_dir():
+                    raw_folders.append(os.path.join(e.path, "raw"))
     except OSError:
-        found = []
-    for where in ("*/raw/*", "raw/*"):
-        found += sorted(p for p in root.glob(where) if pattern.match(p.name) and p.is_file())
+        return []
+    found.sort()
+    raw_folders.sort()
+    top_raw = os.path.join(root, "raw")
+    if top_raw in raw_folders:  # <root>/raw/* after <root>/*/raw/*, as listed before
+        raw_folders.remove(top_raw)
+        raw_folders.append(top_raw)
+    for folder in raw_folders:
+        try:
+            with os.scandir(folder) as it:
+                found += sorted(Path(e.path) for e in it if pattern.match(e.name) and e.is_file())
+        except OSError:
+            continue
     return found
 
 

@@ -14,16 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFrame,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSlider,
     QSplitter,
     QStackedWidget,
@@ -32,13 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.state import RunState, StatusNote
+from .chart_grid import ChartGrid
 from .history import History
 from .imageview import ImageView
 from .livetext import LiveText
 from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
 from .plots import CurvePanel, ScatterView
 from .tasks import BackgroundTask
-from .theme import PLOT_COLOURS
 
 if TYPE_CHECKING:  # the engine imports torch: loaded with the first events, not with the window
     from ..engine.events import Event, Images, Metric, Points, Scalars
@@ -48,11 +44,6 @@ OTHER = "Other"
 EVALUATION = "Evaluation"
 COVERAGE = "Mode coverage"
 SPEED = "Speed (images/s)"
-COLUMNS = 2
-MIN_CHART_HEIGHT = 190  # below this a chart's axes crowd its curves; more charts than fit scroll instead
-EMPTY_HINT = ("Charts appear here when a run starts: its losses grouped as the method logs them, evaluation "
-              "figures (KID/FID with their sample count, mode coverage) and training speed.\n\n"
-              "Start a run on the Train tab, or open a run directory with File → Open run… (Ctrl+Alt+O).")
 # Curves are redrawn at most this often: repainting the charts is the GUI's largest cost (tens of ms
 # of Python holding the GIL, and a core taken from training), and once a second looks live for loss curves.
 REDRAW_SECONDS = 1.0
@@ -76,7 +67,6 @@ class MonitorTab(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.theme = "dark"
-        self.panels: dict[str, CurvePanel] = {}
         self._panel_of: dict[str, str] = {}
         self.method_plots: tuple = ()
         self.run_dir: Path | None = None
@@ -105,24 +95,8 @@ class MonitorTab(QWidget):
         self.header.setToolTip("The run shown here and its state")
 
         # One PlotWidget (its own view) per chart: new values repaint only the chart they belong to.
-        self.plots = QWidget()
-        self.plots.setObjectName("plots")
-        self.plot_grid = QGridLayout(self.plots)
-        self.plot_grid.setContentsMargins(0, 0, 0, 0)
-        self.plot_grid.setSpacing(4)
-        self.plot_widgets: list[pg.PlotWidget] = []
-        self.empty_hint = QLabel(EMPTY_HINT)
-        self.empty_hint.setObjectName("placeholder")
-        self.empty_hint.setWordWrap(True)
-        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_hint.setMargin(24)
-        self.plot_grid.addWidget(self.empty_hint, 0, 0, 1, COLUMNS)
-        # Charts share the height equally; with many (BEGAN logs six groups) the column scrolls.
-        self.plots_scroll = QScrollArea()
-        self.plots_scroll.setWidgetResizable(True)
-        self.plots_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.plots_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.plots_scroll.setWidget(self.plots)
+        self.charts = ChartGrid()
+        self.panels = self.charts.panels  # title -> CurvePanel (the grid's own dict, emptied in place)
 
         self.sample_view = ImageView("Generated samples appear here")
         self.sample_view.setToolTip("The generator's output for a fixed latent batch: the same z every time, "
@@ -190,13 +164,13 @@ class MonitorTab(QWidget):
         images_layout.addWidget(self.metric_label)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.plots_scroll)
+        splitter.addWidget(self.charts)
         splitter.addWidget(images_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
         # Charts are added only when a run begins, so the split is set here rather than from size hints.
-        self.plots_scroll.setMinimumWidth(360)
+        self.charts.setMinimumWidth(360)
         splitter.setSizes([640, 560])
         self.splitter = splitter
         layout = QVBoxLayout(self)
@@ -208,16 +182,13 @@ class MonitorTab(QWidget):
     # --- setting up a run -----------------------------------------------------------------------
     def begin(self, *, method: str | None, kind: str | None, total_steps: int = 0, run_dir: Path | str | None = None,
               title: str = "", real_grid: np.ndarray | None = None, real_points: np.ndarray | None = None,
-              modes: np.ndarray | None = None) -> None:
-        """Clear everything and lay out the panels for `method` on data of `kind`."""
-        for widget in self.plot_widgets:
-            self.plot_grid.removeWidget(widget)
-            widget.deleteLater()
-        self.plot_widgets.clear()
-        for row in range(self.plot_grid.rowCount()):
-            self.plot_grid.setRowStretch(row, 0)
-        self.empty_hint.hide()
-        self.panels.clear()
+              modes: np.ndarray | None = None, published: dict[str, dict[str, float]] | None = None) -> None:
+        """Clear everything and lay out the panels for `method` on data of `kind`; `published`: an
+        experiment's published figures, {in-training metric: {label: value}}, drawn on its chart."""
+        lines: dict[str, dict[str, float]] = {}
+        for name, figures in (published or {}).items():
+            lines.setdefault(self._metric_panel(name), {}).update(figures)
+        self.charts.clear(total_steps, lines)
         self._panel_of.clear()
         self.last_values.clear()
         self.metrics.clear()
@@ -246,7 +217,7 @@ class MonitorTab(QWidget):
         self.real_view.set_image(real_grid)
         self.method_plots = self._method_plots(method)
         for plot in self.method_plots:
-            self._add_panel(plot.title, plot.reference_lines)
+            self.charts.panel(plot.title, plot.reference_lines)
             for key in plot.scalars:
                 self._panel_of[key] = plot.title
         points = kind == "points"
@@ -261,7 +232,7 @@ class MonitorTab(QWidget):
             self.scatter.set_real(real_points, modes)
             self.scatter.set_generated(None)
             self.scatter.fit_view()
-        self._add_panel(SPEED)
+        self.charts.panel(SPEED)
         self._update_header()
 
     def set_real_grid(self, image: np.ndarray | None) -> None:
@@ -290,27 +261,6 @@ class MonitorTab(QWidget):
             return bool(method) and get_method(method).has_encoder
         except Exception:  # noqa: BLE001 - an unknown method: its reconstruction grids (if any) still show
             return False
-
-    def _add_panel(self, title: str, reference_lines: dict[str, float] | None = None) -> CurvePanel:
-        if title in self.panels:
-            return self.panels[title]
-        index = len(self.panels)
-        widget = pg.PlotWidget()
-        widget.setToolTip("Logged values over training steps: drag to pan, wheel to zoom, right-click for "
-                          "options; the small A button returns to following the run")
-        widget.setBackground(PLOT_COLOURS.get(self.theme, PLOT_COLOURS["dark"])["background"])
-        widget.setMinimumHeight(MIN_CHART_HEIGHT)
-        row, column = divmod(index, COLUMNS)
-        self.plot_grid.addWidget(widget, row, column)
-        self.plot_grid.setRowStretch(row, 1)  # every row the same height, whatever was added last
-        for c in range(COLUMNS):
-            self.plot_grid.setColumnStretch(c, 1)
-        self.plot_widgets.append(widget)
-        item = widget.getPlotItem()
-        panel = CurvePanel(item, title, reference_lines, x_extent=self.total_steps)
-        panel.apply_theme(self.theme)
-        self.panels[title] = panel
-        return panel
 
     # --- events -------------------------------------------------------------------------------
     def consume(self, events: Iterable[Event]) -> None:
@@ -358,22 +308,23 @@ class MonitorTab(QWidget):
             self.points_updates += 1
             self.scatter.set_generated(newest_points.points)
         if history_curves:
-            # A history's curves are drawn at once, but in a turn of the event loop of their own: taking
-            # them in and repainting every chart in one turn held the window twice as long.
-            QTimer.singleShot(0, self, lambda: self.redraw(force=True))
+            # A history's curves are drawn at once, but a chart per turn of the event loop: taking them in
+            # and repainting every chart in one turn held the window for a quarter of a second.
+            self.redraw(force=True, staggered=True)
         else:
             self.redraw()
         self._update_header()
         self._update_perf()
 
-    def redraw(self, force: bool = False) -> int:
-        """Push new values to the curves (at most every REDRAW_SECONDS unless forced); returns curves redrawn."""
+    def redraw(self, force: bool = False, staggered: bool = False) -> int:
+        """Push new values to the curves (at most every REDRAW_SECONDS unless forced); returns curves redrawn
+        now (`staggered`: a chart per turn of the event loop, see ChartGrid.redraw)."""
         now = time.monotonic()
         if not force and now - self._last_redraw < REDRAW_SECONDS:
             return 0
         if force:
             self._update_perf(force=True)  # the last figures of a run that ended, not those of half a second ago
-        drawn = sum(panel.redraw() for panel in self.panels.values())
+        drawn = self.charts.redraw(staggered)
         if drawn:
             self._last_redraw = now  # the limit starts from a real redraw, so first values show at once
         return drawn
@@ -398,7 +349,7 @@ class MonitorTab(QWidget):
             self._panel_for(key).set_series(key, series)
         for (name, n), series in history.metric_curves.items():
             label = metric_label(name, n)
-            panel = self.panels.get(self._metric_panel(name)) or self._add_panel(self._metric_panel(name))
+            panel = self.charts.panel(self._metric_panel(name))
             panel.set_series(label, series, markers=True)
             if (name, n) in history.metrics:  # else only expected so far (the chart is laid out early)
                 self.metrics[label] = history.metrics[(name, n)]
@@ -424,13 +375,13 @@ class MonitorTab(QWidget):
         if title is None:
             title = SPEED if key in SPEED_KEYS else OTHER
             self._panel_of[key] = title
-        return self.panels.get(title) or self._add_panel(title)
+        return self.charts.panel(title)
 
     def _on_metric(self, event: Metric) -> None:
         self.metric_updates += 1
         label = metric_label(event.name, event.n)
         title = self._metric_panel(event.name)
-        panel = self.panels.get(title) or self._add_panel(title)
+        panel = self.charts.panel(title)
         panel.add_curve(label, label, markers=True).append(event.step, event.value)  # sparse: mark each value
         self.metrics[label] = (event.step, event.value)
         self._show_metrics()
@@ -592,8 +543,5 @@ class MonitorTab(QWidget):
     # --- looks ---------------------------------------------------------------------------------
     def apply_theme(self, theme: str) -> None:
         self.theme = theme
-        for widget in self.plot_widgets:
-            widget.setBackground(PLOT_COLOURS.get(theme, PLOT_COLOURS["dark"])["background"])
-        for panel in self.panels.values():
-            panel.apply_theme(theme)
+        self.charts.apply_theme(theme)
         self.scatter.apply_theme(theme)
