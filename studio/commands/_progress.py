@@ -40,9 +40,11 @@ class ProgressBar:
         self._last_draw = 0.0
 
     def __call__(self, event) -> None:
-        from ..engine.events import Metric, Scalars
+        from ..engine.events import Metric, Scalars, Status
 
-        if isinstance(event, Scalars):
+        if isinstance(event, Status) and event.state == "started" and event.detail.get("steps"):
+            self.total = int(event.detail["steps"])  # a run sized in epochs knows its steps once the data is open
+        elif isinstance(event, Scalars):
             self.last = event.values
             self.draw(event.step)
         elif isinstance(event, Metric):

@@ -93,9 +93,10 @@ def _reference(source: str | None, method, config: dict):
         from ..latent.timeline import image_tensor
 
         return image_tensor(Path(source), method.spec).unsqueeze(0).to(method.device)
-    from ..latent.references import reference_images
+    from ..latent.references import reference_images, run_direction
 
-    return reference_images(source or config.get("run", config).get("dataset", ""), method, 1, 0)
+    return reference_images(source or config.get("run", config).get("dataset", ""), method, 1, 0,
+                            run_direction(config))
 
 
 def run(args: argparse.Namespace) -> int:

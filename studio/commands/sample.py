@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.rundir import png_bytes
     from ..fileio import atomic_write_bytes
     from ..grids import image_grid, to_uint8
-    from ..latent.references import reference_images
+    from ..latent.references import reference_images, run_direction
 
     if args.n is not None and args.n < 1:
         raise UserError("--n must be at least 1")
@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     labels = label_vectors(method.spec, args.label, args.n)
     reference = None
     if method.needs_reference:
-        reference = reference_images(args.reference or loaded.config.get("dataset"), method, args.n, args.seed)
+        reference = reference_images(args.reference or loaded.config.get("dataset"), method, args.n, args.seed,
+                                     run_direction(loaded.config))
     if _wants_array(args.out):
         out = method.sample(z, None if labels is None else labels.to(method.device), reference)
         return _write_array(args.out, to_uint8(out), loaded)

@@ -15,7 +15,14 @@ def add_command(sub) -> None:
                        "recording config, metrics, checkpoints and sample grids in a run directory.")
     p.add_argument("--method", default=None, help="method name (see `studio methods`); default dcgan")
     p.add_argument("--dataset", default=None, help="dataset source: builtin:shapes, a folder, a zip, .npy, ... (see `studio datasets`)")
-    p.add_argument("--steps", type=int, default=None, help="total training steps (when resuming: the new total)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, default=None, help="total training steps (when resuming: the new total)")
+    length.add_argument("--epochs", type=float, default=None, metavar="N",
+                        help="train N passes over the data instead: steps = ceil(N × items ÷ batch size), "
+                             "both recorded in config.json")
+    p.add_argument("--time-limit", default=None, metavar="DURATION",
+                   help="stop cleanly, with a checkpoint, at the end of the step that crosses DURATION of training "
+                        "in this session (e.g. 90m, 2h, 45s, 1h30m); the run ends 'finished (time limit)'")
     p.add_argument("--preset", default=None, help="named hyperparameter preset, e.g. paper or tiny")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="set a hyperparameter (repeatable), e.g. --set lr_g=1e-4")
@@ -25,6 +32,16 @@ def add_command(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--size", type=int, default=None, help="resize images to SIZE×SIZE")
     p.add_argument("--channels", type=int, choices=(1, 3), default=None, help="convert images to 1 or 3 channels")
+    condition = p.add_mutually_exclusive_group()
+    condition.add_argument("--classes", default=None, metavar="NAME[,NAME…]",
+                           help="train on these classes of a labelled source only (class sub-folders, CIFAR-10, "
+                                "MNIST IDX, sklearn:digits, quickdraw:cat,dog), relabelled in this order")
+    condition.add_argument("--attributes", default=None, metavar="NAME[,NAME…]",
+                           help="condition on these attributes of a multi-label source (CelebA), e.g. Blond_Hair,Male")
+    p.add_argument("--split", default=None, choices=("train", "val", "test", "all"),
+                   help="which part of a source with splits to train on (default train)")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default=None,
+                   help="paired data: translate A into B (default) or B into A")
     for name, text in (("log-every", "log scalars every N steps"), ("sample-every", "save a sample grid every N steps"),
                        ("checkpoint-every", "write checkpoints/last.pt every N steps"),
                        ("eval-every", "evaluate (KID/FID, mode coverage) every N steps; 0 = never"),
@@ -116,9 +133,11 @@ def _config(args: argparse.Namespace):
     """The RunConfig to train, checked: the resumed run's, or a new one, with the command line's changes."""
     from ..engine import RunConfig
     from ..engine.checkpoint import resolve_checkpoint
+    from ..engine.config import parse_duration
     from ..engine.rundir import RunDirectory
 
-    if args.resume is not None:
+    resume = args.resume is not None
+    if resume:
         run_dir = Path(args.resume)
         resolve_checkpoint(run_dir)  # a clear error now if there is nothing to resume from
         config = RunConfig.from_dict(RunDirectory(run_dir).read_config().get("run", {}))
@@ -135,6 +154,16 @@ def _config(args: argparse.Namespace):
             config.dataset = args.dataset
         config.preset = args.preset
         config.params = parse_overrides(args.overrides)
+    _choose_data(args, config, resume)
+    if args.epochs is not None:
+        config.epochs = args.epochs  # the steps follow once the data is open (Trainer.setup)
+    elif args.steps is not None:
+        config.epochs = None  # counted in steps from now on
+    if args.time_limit is not None:
+        try:
+            config.time_limit = parse_duration(args.time_limit)
+        except ValueError as exc:
+            raise UserError(f"--time-limit {exc}") from None
     for attr, value in (("steps", args.steps), ("device", args.device), ("seed", args.seed), ("image_size", args.size),
                         ("channels", args.channels), ("log_every", args.log_every), ("sample_every", args.sample_every),
                         ("checkpoint_every", args.checkpoint_every), ("eval_every", args.eval_every),
@@ -148,6 +177,35 @@ def _config(args: argparse.Namespace):
         config.eval_metrics = [m.strip() for m in args.eval_metrics.split(",") if m.strip()]
     config.validate()
     return config
+
+
+def _choose_data(args: argparse.Namespace, config, resume: bool) -> None:
+    """--classes, --attributes, --split and --direction into `config`; a resumed run keeps its own."""
+    chosen = {"classes": None if args.classes is None else _names(args.classes, "classes"),
+              "attributes": None if args.attributes is None else _names(args.attributes, "attributes"),
+              "split": args.split, "direction": args.direction}
+    chosen = {name: value for name, value in chosen.items() if value is not None}
+    if resume:
+        changed = [f"--{name} {_shown(getattr(config, name))}" for name, value in chosen.items()
+                   if value != getattr(config, name)]
+        if changed:
+            raise UserError(f"--resume {args.resume}: the run trains with {', '.join(changed)}; its networks were "
+                            "built for that data, so it cannot change (start a new run for other data)")
+        return
+    for name, value in chosen.items():
+        setattr(config, name, value)
+
+
+def _shown(value) -> str:
+    return ",".join(value) if isinstance(value, list) else str(value or "all")
+
+
+def _names(text: str, option: str) -> list[str]:
+    """'circle, square' -> ['circle', 'square'] for --classes and --attributes."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UserError(f"--{option} {text!r}: give one or more names separated by commas, e.g. --{option} A,B")
+    return names
 
 
 def _writes_run_dir() -> bool:
@@ -205,7 +263,8 @@ def _train(args: argparse.Namespace, config, run_dir: Path | None) -> int:
     succeeded = RunState(state).succeeded
     if succeeded:
         if dist.is_main:
-            print(f"{state}: {trainer.message} (run directory: {run_dir})")
+            said = trainer.message if trainer.message.startswith(str(state)) else f"{state}: {trainer.message}"
+            print(f"{said} (run directory: {run_dir})")
     else:
         rank = f" (rank {dist.rank})" if dist.active else ""
         print(f"studio train{rank}: {state}: {trainer.message}", file=sys.stderr)

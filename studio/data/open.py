@@ -18,6 +18,7 @@ from .errors import DatasetError
 from .folders import open_files, open_folder
 from .idx import find_idx_images, is_idx, open_idx
 from .images import is_image_name
+from .labels import choose_condition
 from .online import open_torchvision
 from .options import BACKGROUND, MAX_PIXELS, MEMORY_LIMIT, LoadOptions, Progress
 from .paired import open_paired, orient, paired_layout
@@ -46,6 +47,7 @@ def open_dataset(
     count: int | None = None,
     progress: Progress | None = None,
     attributes: Sequence[str] | None = None,
+    classes: Sequence[str] | None = None,
     split: str = "train",
     cache_dir: str | os.PathLike | None = None,
     quickdraw_url: str | None = None,
@@ -62,8 +64,10 @@ def open_dataset(
 
     `size`/`channels` resize (square centre crop) and convert images; `count` caps how many are
     read; `progress(done, total)` reports bytes while downloading and files while decoding;
-    `attributes` picks CelebA attributes; `split` is "train", "val", "test" or "all" where a source
-    has splits; `stream` forces (True) or forbids (False) decoding folders lazily from disk;
+    `attributes` picks CelebA attributes and `classes` a labelled source's classes (relabelled 0..k-1 in
+    the order given; studio/data/labels.py), DatasetError listing the known names otherwise; `split` is
+    "train", "val", "test" or "all" where a source has splits; `stream` forces (True) or forbids (False)
+    decoding folders lazily from disk;
     `decoded_cache` keeps decoded folders and zips in the cache for fast reloads (studio/data/decoded_cache.py);
     `direction` ("AtoB" or "BtoA") says which side of paired data is the input; `translation_url`
     replaces the pix2pix/CycleGAN archives' server (else $STUDIO_TRANSLATION_URL, else the authors').
@@ -88,7 +92,8 @@ def open_dataset(
         translation_url=translation_url,
     )
     with _no_cyclic_gc():
-        return _open(source, opts)
+        dataset = _open(source, opts)
+    return choose_condition(dataset, classes=classes, attributes=attributes)
 
 
 @contextlib.contextmanager

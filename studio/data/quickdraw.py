@@ -1,4 +1,7 @@
-"""`quickdraw:<category>`: Google's Quick, Draw! 28×28 bitmaps, downloaded once into the cache."""
+"""`quickdraw:<category>[,<category>…]`: Google's Quick, Draw! 28×28 bitmaps, downloaded once into the cache.
+
+Several categories make a labelled set with one class per category, in the order given.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,10 @@ import os
 import urllib.parse
 from pathlib import Path
 
+import torch
+
 from .arrays import open_array
-from .dataset import Dataset
+from .dataset import Dataset, DatasetKind
 from .download import fetch_into_cache
 from .errors import DatasetError
 from .options import LoadOptions, cache_root
@@ -33,7 +38,25 @@ def _check_category(category: str) -> None:
         raise DatasetError(f"quickdraw:{category}: not a valid category name; try one of: {EXAMPLES}")
 
 
-def open_quickdraw(category: str, opts: LoadOptions) -> Dataset:
+def open_quickdraw(categories: str, opts: LoadOptions) -> Dataset:
+    """One category (unlabelled), or several separated by commas, each a class; `count` limits how many
+    drawings are read from each category."""
+    names = [c.strip() for c in categories.split(",")]
+    if len(names) == 1:
+        return _open_category(categories, opts)
+    if len(set(names)) != len(names) or not all(names):
+        raise DatasetError(f"quickdraw:{categories}: name each category once, e.g. quickdraw:cat,dog")
+    parts = [_open_category(name, opts) for name in names]
+    sizes = ", ".join(f"{name} ({len(part):,})" for name, part in zip(names, parts, strict=True))
+    counts = torch.tensor([len(part) for part in parts])
+    return Dataset(source=f"quickdraw:{categories}", kind=DatasetKind.IMAGES,
+                   data=torch.cat([part.data for part in parts]),
+                   labels=torch.repeat_interleave(torch.arange(len(parts)), counts), label_names=names,
+                   skipped=[s for part in parts for s in part.skipped],
+                   notes=[f"one class per category: {sizes}", *(note for part in parts for note in part.notes)])
+
+
+def _open_category(category: str, opts: LoadOptions) -> Dataset:
     """Download (or reuse) `<category>.npy` and load it; `count` limits how many drawings are read."""
     source = f"quickdraw:{category}"
     _check_category(category)

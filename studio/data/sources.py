@@ -36,7 +36,8 @@ def list_sources() -> list[dict]:
             "name": "quickdraw:<category>",
             "kind": "images",
             "online": True,
-            "description": "Quick, Draw! 28×28 drawings of one category, e.g. quickdraw:cat (~100 MB each)",
+            "description": "Quick, Draw! 28×28 drawings of one category, e.g. quickdraw:cat (~100 MB each); "
+                           "several, one class each: quickdraw:cat,dog",
         }
     ]
     online += [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,10 @@ from typing import Any
 from ..methods.params import ConfigError
 
 LR_ANNEAL_FLOOR = 0.02  # where an annealed learning rate ends, as a share of its starting value
+
+DIRECTIONS = ("AtoB", "BtoA")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(h|m|s)")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 
 _TYPES = {"int": int, "float": (int, float), "str": str, "bool": bool, "dict": dict, "list": list, "None": type(None)}
 
@@ -42,6 +48,15 @@ class RunConfig:
     image_size: int | None = None  # resize images to this size (None: the dataset's own)
     channels: int | None = None  # 1 or 3 (None: the dataset's own)
     dataset_count: int | None = None  # limit the number of items loaded (None: all)
+    # The condition (studio/data/labels.py): a labelled source's classes, or a multi-label source's
+    # attributes (CelebA), kept and relabelled in this order (None: all of them).
+    classes: list[str] | None = None
+    attributes: list[str] | None = None
+    split: str = "train"  # which part of a source with splits to train on
+    direction: str = "AtoB"  # paired data: translate A into B, or B into A
+    # Run length: `epochs` (when set) decides `steps` once the data is open: ceil(epochs × items ÷ batch).
+    epochs: float | None = None
+    time_limit: float | None = None  # seconds of this session's training; then finish with a checkpoint
     log_every: int = 10
     sample_every: int = 100
     checkpoint_every: int = 500
@@ -77,6 +92,18 @@ class RunConfig:
                               f"collapse_warmup={self.collapse_warmup} at least 0")
         if not 0.0 <= self.lr_anneal <= 1.0:
             raise ConfigError(f"lr_anneal={self.lr_anneal} must be a share of the steps between 0 (off) and 1")
+        if self.epochs is not None and not self.epochs > 0:
+            raise ConfigError(f"epochs={self.epochs} must be positive (or none, to count steps)")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise ConfigError(f"time_limit={self.time_limit} must be a positive number of seconds (or none)")
+        for name in ("classes", "attributes"):
+            chosen = getattr(self, name)
+            if chosen is not None and (not chosen or not all(isinstance(n, str) and n.strip() for n in chosen)):
+                raise ConfigError(f"{name}={chosen!r} must name one or more {name} (or be none, for all)")
+        if self.classes is not None and self.attributes is not None:
+            raise ConfigError("choose classes or attributes, not both")
+        if self.direction not in DIRECTIONS:
+            raise ConfigError(f"direction={self.direction!r} must be one of {', '.join(DIRECTIONS)}")
         if self.channels not in (None, 1, 3):
             raise ConfigError(f"channels={self.channels} must be 1 or 3")
         from ..fastpath import AMP_CHOICES, OPTIMIZER_CHOICES, SWITCH_CHOICES
@@ -85,6 +112,19 @@ class RunConfig:
         for name, choices in switches:
             if getattr(self, name) not in choices:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must be one of {', '.join(choices)}")
+
+    def steps_for_epochs(self, items: int, batch_size: int) -> int:
+        """The steps `epochs` passes over `items` take at `batch_size` (the whole batch, over all processes)."""
+        return max(1, math.ceil(self.epochs * items / batch_size - 1e-9))
+
+    def load_options(self) -> dict[str, Any]:
+        """The keyword arguments of `open_dataset` that load this run's data whole, as the window's dataset
+        panel does; the trainer then applies the run's choice of classes, attributes and direction to it."""
+        return {"size": self.image_size, "channels": self.channels, "count": self.dataset_count, "split": self.split}
+
+    def data_choice(self) -> dict[str, Any]:
+        """The run's choice within its data: the keyword arguments of `open_dataset` beyond `load_options`."""
+        return {"classes": self.classes, "attributes": self.attributes, "direction": self.direction}
 
     def lr_factor(self, step: int) -> float:
         """The learning-rate multiplier for `step` (counted from 0) under `lr_anneal`."""
@@ -123,3 +163,25 @@ class RunConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: the run's config is not a JSON object")
         return cls.from_dict(data.get("run", data))
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as `90m`, `2h`, `45s`, `1h30m` or `1.5h`; ValueError saying how to write one."""
+    compact = str(text).strip().lower().replace(" ", "")
+    parts = _DURATION.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact or len({u for _, u in parts}) != len(parts):
+        raise ValueError(f"{text!r} is not a duration; write hours, minutes and seconds such as 90m, 2h, 45s or 1h30m")
+    seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"{text!r}: a time limit must be longer than zero")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """`1h30m`, `90s`, `2h`: the short form `parse_duration` reads back."""
+    whole = round(seconds)
+    if abs(seconds - whole) > 1e-6:
+        return f"{seconds:g}s"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return "".join(f"{v}{u}" for v, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if v) or "0s"

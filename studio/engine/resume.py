@@ -35,7 +35,8 @@ def resumable_config(path: str | Path, min_steps: int = 0) -> tuple[RunDirectory
         raise ResumeError(f"{run.config_path}: not a run configuration this studio can read "
                           f"({type(exc).__name__}: {exc})") from None
     reached = as_count(run.read_status().get("step"))
-    config.steps = max(config.steps, min_steps)
+    if min_steps > config.steps:
+        config.steps, config.epochs = min_steps, None  # a longer run is counted in steps from now on
     if reached >= config.steps:
         raise ResumeError(f"{run.path} already reached step {reached} of {config.steps}; set Steps on the Train tab "
                           f"above {reached} and continue again", title="Nothing to continue")

@@ -6,6 +6,7 @@ Control (pause, resume, stop) comes from other threads through thread-safe flags
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -15,15 +16,18 @@ from typing import Any, Callable
 import torch
 
 from ..data import Dataset, DatasetKind, open_dataset
+from ..data.labels import choose_condition
+from ..data.paired import orient
 from ..fastpath import Performance
 from ..grids import image_grid, to_uint8, to_unit_range
 from ..methods.autoencoding import RECONSTRUCTIONS_SHOWN, reconstruction_pairs
 from ..methods.base import DataSpec, Method, condition_vectors
 from ..methods.params import ConfigError
 from ..methods.registry import get_method
+from ..methods.requirements import data_problem
 from . import distributed
 from .checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
-from .config import RunConfig
+from .config import RunConfig, format_duration
 from .device import pick_device
 from .events import Event, Images, Metric, Points, Scalars, Status, Subscriber
 from .rundir import RunDirectory
@@ -135,18 +139,21 @@ class Trainer:
         self.device = pick_device(cfg.device)
         cls = get_method(cfg.method)
         if self.dataset is None:
-            self.dataset = open_dataset(cfg.dataset, size=cfg.image_size, channels=cfg.channels, count=cfg.dataset_count)
-        if self.dataset.kind not in cls.kinds:
-            kinds = ", ".join(k.value for k in cls.kinds)
-            raise ConfigError(f"{cfg.method} trains on {kinds} data, but {cfg.dataset} holds {self.dataset.kind.value}; "
-                              f"pick a dataset of the right kind (see `studio datasets`)")
-        spec = DataSpec.from_dataset(self.dataset)
+            self.dataset = open_dataset(cfg.dataset, **cfg.load_options())
+        # Loaded whole, here or by the caller (the window's dataset panel): the run takes its own choice of it.
+        self.dataset = chosen_data(self.dataset, cfg)
         checkpoint = None
         if self.resume_requested and self.run_dir is not None:
             checkpoint = load_checkpoint(resolve_checkpoint(self.run_dir.path), map_location="cpu")
             params = cls.make_params(None, checkpoint["params"])
         else:
             params = cls.make_params(cfg.preset, cfg.params)
+        problem = data_problem(cls, self.dataset.kind, self.dataset.label_dim, params, cfg.dataset)
+        if problem is not None:
+            raise ConfigError(problem)
+        if cfg.epochs is not None:
+            cfg.steps = cfg.steps_for_epochs(len(self.dataset), params.batch_size * self.dist.world_size)
+        spec = DataSpec.from_dataset(self.dataset)
         try:
             perf = Performance.resolve(self.device, cls, channels_last=cfg.channels_last, amp=cfg.amp,
                                        optimizer=cfg.optimizer, compile=cfg.compile)
@@ -247,6 +254,11 @@ class Trainer:
 
     def _elapsed(self) -> float:
         return self._elapsed_before + (time.perf_counter() - self._start_time if self._start_time else 0.0)
+
+    def session_seconds(self) -> float:
+        """Seconds trained in this session (a resumed run's earlier sessions and pauses not counted):
+        what `time_limit` is measured against."""
+        return self._elapsed() - self._elapsed_before
 
     def save(self, name: str = "last") -> Path | None:
         """Write checkpoints/<name>.pt (after checking the pending scalars are finite)."""
@@ -360,11 +372,13 @@ class Trainer:
         cfg = self.config
         self._start_time = self._last_log_time = time.perf_counter()
         self._last_log_step = self.step
-        self._status(StatusNote.STARTED, f"{cfg.method} on {cfg.dataset} from step {self.step} to {cfg.steps}")
+        self._status(StatusNote.STARTED, f"{cfg.method} on {cfg.dataset} from step {self.step} to {cfg.steps}",
+                     detail={"steps": cfg.steps})
         if self.dataset.is_images and self.step == 0:
             self.emit(Images(self.step, "real", self.real_grid))
         if self.step == 0:
             self.emit_samples()
+        timed_out = False
         try:
             self.method.train(True)
             while self.step < cfg.steps:
@@ -386,12 +400,22 @@ class Trainer:
                     self._evaluate()
                 if self.step % cfg.checkpoint_every == 0:
                     self.save("last")
+                if cfg.time_limit is not None and self.session_seconds() >= cfg.time_limit:
+                    timed_out = self.step < cfg.steps
+                    break
             self._flush_scalars()
             if self.step % cfg.sample_every != 0:
                 self.emit_samples()
             self.save("last")
-            final = RunState.STOPPED if self.step < cfg.steps else RunState.FINISHED
-            self._status(final, f"{final} at step {self.step}")
+            if timed_out:
+                spent = self.session_seconds()
+                spent_text = format_duration(round(spent, 1) if spent < 60 else round(spent))
+                self._status(RunState.FINISHED, f"finished (time limit) at step {self.step}: {spent_text} of training "
+                             f"in this session reached the limit of {format_duration(cfg.time_limit)}",
+                             detail={"reason": "time limit", "time_limit": cfg.time_limit})
+            else:
+                final = RunState.STOPPED if self.step < cfg.steps else RunState.FINISHED
+                self._status(final, f"{final} at step {self.step}")
         except Diverged as exc:
             kept = (f"the last good checkpoint (step {self._last_good_checkpoint_step}) is kept; resume from it with a lower learning rate (studio train --resume DIR --lr-scale 0.5)"
                     if self._last_good_checkpoint_step is not None else "no checkpoint had been written yet")
@@ -406,6 +430,15 @@ class Trainer:
             if self.run_dir is not None:
                 self.run_dir.close()
         return self.state
+
+
+def chosen_data(dataset: Dataset, cfg: RunConfig) -> Dataset:
+    """`dataset` (as `open_dataset(source, **cfg.load_options())` gives it) narrowed to the run's classes or
+    attributes and, for paired data, turned to its direction; a copy where anything changes."""
+    dataset = choose_condition(dataset, classes=cfg.classes, attributes=cfg.attributes)
+    if dataset.kind == DatasetKind.PAIRED and cfg.direction != "AtoB":
+        dataset = orient(dataclasses.replace(dataset, notes=list(dataset.notes)), cfg.direction)
+    return dataset
 
 
 def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -> Evaluator | None:

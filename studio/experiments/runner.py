@@ -63,7 +63,7 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
     run_dir = Path(run_dir)
     protocol = PROTOCOLS[recipe.evaluation]
     first = recipe.run_config(dataset=dataset, steps=steps, device=device)
-    data = open_dataset(first.dataset, size=first.image_size, channels=first.channels, count=first.dataset_count)
+    data = open_dataset(first.dataset, **first.load_options())
     started, info, results = time.time(), machine(), []
     for k in range(1, trials + 1):
         config = recipe.run_config(seed=k - 1, dataset=dataset, steps=steps, device=device)

@@ -1,4 +1,5 @@
-"""The method picker: every registered method with its title, description and source, marked by data kind."""
+"""The method picker: every registered method with its title, description and source, greyed out where it
+cannot train on the loaded data (another kind, or no labels for a conditional method), with the reason."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ class MethodPicker(QWidget):
         super().__init__(parent)
         self.methods: dict[str, type] = {}
         self.kind: str | None = None
+        self.label_dim: int | None = None  # classes or attributes of the loaded data (None: not known)
         self.combo = QComboBox()
-        self.combo.setToolTip("The model to train; greyed-out methods need another kind of data")
+        self.combo.setToolTip("The model to train; greyed-out methods cannot train on the loaded data "
+                              "(hover one for the reason)")
         self.combo.currentIndexChanged.connect(self._on_index)
         self.description = QLabel()
         self.description.setWordWrap(True)
@@ -63,9 +66,10 @@ class MethodPicker(QWidget):
         self.combo.setCurrentIndex(index)
         return True
 
-    def set_kind(self, kind: str | None) -> None:
-        """Mark the methods that can train on data of `kind` (images, paired, unpaired, points)."""
-        self.kind = kind
+    def set_kind(self, kind: str | None, label_dim: int | None = None) -> None:
+        """Mark the methods that can train on data of `kind` (images, paired, unpaired, points) with
+        `label_dim` classes or attributes (0: unlabelled, so conditional methods are greyed; None: not known)."""
+        self.kind, self.label_dim = kind, label_dim
         self._mark_kinds()
         if self.combo.currentIndex() >= 0 and not self._enabled(self.combo.currentIndex()):
             for i in range(self.combo.count()):
@@ -75,8 +79,18 @@ class MethodPicker(QWidget):
         self._describe()
 
     def accepts(self, name: str, kind: str | None) -> bool:
-        cls = self.methods.get(name)
-        return cls is not None and (kind is None or kind in [k.value for k in cls.kinds])
+        """Whether `name` can train on data of `kind` with the loaded data's labels."""
+        return name in self.methods and self.problem(name, kind) is None
+
+    def problem(self, name: str, kind: str | None = None, params: Any = None) -> str | None:
+        """Why `name` (with `params`, default its defaults) cannot train on the loaded data, or None
+        (the methods layer's one check, which the trainer applies too)."""
+        from ..methods.requirements import data_problem
+
+        kind = self.kind if kind is None else kind
+        if kind is None:
+            return None
+        return data_problem(self.methods[name], kind, self.label_dim, params, "the loaded dataset")
 
     def _enabled(self, index: int) -> bool:
         model = self.combo.model()
@@ -88,14 +102,18 @@ class MethodPicker(QWidget):
         model = self.combo.model()
         if not isinstance(model, QStandardItemModel):
             return
+        from ..methods.requirements import needs_labels
+
         for i in range(self.combo.count()):
             name = self.combo.itemData(i)
             cls = self.methods[name]
-            ok = self.accepts(name, self.kind)
+            problem = self.problem(name)
             item = model.item(i)
-            item.setEnabled(ok)
+            item.setEnabled(problem is None)
             kinds = "/".join(k.value for k in cls.kinds)
-            item.setText(cls.title if ok else f"{cls.title}  (needs {kinds} data)")
+            need = "labels" if self.kind in kinds.split("/") and needs_labels(cls) else f"{kinds} data"
+            item.setText(cls.title if problem is None else f"{cls.title}  (needs {need})")
+            item.setToolTip(cls.description if problem is None else f"Cannot train here: {problem}")
 
     def _on_index(self, index: int) -> None:
         self._describe()
@@ -109,8 +127,9 @@ class MethodPicker(QWidget):
             return
         kinds = ", ".join(k.value for k in cls.kinds)
         warn = ""
-        if self.kind is not None and not self.accepts(cls.name, self.kind):
-            warn = f"<br><span style='color:#ff8a96'>Cannot train on the loaded {self.kind} data.</span>"
+        problem = self.problem(cls.name)
+        if problem is not None:
+            warn = f"<br><span style='color:#ff8a96'>Cannot train on the loaded data: {html.escape(problem)}</span>"
         self.description.setText(
             f"<b>{html.escape(cls.title)}</b> <span style='color:#8f93a8'>({cls.name})</span><br>"
             f"{html.escape(cls.description)}<br><i>{html.escape(cls.source)}</i><br>"

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .condition_list import ConditionList
 from .dataset_panel import DatasetPanel
 from .method_picker import MethodPicker
 from .params_form import ParamsForm
@@ -42,6 +44,13 @@ TENSORBOARD_TIP = ("Also write TensorBoard event files to <run directory>/tensor
 COLLAPSE_TIP = ("At each sample interval, compare how much the samples differ from one another with how much real "
                 "images do; when they are less than a quarter as varied for three intervals in a row (after the "
                 "first 500 steps), warn on the banner and outline the near-duplicates (docs/EVALUATION.md)")
+EPOCHS_TIP = ("Train this many passes over the data instead of a number of steps: steps = epochs × items ÷ batch "
+              "size, rounded up (both are saved in config.json); off: count in Steps")
+TIME_LIMIT_TIP = ("Finish cleanly, with a checkpoint, at the end of the step that crosses this much training time, "
+                  "e.g. 90m, 2h, 45s or 1h30m; the run ends 'finished (time limit)'. Continuing a run counts the new "
+                  "session's time only. Empty: no limit")
+LR_ANNEAL_TIP = ("Over this share of the last steps, lower every learning rate linearly to 2% of its value "
+                 "(e.g. 0.75: from a quarter of the way on); off: constant rates")
 TENSORBOARD_MISSING = ("TensorBoard logging needs the tensorboard package, which is not installed: "
                        "pip install tensorboard (or pip install 'gan-studio[tensorboard]'), then restart the studio")
 
@@ -66,8 +75,11 @@ def train_command(config: Any, run_dir: str | Path, gpus: int, tensorboard: bool
     device = config.device or "auto"
     if device not in ("auto", "cuda"):
         raise ConfigError(f"{gpus} GPUs train on CUDA, but Device is {device}: set Device to auto or cuda")
+    from ..engine.config import format_duration
+
+    length = ["--epochs", repr(config.epochs)] if config.epochs else ["--steps", str(config.steps)]
     cmd = [*studio_command(), "train", "--gpus", str(gpus), "--method", config.method, "--dataset", config.dataset,
-           "--run-dir", str(run_dir), "--steps", str(config.steps), "--device", "cuda", "--seed", str(config.seed),
+           "--run-dir", str(run_dir), *length, "--device", "cuda", "--seed", str(config.seed),
            "--log-every", str(config.log_every), "--sample-every", str(config.sample_every),
            "--checkpoint-every", str(config.checkpoint_every), "--eval-every", str(config.eval_every), "--quiet"]
     if config.preset:
@@ -76,6 +88,14 @@ def train_command(config: Any, run_dir: str | Path, gpus: int, tensorboard: bool
         cmd += ["--size", str(config.image_size)]
     if config.channels:
         cmd += ["--channels", str(config.channels)]
+    for option in ("classes", "attributes"):
+        if getattr(config, option):
+            cmd += [f"--{option}", ",".join(getattr(config, option))]
+    cmd += ["--split", config.split, "--direction", config.direction]
+    if config.time_limit:
+        cmd += ["--time-limit", format_duration(config.time_limit)]
+    if config.lr_anneal:
+        cmd += ["--lr-anneal", repr(config.lr_anneal)]
     for key, value in config.params.items():
         text = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, float) \
             else str(value)
@@ -114,6 +134,8 @@ class TrainTab(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.dataset_panel = DatasetPanel()
+        self.condition_list = ConditionList()
+        self.condition_list.changed.connect(self.update_epochs_hint)
         self.method_picker = MethodPicker()
         self.params_form = ParamsForm()
         self.method_picker.methodChanged.connect(self._on_method)
@@ -141,7 +163,22 @@ class TrainTab(QWidget):
         self.epochs_hint = QLabel()
         self.epochs_hint.setObjectName("hint")
         self.epochs_hint.setToolTip("Steps × batch size ÷ dataset size: how often the run sees each item")
+        self.epochs = QDoubleSpinBox()
+        self.epochs.setRange(0, 1_000_000)
+        self.epochs.setDecimals(1)
+        self.epochs.setSpecialValueText("off: count steps")
+        self.epochs.setToolTip(EPOCHS_TIP)
+        self.time_limit = QLineEdit()
+        self.time_limit.setPlaceholderText("none, e.g. 90m, 2h, 1h30m")
+        self.time_limit.setToolTip(TIME_LIMIT_TIP)
+        self.lr_anneal = QDoubleSpinBox()
+        self.lr_anneal.setRange(0.0, 1.0)
+        self.lr_anneal.setSingleStep(0.05)
+        self.lr_anneal.setDecimals(2)
+        self.lr_anneal.setSpecialValueText("off")
+        self.lr_anneal.setToolTip(LR_ANNEAL_TIP)
         self.steps.valueChanged.connect(self.update_epochs_hint)
+        self.epochs.valueChanged.connect(self.update_epochs_hint)
         self.params_form.changed.connect(self.update_epochs_hint)
         steps_row = QHBoxLayout()
         steps_row.addWidget(self.steps, 1)
@@ -160,6 +197,9 @@ class TrainTab(QWidget):
 
         run_form = QFormLayout()
         run_form.addRow("Steps", steps_row)
+        run_form.addRow("Epochs", self.epochs)
+        run_form.addRow("Time limit", self.time_limit)
+        run_form.addRow("LR anneal", self.lr_anneal)
         run_form.addRow("Log every", self.log_every)
         run_form.addRow("Sample every", self.sample_every)
         run_form.addRow("Checkpoint every", self.checkpoint_every)
@@ -227,6 +267,7 @@ class TrainTab(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.dataset_panel)
+        left_layout.addWidget(self.condition_list)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right_column)
@@ -282,22 +323,32 @@ class TrainTab(QWidget):
         return self.tensorboard.isEnabled() and self.tensorboard.isChecked()
 
     def update_epochs_hint(self) -> None:
-        """'≈ 2.5 epochs' beside Steps, from the loaded dataset's size and the form's batch size."""
+        """'≈ 2.5 epochs' beside Steps, from the chosen items and the form's batch size; with Epochs set,
+        Steps shows the steps they take (as the trainer will count them) and cannot be edited."""
+        from ..data.labels import chosen_count
+        from ..engine.config import RunConfig
+
         dataset = self.dataset_panel.dataset
+        self.steps.setEnabled(not self.epochs.value())
         try:
             batch = int(self.params_form.values(strict=False).get("batch_size") or 0)
         except Exception:  # noqa: BLE001 - a half-typed form: no hint rather than a wrong one
             batch = 0
-        if dataset is None or not batch or not len(dataset):
+        items = chosen_count(dataset, self.condition_list.selection()["classes"]) if dataset is not None else 0
+        if not batch or not items:
             self.epochs_hint.setText("")
             return
-        epochs = self.steps.value() * batch / len(dataset)
+        if self.epochs.value():
+            self.steps.setValue(RunConfig(epochs=self.epochs.value()).steps_for_epochs(items, batch))
+            self.epochs_hint.setText(f"= {self.epochs.value():g} epochs of {items:,} items")
+            return
+        epochs = self.steps.value() * batch / items
         self.epochs_hint.setText(f"≈ {epochs:,.1f} epochs" if epochs < 100 else f"≈ {epochs:,.0f} epochs")
 
     # --- building the run -----------------------------------------------------------------------
     def build_config(self) -> Any:
         """The RunConfig for Start; ConfigError (from the methods layer) names what is missing or wrong."""
-        from ..engine.config import RunConfig
+        from ..engine.config import RunConfig, parse_duration
         from ..methods.params import ConfigError
 
         panel = self.dataset_panel
@@ -311,18 +362,31 @@ class TrainTab(QWidget):
         if not self.method_picker.accepts(method, kind):
             raise ConfigError(f"{method} cannot train on {kind} data ({panel.dataset.source}); "
                               "pick a method that is not greyed out, or load another dataset")
+        if self.condition_list.names() and not self.condition_list.checked():
+            raise ConfigError(f"no {self.condition_list.title().lower()} are checked: check the ones to train on")
+        params = self.params_form.values(strict=True)
+        problem = self.method_picker.problem(  # a method made conditional in the form needs labels too
+            method, kind, self.method_picker.methods[method].make_params(self.params_form.preset_name, params))
+        if problem is not None:
+            raise ConfigError(problem)
+        try:
+            time_limit = parse_duration(self.time_limit.text()) if self.time_limit.text().strip() else None
+        except ValueError as exc:
+            raise ConfigError(f"Time limit {exc}") from None
         source = panel.source
         if isinstance(source, (list, tuple)):
             raise ConfigError("a run needs one source it can reopen on resume: put the dropped files in a folder "
                               "and drop the folder")
         options = panel.loaded_options
+        self.update_epochs_hint()  # Steps as the epochs give them
         config = RunConfig(method=method, dataset=str(source), preset=self.params_form.preset_name,
-                           params=self.params_form.values(strict=True), steps=self.steps.value(),
+                           params=params, steps=self.steps.value(), epochs=self.epochs.value() or None,
+                           time_limit=time_limit, lr_anneal=self.lr_anneal.value(),
                            seed=self.seed.value(), device=self.device.currentData() or "auto",
                            image_size=options["size"], channels=options["channels"], dataset_count=options["count"],
                            log_every=self.log_every.value(), sample_every=self.sample_every.value(),
                            checkpoint_every=self.checkpoint_every.value(), eval_every=self.eval_every.value(),
-                           collapse_check=self.collapse_check.isChecked())
+                           collapse_check=self.collapse_check.isChecked(), **self.condition_list.selection())
         config.validate()
         return config
 
@@ -339,7 +403,7 @@ class TrainTab(QWidget):
         """
         self.dataset_panel.set_locked(locked)
         self.locked_hint.setVisible(locked)
-        for widget in (self.method_picker, self.params_form, self.run_box):
+        for widget in (self.condition_list, self.method_picker, self.params_form, self.run_box):
             widget.setEnabled(not locked)
 
     # --- remembered settings ---------------------------------------------------------------------
@@ -356,6 +420,9 @@ class TrainTab(QWidget):
             "tensorboard": self.tensorboard.isChecked(),
             "collapse_check": self.collapse_check.isChecked(),
             "gpus": self.gpus.value(),
+            "epochs": self.epochs.value(),
+            "time_limit": self.time_limit.text(),
+            "lr_anneal": self.lr_anneal.value(),
             **{name: getattr(self, name).value() for name in RUN_FIELDS},
         }
 
@@ -373,6 +440,11 @@ class TrainTab(QWidget):
             self.tensorboard.setChecked(state["tensorboard"])
         if isinstance(state.get("collapse_check"), bool):
             self.collapse_check.setChecked(state["collapse_check"])
+        for name in ("epochs", "lr_anneal"):
+            if isinstance(state.get(name), (int, float)) and not isinstance(state.get(name), bool):
+                getattr(self, name).setValue(state[name])
+        if isinstance(state.get("time_limit"), str):
+            self.time_limit.setText(state["time_limit"])
         if isinstance(state.get("gpus"), int):
             self.gpus.setValue(state["gpus"])  # clamped to the GPUs this machine has
         opts = state.get("dataset_options") or {}
@@ -392,9 +464,16 @@ class TrainTab(QWidget):
 
     def apply_config(self, config: Any, params: dict[str, Any] | None = None) -> None:
         """Show a run's config in the form (used when continuing or opening a run)."""
+        from ..engine.config import format_duration
+
         for name in RUN_FIELDS:
             getattr(self, name).setValue(int(getattr(config, name)))
+        self.epochs.setValue(config.epochs or 0)
+        self.time_limit.setText(format_duration(config.time_limit) if config.time_limit else "")
+        self.lr_anneal.setValue(config.lr_anneal)
         self.collapse_check.setChecked(config.collapse_check)
+        self.condition_list.set_chosen(config.classes or config.attributes)
+        self.condition_list.set_direction(config.direction)
         if config.method in self.method_picker.methods:
             self.method_picker.set_current(config.method)
             self.params_form.set_method(self.method_picker.methods[config.method],
@@ -408,7 +487,8 @@ class TrainTab(QWidget):
         self.settingsChanged.emit()
 
     def _on_dataset(self, dataset: Any) -> None:
-        self.method_picker.set_kind(dataset.kind.value)
+        self.condition_list.set_dataset(dataset)
+        self.method_picker.set_kind(dataset.kind.value, dataset.label_dim)
         self.update_epochs_hint()
 
     def _browse_run_dir(self) -> None:

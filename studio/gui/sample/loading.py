@@ -18,11 +18,11 @@ def load_with_reference(load: Callable[[], LoadedRun | None]) -> Loaded:
     loaded = load()
     if loaded is None or not loaded.method.needs_reference:
         return loaded, None, ""
-    from ...latent.references import reference_images
+    from ...latent.references import reference_images, run_direction
 
     source = loaded.config.get("dataset") or loaded.config.get("run", {}).get("dataset", "")
     try:
-        return loaded, reference_images(source, loaded.method, 1, 0).cpu(), ""
+        return loaded, reference_images(source, loaded.method, 1, 0, run_direction(loaded.config)).cpu(), ""
     except Exception as exc:  # noqa: BLE001 - the user can still drop an image
         return loaded, None, (f"Loaded; could not open the run's data set for an image to start from ({exc}): "
                               f"drop or open one.")
