@@ -171,6 +171,7 @@ class TrainTab(QWidget):
         self.time_limit = QLineEdit()
         self.time_limit.setPlaceholderText("none, e.g. 90m, 2h, 1h30m")
         self.time_limit.setToolTip(TIME_LIMIT_TIP)
+        self._experiment: tuple = (None, None)  # (experiment, (method, dataset)) of the last config applied
         self.lr_anneal = QDoubleSpinBox()
         self.lr_anneal.setRange(0.0, 1.0)
         self.lr_anneal.setSingleStep(0.05)
@@ -387,6 +388,10 @@ class TrainTab(QWidget):
                            log_every=self.log_every.value(), sample_every=self.sample_every.value(),
                            checkpoint_every=self.checkpoint_every.value(), eval_every=self.eval_every.value(),
                            collapse_check=self.collapse_check.isChecked(), **self.condition_list.selection())
+        # A run started from an experiment stays its trial (the Monitor draws the published figures) while
+        # its method and data are the recipe's; other settings may be tuned.
+        name, trial_of = self._experiment
+        config.experiment = name if trial_of == (config.method, config.dataset) else None
         config.validate()
         return config
 
@@ -471,6 +476,7 @@ class TrainTab(QWidget):
         self.epochs.setValue(config.epochs or 0)
         self.time_limit.setText(format_duration(config.time_limit) if config.time_limit else "")
         self.lr_anneal.setValue(config.lr_anneal)
+        self._experiment = (config.experiment, (config.method, config.dataset))
         self.collapse_check.setChecked(config.collapse_check)
         self.condition_list.set_chosen(config.classes or config.attributes)
         self.condition_list.set_direction(config.direction)
