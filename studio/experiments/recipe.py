@@ -80,7 +80,8 @@ class Recipe:
         for p in self.published:
             if p.metric in MONITOR_METRICS:
                 key, scale = MONITOR_METRICS[p.metric]
-                lines.setdefault(key, {})[f"published {p.value:g}"] = p.value * scale
+                unit = "%" if scale == 0.01 else ""  # a share on the chart, a percentage in the paper
+                lines.setdefault(key, {})[f"published {p.value:g}{unit}"] = p.value * scale
         return lines
 
     def describe(self) -> dict[str, Any]:
