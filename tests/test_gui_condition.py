@@ -195,3 +195,21 @@ def test_paired_data_offers_the_direction(qtbot, tab, tmp_path):
     load(qtbot, tab, write_folder(tmp_path / "flat", flat=3))  # not paired: no direction to choose
     assert not box.isVisibleTo(tab) and not box.direction.isVisibleTo(tab)
     assert tab.method_picker.set_current("dcgan") and tab.build_config().direction == "AtoB"
+
+
+def test_the_monitors_real_images_are_the_chosen_classes(tmp_path):
+    """Beside a run's samples the Monitor shows what the run trains on: only the chosen classes, for a new run
+    (from the loaded data) and for a run reopened from its config.json settings."""
+    from studio.data import open_dataset
+    from studio.gui.dataset_panel import make_preview
+    from studio.gui.real_preview import narrows, preview_for_run
+
+    folder = write_folder(tmp_path / "shapes", {"circle": 3, "square": 4, "triangle": 5})
+    dataset = open_dataset(folder)
+    everything = make_preview(dataset)
+    config = RunConfig(method="cgan", dataset=str(folder), classes=["square"])
+    preview = preview_for_run(everything, dataset, config)
+    assert narrows(config.to_dict()) and not narrows(RunConfig(method="cgan").to_dict())
+    assert (preview["grid"] == make_preview(open_dataset(folder, classes=["square"]))["grid"]).all()
+    assert preview["grid"].shape != everything["grid"].shape or (preview["grid"] != everything["grid"]).any()
+    assert preview_for_run(everything, dataset, RunConfig(method="cgan")) is everything

@@ -33,7 +33,7 @@ from .collector import collect_on_gui_thread
 from .dialogs import about_text, confirm_close_while_training, method_descriptions, studio_version
 from .exports import Exports
 from .monitor_tab import MonitorTab
-from .real_preview import load_real_preview
+from .real_preview import load_real_preview, preview_for_run
 from .run_control import RunController
 from .run_lock_banner import lock_for_training
 from .sample_view import SamplePlaceholder, SampleView, load_sample_tab
@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
     def _show_new_run(self, config: Any, run_dir: Path, kind: str | None, dataset: Any) -> None:
         self.banner.clear()
         self._error_shown_for = None
-        preview = self.train_tab.dataset_panel.preview if dataset is not None else {}
+        preview = preview_for_run(self.train_tab.dataset_panel.preview, dataset, config) if dataset is not None else {}
         self.monitor_tab.begin(method=config.method, kind=kind, total_steps=config.steps, run_dir=run_dir,
                                title=Path(run_dir).name, real_grid=preview.get("grid"),
                                real_points=preview.get("points"), modes=preview.get("modes"),

@@ -6,6 +6,23 @@ from .tasks import BackgroundTask
 
 REAL_PREVIEW = 64  # images in the real grid
 REAL_POINTS = 2000  # points in the real scatter
+CHOSEN_SCAN = 16  # with classes or attributes chosen, this many times more items are read to find enough of them
+
+
+def narrows(settings: dict) -> bool:
+    """True when a run trains on part of its data (chosen classes or attributes) or turns pairs round (B→A)."""
+    return bool(settings.get("classes") or settings.get("attributes")) or settings.get("direction", "AtoB") != "AtoB"
+
+
+def preview_for_run(panel_preview: dict, dataset, config) -> dict:
+    """The real images the Monitor shows beside a new run's samples: the Train tab's preview, or where the
+    run narrows its data, a preview of what it trains on (the chosen classes, the pairs as turned)."""
+    if dataset is None or not narrows(config.to_dict()):
+        return panel_preview
+    from ..engine.trainer import chosen_data
+    from .dataset_panel import make_preview
+
+    return make_preview(chosen_data(dataset, config))
 
 
 def load_real_preview(monitor, settings: dict, kind: str | None, parent) -> BackgroundTask | None:
@@ -15,13 +32,16 @@ def load_real_preview(monitor, settings: dict, kind: str | None, parent) -> Back
         return None  # never start a download just to decorate the Monitor tab
     size, channels = settings.get("image_size"), settings.get("channels")
     count = REAL_POINTS if kind == "points" else REAL_PREVIEW
+    choice = {k: settings.get(k) for k in ("classes", "attributes", "direction") if settings.get(k) is not None}
+    if narrows(settings):
+        count *= CHOSEN_SCAN
     run_dir = monitor.run_dir
 
     def work(report):
         from ..data import open_dataset
         from .dataset_panel import make_preview
 
-        return make_preview(open_dataset(source, size=size, channels=channels, count=count))
+        return make_preview(open_dataset(source, size=size, channels=channels, count=count, **choice))
 
     def show(preview: dict) -> None:
         if run_dir is None or monitor.run_dir != run_dir:
