@@ -97,7 +97,8 @@ def _find(root: Path, pattern: re.Pattern) -> list[Path]:
     try:
         with os.scandir(root) as it:
             for e in it:
-                if pattern.match(e.name) and e.is_file():
+                # Every IDX name starts with train or t10k: the regular expression only for those.
+                if e.name[:1] in "tT" and pattern.match(e.name) and e.is_file():
                     found.append(root / e.name)
                 elif e.is_dir():
                     raw_folders.append(os.path.join(e.path, "raw"))
