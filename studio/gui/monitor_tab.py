@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QStackedWidget,
@@ -113,6 +114,11 @@ class MonitorTab(QWidget):
         self.sample_title = QLabel("Samples")
         self.reconstruction_title = QLabel("Reconstructions (real | rebuilt)")
         self.real_title = QLabel("Real")
+        for label in (self.sample_title, self.reconstruction_title, self.real_title):
+            # A long title ("… 64 near-duplicates outlined (step 4800)") wraps rather than widening its
+            # column: the grids share the width equally.
+            label.setWordWrap(True)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         grids = QHBoxLayout()
         columns = []
         for title, view in ((self.sample_title, self.sample_stack), (self.real_title, self.real_view),
