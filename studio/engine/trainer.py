@@ -168,9 +168,6 @@ class Trainer:
         self._make_fixed_batch()
         if checkpoint is not None:
             self._restore(checkpoint)
-        for opt in self.method.opts.values():  # the rates lr_anneal scales (restored with the optimizers)
-            for group in opt.param_groups:
-                group.setdefault("initial_lr", group["lr"])
         self.dist.prepare(self.method, self.sampler, cfg.seed, self.step)
         if not self.dist.is_main:
             self.run_dir = None  # only rank 0 records the run; the others train and reduce
