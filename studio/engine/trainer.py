@@ -38,6 +38,7 @@ from .state import RunState, StatusNote
 Evaluator = Callable[[Method, int], list[Metric]]
 
 POINTS_SHOWN = 1000  # generated points sent to the live scatter of 2-D sets
+DOMAIN_ROW = 8  # images of each domain in the real grid of unpaired data (as the Train tab's preview shows them)
 
 
 class Diverged(Exception):
@@ -214,7 +215,7 @@ class Trainer:
         if ds.is_images:
             take = torch.arange(min(n, len(ds.data)))
             self.fixed_reference = to_unit_range(ds.data[take].to(self.device))
-            self.real_grid = image_grid(ds.data[take])
+            self.real_grid = real_images_grid(ds, take)
             if ds.labels is not None:
                 self.fixed_reference_labels = condition_vectors(ds.labels[take], method.spec, self.device)
 
@@ -439,6 +440,18 @@ def chosen_data(dataset: Dataset, cfg: RunConfig) -> Dataset:
     if dataset.kind == DatasetKind.PAIRED and cfg.direction != "AtoB":
         dataset = orient(dataclasses.replace(dataset, notes=list(dataset.notes)), cfg.direction)
     return dataset
+
+
+def real_images_grid(dataset: Dataset, take: torch.Tensor) -> Any:
+    """The real images shown beside the samples, laid out as the samples are: for paired data each input
+    beside its real target (the samples are each input beside its translation), for two domains a row
+    of A over a row of B, else the images themselves."""
+    if dataset.targets is not None and dataset.kind == DatasetKind.PAIRED:
+        return image_grid(torch.cat([dataset.data[take], dataset.targets[take]], dim=3))
+    if dataset.targets is not None and dataset.kind == DatasetKind.UNPAIRED:
+        row = min(DOMAIN_ROW, len(dataset.data), len(dataset.targets))
+        return image_grid(torch.cat([dataset.data[:row], dataset.targets[:row]]), columns=row)
+    return image_grid(dataset.data[take])
 
 
 def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -> Evaluator | None:
