@@ -213,3 +213,21 @@ def test_the_monitors_real_images_are_the_chosen_classes(tmp_path):
     assert (preview["grid"] == make_preview(open_dataset(folder, classes=["square"]))["grid"]).all()
     assert preview["grid"].shape != everything["grid"].shape or (preview["grid"] != everything["grid"]).any()
     assert preview_for_run(everything, dataset, RunConfig(method="cgan")) is everything
+
+
+def test_a_long_class_list_does_not_make_the_window_taller_than_a_laptop_screen(window, qtbot, tmp_path):
+    """The Train tab's left column scrolls: ten classes listed below the preview (and a load error above it)
+    leave the window at 800 px, its Start button on the screen."""
+    from PySide6.QtWidgets import QApplication
+
+    tab = window.train_tab
+    load(qtbot, tab, write_folder(tmp_path / "digits", {str(d): 1 for d in range(10)}))
+    tab.dataset_panel._show_error("a message of two lines above the preview, as a failed load leaves it " * 2)
+    qtbot.wait(50)
+    window.layout().activate()
+    QApplication.processEvents()
+    assert tab.condition_list.isVisibleTo(window) and len(tab.condition_list.names()) == 10
+    assert window.minimumSizeHint().height() <= 800 and window.height() == 800
+    preview = tab.dataset_panel.preview_stack
+    assert preview.height() >= preview.minimumSizeHint().height()  # not squeezed: the grid is not cut off
+    assert tab.start_button.mapTo(window, tab.start_button.rect().bottomLeft()).y() < 800

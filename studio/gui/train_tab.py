@@ -269,8 +269,15 @@ class TrainTab(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.dataset_panel)
         left_layout.addWidget(self.condition_list)
+        # Scrolls like the right column: a class list or skipped files below the preview must not make the
+        # window taller than a laptop's screen.
+        left_scroll = QScrollArea()
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setWidget(left)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(left_scroll)
         splitter.addWidget(right_column)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
