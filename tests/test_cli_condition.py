@@ -105,6 +105,22 @@ def test_conditional_method_refuses_unlabelled_data(tmp_path, capsys):
                  "--run-dir", str(tmp_path / "r3")) == 0
 
 
+def test_a_refused_run_leaves_no_run_folder_behind(tmp_path, capsys, monkeypatch):
+    """A run refused once its data is open (cgan without labels, an unknown class) made its folder and took
+    its writer lock first: the folder goes again, unless it was the user's own."""
+    flat = tmp_path / "flat"
+    write_images(flat, 6, (100, 100, 100))
+    monkeypatch.chdir(tmp_path)
+    assert train("--method", "cgan", "--dataset", str(flat), "--steps", "1") == 1
+    assert list((tmp_path / "runs").iterdir()) == []  # no runs/cgan-<time> holding only writer.lock
+    assert train("--method", "cgan", "--dataset", str(flat), "--steps", "1", "--run-dir", "new") == 1
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()
+    assert train("--method", "cgan", "--dataset", str(flat), "--steps", "1", "--run-dir", "mine") == 1
+    assert (tmp_path / "mine").is_dir()
+    assert "needs labelled data" in capsys.readouterr().err
+
+
 def test_select_classes_on_every_labelled_kind(three_classes):
     ds = open_dataset(three_classes, size=8)
     chosen = select_classes(ds, ["triangle", "circle"])
