@@ -66,6 +66,20 @@ def test_attributes_choose_the_celeba_condition(celeba, tmp_path):
     assert json.loads((run / "config.json").read_text())["run"]["attributes"] == ["Blond_Hair"]
 
 
+def test_names_given_in_another_case_are_recorded_as_the_data_spells_them(celeba, tmp_path, capsys):
+    """--attributes blond_hair,MALE chooses Blond_Hair and Male: config.json records those, and resuming with
+    either spelling is the same choice, not a change of data."""
+    run = tmp_path / "run"
+    assert train("--method", "cgan", "--dataset", str(celeba), "--attributes", "blond_hair,MALE", "--steps", "2",
+                 "--run-dir", str(run)) == 0
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["run"]["attributes"] == saved["spec"]["label_names"] == ["Blond_Hair", "Male"]
+    for spelling in ("Blond_Hair,Male", "blond_hair,MALE"):
+        assert main(["train", "--quiet", "--resume", str(run), "--steps", "3", "--attributes", spelling]) == 0, \
+            capsys.readouterr().err
+    assert main(["train", "--quiet", "--resume", str(run), "--steps", "4", "--attributes", "Male"]) == 2
+
+
 def test_classes_choose_and_relabel_and_resume_keeps_them(three_classes, tmp_path, capsys):
     run = tmp_path / "run"
     assert train("--method", "cgan", "--dataset", str(three_classes), "--classes", "square,circle", "--steps", "2",

@@ -207,13 +207,18 @@ def _choose_data(args: argparse.Namespace, config, resume: bool) -> None:
     chosen = {name: value for name, value in chosen.items() if value is not None}
     if resume:
         changed = [f"--{name} {_shown(getattr(config, name))}" for name, value in chosen.items()
-                   if value != getattr(config, name)]
+                   if _folded(value) != _folded(getattr(config, name))]
         if changed:
             raise UserError(f"--resume {args.resume}: the run trains with {', '.join(changed)}; its networks were "
                             "built for that data, so it cannot change (start a new run for other data)")
         return
     for name, value in chosen.items():
         setattr(config, name, value)
+
+
+def _folded(value):
+    """Class and attribute names compared as they are matched, ignoring case."""
+    return [name.casefold() for name in value] if isinstance(value, list) else value
 
 
 def _shown(value) -> str:

@@ -143,6 +143,9 @@ class Trainer:
             self.dataset = open_dataset(cfg.dataset, **cfg.load_options())
         # Loaded whole, here or by the caller (the window's dataset panel): the run takes its own choice of it.
         self.dataset = chosen_data(self.dataset, cfg)
+        for choice in ("classes", "attributes"):  # recorded as the data spells them ("blond_hair" chose Blond_Hair)
+            if getattr(cfg, choice) is not None:
+                setattr(cfg, choice, list(self.dataset.label_names))
         checkpoint = None
         if self.resume_requested and self.run_dir is not None:
             checkpoint = load_checkpoint(resolve_checkpoint(self.run_dir.path), map_location="cpu")
