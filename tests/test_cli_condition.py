@@ -201,7 +201,9 @@ def test_direction_turns_paired_data_for_the_run(tmp_path):
                  "--run-dir", str(run)]) == 0
     saved = json.loads((run / "config.json").read_text())
     assert saved["run"]["split"] == "all"
-    assert saved["run"]["direction"] == "BtoA" and any("direction BtoA" in n for n in saved["dataset"]["notes"])
+    assert saved["run"]["direction"] == "BtoA"
+    # One note, as the run trains (loaded A→B, then turned): not "… (direction AtoB)" beside "… (direction BtoA)".
+    assert [n for n in saved["dataset"]["notes"] if "direction" in n] == ["input B → target A (direction BtoA)"]
     loaded = open_dataset("builtin:outlines2shapes", size=16, count=8)
     config = RunConfig(method="pix2pix", dataset="builtin:outlines2shapes", preset="tiny", steps=1, image_size=16,
                        direction="BtoA", sample_every=100, checkpoint_every=100, collapse_check=False)

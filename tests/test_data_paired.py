@@ -231,3 +231,13 @@ def test_studio_train_runs_on_a_translation_folder(layout, aligned, domains, tmp
             "--steps", "3", "--device", "cpu", "--run-dir", str(run_dir), "--quiet", "--sample-every", "3"]
     assert main(args) == 0
     assert (run_dir / "checkpoints" / "last.pt").is_file() and '"finished"' in (run_dir / "status.json").read_text()
+
+
+def test_turning_pairs_again_keeps_one_note_naming_the_sides_as_they_are(aligned):
+    """Data loaded A→B and turned for a run (the trainer's chosen_data) says once which side is the input."""
+    from studio.data.paired import orient
+
+    ds = open_dataset(aligned)
+    assert [n for n in ds.notes if "direction" in n] == ["input left halves → target right halves (direction AtoB)"]
+    orient(ds, "BtoA")
+    assert [n for n in ds.notes if "direction" in n] == ["input right halves → target left halves (direction BtoA)"]
