@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -22,6 +23,7 @@ from studio.gui.experiments_dialog import fill_train_tab  # noqa: E402
 from studio.gui.sample import SampleTab  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
 from studio.gui.train_tab import TrainTab, train_command  # noqa: E402
+from studio.gui.translation_preview import pairs_grid  # noqa: E402
 from studio.methods.params import ConfigError  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -186,7 +188,14 @@ def test_paired_data_offers_the_direction(qtbot, tab, tmp_path):
     assert box.isVisibleTo(tab) and box.direction.isVisibleTo(tab)
     assert box.title() == "Classes and direction" and box.names() == ["circle", "square", "triangle", "cross"]
     assert tab.method_picker.set_current("pix2pix") and tab.build_config().direction == "AtoB"
+    panel = tab.dataset_panel
+    assert "(direction AtoB)" in panel.facts.text()
     box.set_direction("BtoA")
+    # The preview and facts show the pairs as the run will read them: targets → inputs.
+    ds = panel.dataset
+    assert np.array_equal(panel.image_preview.image, pairs_grid(ds.targets, ds.data))
+    assert "(direction BtoA)" in panel.facts.text() and "(direction AtoB)" not in panel.facts.text()
+    assert np.array_equal(panel.preview["grid"], pairs_grid(ds.data, ds.targets))  # the loaded preview stays
     config = tab.build_config()
     assert config.direction == "BtoA" and config.classes is None and "BtoA" in box.direction.toolTip()
     config.dataset_count = None  # (Max items cannot go to a multi-GPU run)

@@ -136,6 +136,8 @@ class TrainTab(QWidget):
         self.dataset_panel = DatasetPanel()
         self.condition_list = ConditionList()
         self.condition_list.changed.connect(self.update_epochs_hint)
+        self.condition_list.changed.connect(
+            lambda: self.dataset_panel.show_direction(self.condition_list.selection()["direction"]))
         self.method_picker = MethodPicker()
         self.params_form = ParamsForm()
         self.method_picker.methodChanged.connect(self._on_method)
