@@ -225,11 +225,16 @@ def test_the_monitors_real_images_are_the_chosen_classes(tmp_path):
 
 
 def test_a_long_class_list_does_not_make_the_window_taller_than_a_laptop_screen(window, qtbot, tmp_path):
-    """The Train tab's left column scrolls: ten classes listed below the preview (and a load error above it)
-    leave the window at 800 px, its Start button on the screen."""
+    """The Train tab's left column fills its height while that fits and scrolls past it: ten classes listed below
+    the preview (and a load error above it) leave the window at 800 px, its Start button on the screen."""
     from PySide6.QtWidgets import QApplication
 
     tab = window.train_tab
+    column = tab.splitter.widget(0)
+    load(qtbot, tab, "builtin:rings")  # a scatter, whose preferred height is more than there is
+    qtbot.wait(50)
+    QApplication.processEvents()
+    assert column.widget().height() == column.viewport().height()  # it fits: no scrolling, the preview fills it
     load(qtbot, tab, write_folder(tmp_path / "digits", {str(d): 1 for d in range(10)}))
     tab.dataset_panel._show_error("a message of two lines above the preview, as a failed load leaves it " * 2)
     qtbot.wait(50)

@@ -126,6 +126,14 @@ def _spin(low: int, high: int, value: int, tip: str, special: str | None = None)
     return spin
 
 
+class _FittedColumn(QWidget):
+    """The contents of a scrolled column: as tall as the scroll area while its minimum fits, scrolled past that.
+    (A scroll area gives contents that wrap text their preferred height, which scrolled the preview off.)"""
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
+        return self.layout().totalMinimumHeightForWidth(width)
+
+
 class TrainTab(QWidget):
     """Everything needed to start a run; `build_config()` turns it into a RunConfig."""
 
@@ -267,7 +275,7 @@ class TrainTab(QWidget):
         right_column_layout.addWidget(self.locked_hint)
         right_column_layout.addLayout(buttons)
 
-        left = QWidget()
+        left = _FittedColumn()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.dataset_panel)
         left_layout.addWidget(self.condition_list)
