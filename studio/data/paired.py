@@ -134,6 +134,10 @@ def _aligned(root: Path, opts: LoadOptions, source: str, skipped: list[Skipped])
 
 def _by_name(root: Path, sides: tuple[str, str], opts: LoadOptions, source: str, skipped: list[Skipped]):
     a_side, b_side = (_side_items(root / s, opts, source, skipped, s) for s in sides)
+    for side, found in zip(sides, (a_side, b_side), strict=True):
+        if not found:
+            raise DatasetError(f"{source}: {side}/ holds no images; pix2pix pairs each file in {sides[0]}/ with the "
+                               f"file of the same name in {sides[1]}/, so put the images of both sides there")
     common = [stem for stem in a_side if stem in b_side]
     for mine, other, theirs in ((a_side, b_side, sides[1]), (b_side, a_side, sides[0])):
         for stem, item in mine.items():
