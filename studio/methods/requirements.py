@@ -6,7 +6,6 @@ from typing import Any
 
 from ..data.labels import LABELLED_SOURCES
 
-
 # What to give a method that trains on each kind of data (docs/DATA.md shows every layout): a folder that
 # was meant as pairs or domains but is read as images (halves not 2:1, trainB/ missing) says what it lacks.
 KIND_SOURCES = {
