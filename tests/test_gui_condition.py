@@ -245,3 +245,25 @@ def test_a_long_class_list_does_not_make_the_window_taller_than_a_laptop_screen(
     preview = tab.dataset_panel.preview_stack
     assert preview.height() >= preview.minimumSizeHint().height()  # not squeezed: the grid is not cut off
     assert tab.start_button.mapTo(window, tab.start_button.rect().bottomLeft()).y() < 800
+
+
+def test_a_reopened_translation_run_shows_its_own_split_and_direction_beside_its_samples(window, qtbot, tmp_path):
+    """File → Open run of a pix2pix run trained on val/ from B to A: the real images are val/'s pairs, each
+    target beside its input as the run reads them, laid out as the samples are (the trainer's real grid)."""
+    from test_data_paired import BLUE, GREEN, RED, write_pair
+
+    from studio.data import open_dataset
+    from studio.engine.trainer import real_images_grid
+
+    folder = tmp_path / "facades"
+    for i in range(4):
+        write_pair(folder / "train" / f"{i}.png", 8, left=RED, right=BLUE)
+    for i in range(2):
+        write_pair(folder / "val" / f"{i}.png", 8, left=GREEN, right=(200, 200, 20 * i))
+    run = tmp_path / "run"
+    Trainer(RunConfig(method="pix2pix", dataset=str(folder), preset="tiny", steps=1, split="val", direction="BtoA",
+                      sample_every=100, checkpoint_every=100, collapse_check=False), run_dir=run).run()
+    assert window.open_run(run)
+    qtbot.waitUntil(lambda: window.monitor_tab.real_view.image is not None, timeout=WAIT)
+    shown = open_dataset(folder, split="val", direction="BtoA")
+    assert np.array_equal(window.monitor_tab.real_view.image, real_images_grid(shown, torch.arange(2)))
