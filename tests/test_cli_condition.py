@@ -211,3 +211,14 @@ def test_direction_turns_paired_data_for_the_run(tmp_path):
     trainer.setup()
     assert torch.equal(trainer.dataset.data, loaded.targets) and torch.equal(trainer.dataset.targets, loaded.data)
     assert not any("BtoA" in n for n in loaded.notes)  # the window's copy is as it was
+
+
+def test_a_direction_on_data_without_pairs_is_refused_not_ignored(tmp_path, capsys):
+    """--direction BtoA on two domains or on images would be recorded in config.json and do nothing."""
+    for method, dataset, held in (("cyclegan", "builtin:outlines|shapes", "holds unpaired data (CycleGAN learns"),
+                                  ("dcgan", "builtin:shapes", "holds images: leave the direction out")):
+        assert train("--method", method, "--dataset", dataset, "--direction", "BtoA", "--steps", "1",
+                     "--run-dir", str(tmp_path / method)) == 1
+        err = capsys.readouterr().err
+        assert "direction BtoA turns input → target pairs round" in err and held in err
+        assert not (tmp_path / method).exists()

@@ -155,6 +155,11 @@ class Trainer:
         problem = data_problem(cls, self.dataset.kind, self.dataset.label_dim, params, cfg.dataset)
         if problem is not None:
             raise ConfigError(problem)
+        if cfg.direction != "AtoB" and self.dataset.kind != DatasetKind.PAIRED:  # recorded, it would do nothing
+            held = ("unpaired data (CycleGAN learns A → B and B → A both)" if self.dataset.kind == DatasetKind.UNPAIRED
+                    else self.dataset.kind.value)
+            raise ConfigError(f"direction {cfg.direction} turns input → target pairs round, but {cfg.dataset} holds "
+                              f"{held}: leave the direction out")
         if cfg.epochs is not None:
             cfg.steps = cfg.steps_for_epochs(len(self.dataset), params.batch_size * self.dist.world_size)
         spec = DataSpec.from_dataset(self.dataset)
