@@ -199,3 +199,18 @@ def test_the_real_images_beside_translations_show_the_targets_too(method, datase
         assert np.array_equal(grids["real"], image_grid(torch.cat([ds.data[:64], ds.targets[:64]], dim=3)))
     else:
         assert np.array_equal(grids["real"], image_grid(torch.cat([ds.data[:8], ds.targets[:8]]), columns=8))
+
+
+def test_sample_command_counts_the_translations_it_drew(tmp_path, capsys):
+    """A dataset of 3 pairs gives 3 references, so 3 translations: the message says 3, not the 64 asked for."""
+    folder = tmp_path / "three"
+    for i in range(3):
+        image = Image.new("RGB", (32, 16), (200, 30 * i, 30))
+        folder.mkdir(exist_ok=True)
+        image.save(folder / f"{i}.png")
+    run = tmp_path / "run"
+    assert main(["train", "--method", "pix2pix", "--dataset", str(folder), "--preset", "tiny", "--steps", "1",
+                 "--run-dir", str(run), "--quiet", "--no-collapse-check"]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(run), "--out", str(tmp_path / "s.png")]) == 0
+    assert "(3 samples from" in capsys.readouterr().out
