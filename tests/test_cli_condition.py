@@ -66,6 +66,20 @@ def test_attributes_choose_the_celeba_condition(celeba, tmp_path):
     assert json.loads((run / "config.json").read_text())["run"]["attributes"] == ["Blond_Hair"]
 
 
+def test_names_given_in_another_case_are_recorded_as_the_data_spells_them(celeba, tmp_path, capsys):
+    """--attributes blond_hair,MALE chooses Blond_Hair and Male: config.json records those, and resuming with
+    either spelling is the same choice, not a change of data."""
+    run = tmp_path / "run"
+    assert train("--method", "cgan", "--dataset", str(celeba), "--attributes", "blond_hair,MALE", "--steps", "2",
+                 "--run-dir", str(run)) == 0
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["run"]["attributes"] == saved["spec"]["label_names"] == ["Blond_Hair", "Male"]
+    for spelling in ("Blond_Hair,Male", "blond_hair,MALE"):
+        assert main(["train", "--quiet", "--resume", str(run), "--steps", "3", "--attributes", spelling]) == 0, \
+            capsys.readouterr().err
+    assert main(["train", "--quiet", "--resume", str(run), "--steps", "4", "--attributes", "Male"]) == 2
+
+
 def test_classes_choose_and_relabel_and_resume_keeps_them(three_classes, tmp_path, capsys):
     run = tmp_path / "run"
     assert train("--method", "cgan", "--dataset", str(three_classes), "--classes", "square,circle", "--steps", "2",
@@ -103,6 +117,22 @@ def test_conditional_method_refuses_unlabelled_data(tmp_path, capsys):
     assert "dcgan is conditional" in capsys.readouterr().err
     assert train("--method", "cgan", "--set", "conditional=false", "--dataset", str(flat), "--steps", "1",
                  "--run-dir", str(tmp_path / "r3")) == 0
+
+
+def test_a_refused_run_leaves_no_run_folder_behind(tmp_path, capsys, monkeypatch):
+    """A run refused once its data is open (cgan without labels, an unknown class) made its folder and took
+    its writer lock first: the folder goes again, unless it was the user's own."""
+    flat = tmp_path / "flat"
+    write_images(flat, 6, (100, 100, 100))
+    monkeypatch.chdir(tmp_path)
+    assert train("--method", "cgan", "--dataset", str(flat), "--steps", "1") == 1
+    assert list((tmp_path / "runs").iterdir()) == []  # no runs/cgan-<time> holding only writer.lock
+    assert train("--method", "cgan", "--dataset", str(flat), "--steps", "1", "--run-dir", "new") == 1
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()
+    assert train("--method", "cgan", "--dataset", str(flat), "--steps", "1", "--run-dir", "mine") == 1
+    assert (tmp_path / "mine").is_dir()
+    assert "needs labelled data" in capsys.readouterr().err
 
 
 def test_select_classes_on_every_labelled_kind(three_classes):
@@ -171,7 +201,9 @@ def test_direction_turns_paired_data_for_the_run(tmp_path):
                  "--run-dir", str(run)]) == 0
     saved = json.loads((run / "config.json").read_text())
     assert saved["run"]["split"] == "all"
-    assert saved["run"]["direction"] == "BtoA" and any("direction BtoA" in n for n in saved["dataset"]["notes"])
+    assert saved["run"]["direction"] == "BtoA"
+    # One note, as the run trains (loaded A→B, then turned): not "… (direction AtoB)" beside "… (direction BtoA)".
+    assert [n for n in saved["dataset"]["notes"] if "direction" in n] == ["input B → target A (direction BtoA)"]
     loaded = open_dataset("builtin:outlines2shapes", size=16, count=8)
     config = RunConfig(method="pix2pix", dataset="builtin:outlines2shapes", preset="tiny", steps=1, image_size=16,
                        direction="BtoA", sample_every=100, checkpoint_every=100, collapse_check=False)
@@ -179,3 +211,14 @@ def test_direction_turns_paired_data_for_the_run(tmp_path):
     trainer.setup()
     assert torch.equal(trainer.dataset.data, loaded.targets) and torch.equal(trainer.dataset.targets, loaded.data)
     assert not any("BtoA" in n for n in loaded.notes)  # the window's copy is as it was
+
+
+def test_a_direction_on_data_without_pairs_is_refused_not_ignored(tmp_path, capsys):
+    """--direction BtoA on two domains or on images would be recorded in config.json and do nothing."""
+    for method, dataset, held in (("cyclegan", "builtin:outlines|shapes", "holds unpaired data (CycleGAN learns"),
+                                  ("dcgan", "builtin:shapes", "holds images: leave the direction out")):
+        assert train("--method", method, "--dataset", dataset, "--direction", "BtoA", "--steps", "1",
+                     "--run-dir", str(tmp_path / method)) == 1
+        err = capsys.readouterr().err
+        assert "direction BtoA turns input → target pairs round" in err and held in err
+        assert not (tmp_path / method).exists()

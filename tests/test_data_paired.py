@@ -231,3 +231,37 @@ def test_studio_train_runs_on_a_translation_folder(layout, aligned, domains, tmp
             "--steps", "3", "--device", "cpu", "--run-dir", str(run_dir), "--quiet", "--sample-every", "3"]
     assert main(args) == 0
     assert (run_dir / "checkpoints" / "last.pt").is_file() and '"finished"' in (run_dir / "status.json").read_text()
+
+
+def test_turning_pairs_again_keeps_one_note_naming_the_sides_as_they_are(aligned):
+    """Data loaded A→B and turned for a run (the trainer's chosen_data) says once which side is the input."""
+    from studio.data.paired import orient
+
+    ds = open_dataset(aligned)
+    assert [n for n in ds.notes if "direction" in n] == ["input left halves → target right halves (direction AtoB)"]
+    orient(ds, "BtoA")
+    assert [n for n in ds.notes if "direction" in n] == ["input right halves → target left halves (direction BtoA)"]
+
+
+def test_an_empty_side_folder_is_named(tmp_path):
+    (tmp_path / "ab" / "A").mkdir(parents=True)
+    write_image(tmp_path / "ab" / "B" / "0.png", (8, 8), BLUE)
+    with pytest.raises(DatasetError, match=r"A/ holds no images; pix2pix pairs each file in A/ with the file"):
+        open_dataset(tmp_path / "ab")
+
+
+def test_a_folder_meant_as_pairs_or_domains_is_refused_with_the_layout_the_method_needs(tmp_path, capsys):
+    """Halves that are not 2:1, or trainA/ without trainB/, read as images: the method says what it needs."""
+    from studio.cli import main
+
+    for split in ("train", "val"):
+        for i in range(3):
+            write_image(tmp_path / "square" / split / f"{i}.png", (12, 8), RED)
+    for i in range(3):
+        write_image(tmp_path / "half" / "trainA" / f"{i}.png", (8, 8), RED)
+    for method, folder, needed in (("pix2pix", "square", "twice as wide as high"),
+                                   ("cyclegan", "half", "a folder holding trainA/ and trainB/")):
+        assert main(["train", "--method", method, "--dataset", str(tmp_path / folder), "--steps", "1", "--quiet",
+                     "--run-dir", str(tmp_path / f"run-{method}")]) == 1
+        err = capsys.readouterr().err
+        assert f"{tmp_path / folder} holds images; pick a dataset of the right kind" in err and needed in err

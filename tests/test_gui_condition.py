@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -22,6 +23,7 @@ from studio.gui.experiments_dialog import fill_train_tab  # noqa: E402
 from studio.gui.sample import SampleTab  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
 from studio.gui.train_tab import TrainTab, train_command  # noqa: E402
+from studio.gui.translation_preview import pairs_grid  # noqa: E402
 from studio.methods.params import ConfigError  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -186,7 +188,14 @@ def test_paired_data_offers_the_direction(qtbot, tab, tmp_path):
     assert box.isVisibleTo(tab) and box.direction.isVisibleTo(tab)
     assert box.title() == "Classes and direction" and box.names() == ["circle", "square", "triangle", "cross"]
     assert tab.method_picker.set_current("pix2pix") and tab.build_config().direction == "AtoB"
+    panel = tab.dataset_panel
+    assert "(direction AtoB)" in panel.facts.text()
     box.set_direction("BtoA")
+    # The preview and facts show the pairs as the run will read them: targets → inputs.
+    ds = panel.dataset
+    assert np.array_equal(panel.image_preview.image, pairs_grid(ds.targets, ds.data))
+    assert "(direction BtoA)" in panel.facts.text() and "(direction AtoB)" not in panel.facts.text()
+    assert np.array_equal(panel.preview["grid"], pairs_grid(ds.data, ds.targets))  # the loaded preview stays
     config = tab.build_config()
     assert config.direction == "BtoA" and config.classes is None and "BtoA" in box.direction.toolTip()
     config.dataset_count = None  # (Max items cannot go to a multi-GPU run)
@@ -213,3 +222,48 @@ def test_the_monitors_real_images_are_the_chosen_classes(tmp_path):
     assert (preview["grid"] == make_preview(open_dataset(folder, classes=["square"]))["grid"]).all()
     assert preview["grid"].shape != everything["grid"].shape or (preview["grid"] != everything["grid"]).any()
     assert preview_for_run(everything, dataset, RunConfig(method="cgan")) is everything
+
+
+def test_a_long_class_list_does_not_make_the_window_taller_than_a_laptop_screen(window, qtbot, tmp_path):
+    """The Train tab's left column fills its height while that fits and scrolls past it: ten classes listed below
+    the preview (and a load error above it) leave the window at 800 px, its Start button on the screen."""
+    from PySide6.QtWidgets import QApplication
+
+    tab = window.train_tab
+    column = tab.splitter.widget(0)
+    load(qtbot, tab, "builtin:rings")  # a scatter, whose preferred height is more than there is
+    qtbot.wait(50)
+    QApplication.processEvents()
+    assert column.widget().height() == column.viewport().height()  # it fits: no scrolling, the preview fills it
+    load(qtbot, tab, write_folder(tmp_path / "digits", {str(d): 1 for d in range(10)}))
+    tab.dataset_panel._show_error("a message of two lines above the preview, as a failed load leaves it " * 2)
+    qtbot.wait(50)
+    window.layout().activate()
+    QApplication.processEvents()
+    assert tab.condition_list.isVisibleTo(window) and len(tab.condition_list.names()) == 10
+    assert window.minimumSizeHint().height() <= 800 and window.height() == 800
+    preview = tab.dataset_panel.preview_stack
+    assert preview.height() >= preview.minimumSizeHint().height()  # not squeezed: the grid is not cut off
+    assert tab.start_button.mapTo(window, tab.start_button.rect().bottomLeft()).y() < 800
+
+
+def test_a_reopened_translation_run_shows_its_own_split_and_direction_beside_its_samples(window, qtbot, tmp_path):
+    """File → Open run of a pix2pix run trained on val/ from B to A: the real images are val/'s pairs, each
+    target beside its input as the run reads them, laid out as the samples are (the trainer's real grid)."""
+    from test_data_paired import BLUE, GREEN, RED, write_pair
+
+    from studio.data import open_dataset
+    from studio.engine.trainer import real_images_grid
+
+    folder = tmp_path / "facades"
+    for i in range(4):
+        write_pair(folder / "train" / f"{i}.png", 8, left=RED, right=BLUE)
+    for i in range(2):
+        write_pair(folder / "val" / f"{i}.png", 8, left=GREEN, right=(200, 200, 20 * i))
+    run = tmp_path / "run"
+    Trainer(RunConfig(method="pix2pix", dataset=str(folder), preset="tiny", steps=1, split="val", direction="BtoA",
+                      sample_every=100, checkpoint_every=100, collapse_check=False), run_dir=run).run()
+    assert window.open_run(run)
+    qtbot.waitUntil(lambda: window.monitor_tab.real_view.image is not None, timeout=WAIT)
+    shown = open_dataset(folder, split="val", direction="BtoA")
+    assert np.array_equal(window.monitor_tab.real_view.image, real_images_grid(shown, torch.arange(2)))

@@ -177,3 +177,40 @@ def test_sample_command_rejects_a_bad_reference_source(tmp_path, capsys):
     assert main(["sample", str(run), "--out", str(tmp_path / "x.png"), "--reference", "builtin:nope"]) != 0
     assert "builtin:nope" in capsys.readouterr().err
     assert not Path(tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("method,dataset", [("pix2pix", "builtin:outlines2shapes"),
+                                            ("cyclegan", "builtin:outlines|shapes")])
+def test_the_real_images_beside_translations_show_the_targets_too(method, dataset):
+    """The Monitor's real grid of a translator holds what it learns to make, laid out as its samples are:
+    each input beside its real target (pix2pix), a row of domain A over a row of domain B (CycleGAN)."""
+    from studio.engine import Images
+    from studio.grids import image_grid
+
+    config = RunConfig(method=method, dataset=dataset, preset="tiny", steps=1, image_size=16, dataset_count=32,
+                       sample_every=100, checkpoint_every=100, collapse_check=False)
+    trainer = Trainer(config)
+    grids = {}
+    trainer.subscribe(lambda e: grids.setdefault(e.name, e.image) if isinstance(e, Images) else None)
+    trainer.run()
+    ds = trainer.dataset
+    if method == "pix2pix":
+        assert grids["real"].shape == grids["samples"].shape  # 64 double-width cells, as the samples
+        assert np.array_equal(grids["real"], image_grid(torch.cat([ds.data[:64], ds.targets[:64]], dim=3)))
+    else:
+        assert np.array_equal(grids["real"], image_grid(torch.cat([ds.data[:8], ds.targets[:8]]), columns=8))
+
+
+def test_sample_command_counts_the_translations_it_drew(tmp_path, capsys):
+    """A dataset of 3 pairs gives 3 references, so 3 translations: the message says 3, not the 64 asked for."""
+    folder = tmp_path / "three"
+    for i in range(3):
+        image = Image.new("RGB", (32, 16), (200, 30 * i, 30))
+        folder.mkdir(exist_ok=True)
+        image.save(folder / f"{i}.png")
+    run = tmp_path / "run"
+    assert main(["train", "--method", "pix2pix", "--dataset", str(folder), "--preset", "tiny", "--steps", "1",
+                 "--run-dir", str(run), "--quiet", "--no-collapse-check"]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(run), "--out", str(tmp_path / "s.png")]) == 0
+    assert "(3 samples from" in capsys.readouterr().out

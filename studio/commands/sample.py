@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         return _write_array(args.out, to_uint8(out), loaded)
     out = method.preview(z, None if labels is None else labels.to(method.device), reference)
     atomic_write_bytes(Path(args.out), png_bytes(image_grid(out)))
-    print(f"wrote {args.out} ({args.n} samples from {loaded.path}, step {loaded.step})")
+    # Fewer than --n when a translator's references run out: say how many were drawn.
+    print(f"wrote {args.out} ({len(out)} samples from {loaded.path}, step {loaded.step})")
     return 0
 
 

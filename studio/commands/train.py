@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     writes = _writes_run_dir()
     resume = args.resume is not None
     lock = None
+    created = None  # the run directory this command made, removed again if the run is refused before writing
     if resume and writes and RunDirectory(args.resume).exists():
         lock = _lock_run_dir(Path(args.resume), _writer_command(resume=True))
     try:
@@ -114,10 +115,11 @@ def run(args: argparse.Namespace) -> int:
             run_dir = Path(args.resume)
         elif args.run_dir is not None:
             run_dir = Path(args.run_dir)
-            if writes:
-                run_dir.mkdir(parents=True, exist_ok=True)
+            if writes and not run_dir.exists():
+                run_dir.mkdir(parents=True)
+                created = run_dir
         else:  # a new folder, claimed atomically: two runs started in the same second get two
-            run_dir = new_run_dir(config.method) if writes else None
+            run_dir = created = new_run_dir(config.method) if writes else None
         if writes and not resume:
             lock = _lock_run_dir(run_dir, _writer_command(resume=False))
             if RunDirectory(run_dir).last_checkpoint.exists():
@@ -127,6 +129,24 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if lock is not None:
             lock.release()
+        if created is not None:
+            _remove_if_unused(created)
+
+
+def _remove_if_unused(run_dir: Path) -> None:
+    """Remove a run directory this command made that holds nothing but its released (empty) writer lock:
+    a run refused before it wrote anything (data of the wrong kind, an unknown class) leaves no folder."""
+    from ..engine.runlock import LOCK_FILE
+
+    try:
+        entries = list(run_dir.iterdir())
+        if any(e.name != LOCK_FILE or e.stat().st_size for e in entries):
+            return
+        for entry in entries:
+            entry.unlink()
+        run_dir.rmdir()
+    except OSError:
+        pass  # another process's lock or files appeared meanwhile: leave it
 
 
 def _config(args: argparse.Namespace):
@@ -187,13 +207,18 @@ def _choose_data(args: argparse.Namespace, config, resume: bool) -> None:
     chosen = {name: value for name, value in chosen.items() if value is not None}
     if resume:
         changed = [f"--{name} {_shown(getattr(config, name))}" for name, value in chosen.items()
-                   if value != getattr(config, name)]
+                   if _folded(value) != _folded(getattr(config, name))]
         if changed:
             raise UserError(f"--resume {args.resume}: the run trains with {', '.join(changed)}; its networks were "
                             "built for that data, so it cannot change (start a new run for other data)")
         return
     for name, value in chosen.items():
         setattr(config, name, value)
+
+
+def _folded(value):
+    """Class and attribute names compared as they are matched, ignoring case."""
+    return [name.casefold() for name in value] if isinstance(value, list) else value
 
 
 def _shown(value) -> str:

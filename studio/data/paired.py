@@ -11,6 +11,7 @@ decoding path (collection.py), with its checks, progress and cancel.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -100,9 +101,18 @@ def open_paired(root: Path, layout, opts: LoadOptions, *, source: str | None = N
     return orient(dataset, opts.direction, sides)
 
 
+_DIRECTION_NOTE = re.compile(r"^input (.+) → target (.+) \(direction \w+\)$")
+
+
 def orient(dataset: Dataset, direction: str, sides: tuple[str, str] = ("A", "B")) -> Dataset:
-    """Paired data as `direction` asks: "AtoB" keeps A (`sides[0]`) as the input, "BtoA" swaps input and target."""
+    """Paired data as `direction` asks: "AtoB" keeps A (`sides[0]`) as the input, "BtoA" swaps input and target.
+
+    Data turned before (loaded AtoB, then turned for a run) keeps one note, naming its sides as they now are."""
     first, second = sides
+    earlier = [n for n in dataset.notes if _DIRECTION_NOTE.match(n)]
+    if earlier:
+        first, second = _DIRECTION_NOTE.match(earlier[-1]).groups()
+        dataset.notes = [n for n in dataset.notes if n not in earlier]
     if direction == "BtoA":
         dataset.data, dataset.targets, first, second = dataset.targets, dataset.data, second, first
     dataset.notes.append(f"input {first} → target {second} (direction {direction})")
@@ -124,6 +134,10 @@ def _aligned(root: Path, opts: LoadOptions, source: str, skipped: list[Skipped])
 
 def _by_name(root: Path, sides: tuple[str, str], opts: LoadOptions, source: str, skipped: list[Skipped]):
     a_side, b_side = (_side_items(root / s, opts, source, skipped, s) for s in sides)
+    for side, found in zip(sides, (a_side, b_side), strict=True):
+        if not found:
+            raise DatasetError(f"{source}: {side}/ holds no images; pix2pix pairs each file in {sides[0]}/ with the "
+                               f"file of the same name in {sides[1]}/, so put the images of both sides there")
     common = [stem for stem in a_side if stem in b_side]
     for mine, other, theirs in ((a_side, b_side, sides[1]), (b_side, a_side, sides[0])):
         for stem, item in mine.items():

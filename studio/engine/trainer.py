@@ -38,6 +38,7 @@ from .state import RunState, StatusNote
 Evaluator = Callable[[Method, int], list[Metric]]
 
 POINTS_SHOWN = 1000  # generated points sent to the live scatter of 2-D sets
+DOMAIN_ROW = 8  # images of each domain in the real grid of unpaired data (as the Train tab's preview shows them)
 
 
 class Diverged(Exception):
@@ -142,6 +143,9 @@ class Trainer:
             self.dataset = open_dataset(cfg.dataset, **cfg.load_options())
         # Loaded whole, here or by the caller (the window's dataset panel): the run takes its own choice of it.
         self.dataset = chosen_data(self.dataset, cfg)
+        for choice in ("classes", "attributes"):  # recorded as the data spells them ("blond_hair" chose Blond_Hair)
+            if getattr(cfg, choice) is not None:
+                setattr(cfg, choice, list(self.dataset.label_names))
         checkpoint = None
         if self.resume_requested and self.run_dir is not None:
             checkpoint = load_checkpoint(resolve_checkpoint(self.run_dir.path), map_location="cpu")
@@ -151,6 +155,11 @@ class Trainer:
         problem = data_problem(cls, self.dataset.kind, self.dataset.label_dim, params, cfg.dataset)
         if problem is not None:
             raise ConfigError(problem)
+        if cfg.direction != "AtoB" and self.dataset.kind != DatasetKind.PAIRED:  # recorded, it would do nothing
+            held = ("unpaired data (CycleGAN learns A → B and B → A both)" if self.dataset.kind == DatasetKind.UNPAIRED
+                    else self.dataset.kind.value)
+            raise ConfigError(f"direction {cfg.direction} turns input → target pairs round, but {cfg.dataset} holds "
+                              f"{held}: leave the direction out")
         if cfg.epochs is not None:
             cfg.steps = cfg.steps_for_epochs(len(self.dataset), params.batch_size * self.dist.world_size)
         spec = DataSpec.from_dataset(self.dataset)
@@ -211,7 +220,7 @@ class Trainer:
         if ds.is_images:
             take = torch.arange(min(n, len(ds.data)))
             self.fixed_reference = to_unit_range(ds.data[take].to(self.device))
-            self.real_grid = image_grid(ds.data[take])
+            self.real_grid = real_images_grid(ds, take)
             if ds.labels is not None:
                 self.fixed_reference_labels = condition_vectors(ds.labels[take], method.spec, self.device)
 
@@ -436,6 +445,18 @@ def chosen_data(dataset: Dataset, cfg: RunConfig) -> Dataset:
     if dataset.kind == DatasetKind.PAIRED and cfg.direction != "AtoB":
         dataset = orient(dataclasses.replace(dataset, notes=list(dataset.notes)), cfg.direction)
     return dataset
+
+
+def real_images_grid(dataset: Dataset, take: torch.Tensor) -> Any:
+    """The real images shown beside the samples, laid out as the samples are: for paired data each input
+    beside its real target (the samples are each input beside its translation), for two domains a row
+    of A over a row of B, else the images themselves."""
+    if dataset.targets is not None and dataset.kind == DatasetKind.PAIRED:
+        return image_grid(torch.cat([dataset.data[take], dataset.targets[take]], dim=3))
+    if dataset.targets is not None and dataset.kind == DatasetKind.UNPAIRED:
+        row = min(DOMAIN_ROW, len(dataset.data), len(dataset.targets))
+        return image_grid(torch.cat([dataset.data[:row], dataset.targets[:row]]), columns=row)
+    return image_grid(dataset.data[take])
 
 
 def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -> Evaluator | None:

@@ -29,8 +29,8 @@ ATTRIBUTES_TIP = ("Condition on the checked attributes only: the label vector ho
 
 
 DIRECTION_TIP = ("Which side of each pair the translator reads: A → B takes the left (or A/, input/) image as the "
-                 "input and the right (B/, target/) as the target, as the preview shows them; B → A swaps them "
-                 "(studio train --direction BtoA)")
+                 "input and the right (B/, target/) as the target; B → A swaps them (studio train --direction "
+                 "BtoA). The preview shows the pairs as the run reads them")
 
 
 class ConditionList(QGroupBox):

@@ -417,5 +417,20 @@ class DatasetPanel(QWidget):
             row = max(self.skipped_list.sizeHintForRow(0), self.fontMetrics().height() + 2)
             self.skipped_list.setFixedHeight(rows * row + 2 * self.skipped_list.frameWidth() + 4)
 
+    def show_direction(self, direction: str) -> None:
+        """Show paired data's pairs and facts as a run in `direction` trains on them (B → A: the targets are the
+        inputs); the loaded dataset and `preview` stay as loaded."""
+        ds = self.dataset
+        if ds is None or _kind(ds) != "paired" or ds.targets is None:
+            return
+        import dataclasses
+
+        from ..data.paired import orient
+        from .translation_preview import pairs_grid
+
+        shown = orient(dataclasses.replace(ds, notes=list(ds.notes)), direction)
+        self.image_preview.set_image(pairs_grid(shown.data, shown.targets))
+        self.facts.setText(f"<b>{source_label(self.source)}</b><br>{describe_dataset(shown)}")
+
     def apply_theme(self, theme: str) -> None:
         self.scatter_preview.apply_theme(theme)

@@ -126,6 +126,14 @@ def _spin(low: int, high: int, value: int, tip: str, special: str | None = None)
     return spin
 
 
+class _FittedColumn(QWidget):
+    """The contents of a scrolled column: as tall as the scroll area while its minimum fits, scrolled past that.
+    (A scroll area gives contents that wrap text their preferred height, which scrolled the preview off.)"""
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
+        return self.layout().totalMinimumHeightForWidth(width)
+
+
 class TrainTab(QWidget):
     """Everything needed to start a run; `build_config()` turns it into a RunConfig."""
 
@@ -136,6 +144,8 @@ class TrainTab(QWidget):
         self.dataset_panel = DatasetPanel()
         self.condition_list = ConditionList()
         self.condition_list.changed.connect(self.update_epochs_hint)
+        self.condition_list.changed.connect(
+            lambda: self.dataset_panel.show_direction(self.condition_list.selection()["direction"]))
         self.method_picker = MethodPicker()
         self.params_form = ParamsForm()
         self.method_picker.methodChanged.connect(self._on_method)
@@ -265,12 +275,19 @@ class TrainTab(QWidget):
         right_column_layout.addWidget(self.locked_hint)
         right_column_layout.addLayout(buttons)
 
-        left = QWidget()
+        left = _FittedColumn()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.dataset_panel)
         left_layout.addWidget(self.condition_list)
+        # Scrolls like the right column: a class list or skipped files below the preview must not make the
+        # window taller than a laptop's screen.
+        left_scroll = QScrollArea()
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setWidget(left)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(left_scroll)
         splitter.addWidget(right_column)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
