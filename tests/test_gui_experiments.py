@@ -25,7 +25,7 @@ def test_dialog_lists_and_describes_every_experiment(qtbot):
 
 def test_monitor_lines_are_in_the_evaluators_units():
     lines = get_recipe("ring-pacgan2").monitor_lines()
-    assert lines == {"modes_covered": {"published 7.9": 7.9}, "high_quality": {"published 95.6%": pytest.approx(0.956)}}
+    assert lines == {"modes_covered": {"published 7.9": 7.9}, "high_quality": {"published 95.6% = 0.956": pytest.approx(0.956)}}
     assert get_recipe("digits-cgan").monitor_lines() == {}
 
 
@@ -63,6 +63,6 @@ def test_a_trial_shows_the_published_figures_on_its_charts(qtbot):
         coverage, quality = tab.panels[COVERAGE], tab.panels[EVALUATION]
         lines = [(line.label.format, line.value()) for line in coverage.reference_lines + quality.reference_lines]
         if expected:
-            assert lines == [("published 7.9", 7.9), ("published 95.6%", pytest.approx(0.956))]
+            assert lines == [("published 7.9", 7.9), ("published 95.6% = 0.956", pytest.approx(0.956))]
         else:
             assert lines == []

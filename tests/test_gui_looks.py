@@ -198,3 +198,24 @@ def test_charts_are_shown_and_a_history_redrawn_a_chart_per_turn(qtbot):
     assert tab.redraw(force=True, staggered=True) >= 1 and tab.charts._to_redraw  # the first chart's curves only
     qtbot.waitUntil(lambda: not tab.charts._to_redraw)
     assert all(s.dirty is False for p in tab.panels.values() for s in p.series.values())
+
+
+def test_the_monitor_says_what_its_grid_holds_why_a_run_ended_and_shows_a_lone_value(qtbot):
+    from studio.engine.events import Scalars, Status
+    from studio.gui.monitor_tab import MonitorTab
+
+    tab = MonitorTab()
+    qtbot.addWidget(tab)
+    tab.begin(method="pix2pix", kind="paired", total_steps=100)
+    assert tab.sample_title.text().startswith("Translations") and "latent" not in tab.sample_title.text()
+    tab.consume([Scalars(step=1, values={"d_loss": 0.5, "g_loss": 2.0}, time=0.1)])
+    curve = next(iter(tab.panels.values())).curves["d_loss"]
+    assert curve.opts["symbol"] == "o"  # a line through one value draws nothing: a dot instead
+    tab.consume([Scalars(step=2, values={"d_loss": 0.4, "g_loss": 1.9}, time=0.2)])
+    tab.redraw(force=True)
+    assert curve.opts["symbol"] is None
+    tab.consume([Status(step=2, state="finished", message="finished (time limit) at step 2",
+                        detail={"reason": "time limit"})])
+    assert "finished (time limit)" in tab.header.text()
+    tab.begin(method="dcgan", kind="images", total_steps=100)
+    assert tab.sample_title.text() == "Samples (fixed latent batch)" and "time limit" not in tab.header.text()

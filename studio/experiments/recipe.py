@@ -80,8 +80,9 @@ class Recipe:
         for p in self.published:
             if p.metric in MONITOR_METRICS:
                 key, scale = MONITOR_METRICS[p.metric]
-                unit = "%" if scale == 0.01 else ""  # a share on the chart, a percentage in the paper
-                lines.setdefault(key, {})[f"published {p.value:g}{unit}"] = p.value * scale
+                # A percentage in the paper, a share on the chart: the label gives both.
+                label = f"published {p.value:g}% = {p.value * scale:g}" if scale == 0.01 else f"published {p.value:g}"
+                lines.setdefault(key, {})[label] = p.value * scale
         return lines
 
     def describe(self) -> dict[str, Any]:

@@ -45,6 +45,10 @@ OTHER = "Other"
 EVALUATION = "Evaluation"
 COVERAGE = "Mode coverage"
 SPEED = "Speed (images/s)"
+# What the live grid holds, by the kind of data: translation methods have no latent batch.
+SAMPLE_TITLES = {"images": "Samples (fixed latent batch)", "points": "Generated points over the real modes",
+                 "paired": "Translations of fixed inputs (input | output)",
+                 "unpaired": "Translations of fixed A images (input | output)"}
 # Curves are redrawn at most this often: repainting the charts is the GUI's largest cost (tens of ms
 # of Python holding the GIL, and a core taken from training), and once a second looks live for loss curves.
 REDRAW_SECONDS = 1.0
@@ -91,6 +95,8 @@ class MonitorTab(QWidget):
         self._last_redraw = 0.0
         self.export_task: BackgroundTask | None = None
         self.history_note = ""  # while an opened run's history is read: how far; after: "" or why it was not
+        self.state_reason = ""  # why the run ended, where it says (" (time limit)")
+        self.samples_name = SAMPLE_TITLES["images"]
 
         self.header = LiveText("No run yet: start one on the Train tab, or File → Open run…")
         self.header.setToolTip("The run shown here and its state")
@@ -205,6 +211,7 @@ class MonitorTab(QWidget):
         self.scalar_updates = self.sample_grids = self.points_updates = self.metric_updates = 0
         self.run_dir = Path(run_dir) if run_dir else None
         self.history_note = ""
+        self.state_reason = ""
         self.total_steps = total_steps
         self.step = 0
         self.state = RunState.STARTING
@@ -236,7 +243,8 @@ class MonitorTab(QWidget):
         self.reconstruction_column.setVisible(not points and self._has_encoder(method))
         for w in self.timelapse_widgets:  # 2-D runs save points, not grids: no timelapse to scrub
             w.setVisible(not points)
-        self.sample_title.setText("Generated points over the real modes" if points else "Samples (fixed latent batch)")
+        self.samples_name = SAMPLE_TITLES.get(kind or "", SAMPLE_TITLES["images"])
+        self.sample_title.setText(self.samples_name)
         if points:
             self.scatter.set_real(real_points, modes)
             self.scatter.set_generated(None)
@@ -299,6 +307,9 @@ class MonitorTab(QWidget):
                 self._on_metric(event)
             elif isinstance(event, Status):
                 self.state = RunState.after(event.state) or self.state
+                if RunState.after(event.state) is not None:  # why a run ended early: "(time limit)"
+                    reason = event.detail.get("reason") if isinstance(event.detail, dict) else None
+                    self.state_reason = f" ({reason})" if reason else ""
                 self.step = max(self.step, event.step) if event.state != StatusNote.STARTED else event.step
         if newest_grid is not None:
             self._live_grid = newest_grid.image
@@ -409,7 +420,7 @@ class MonitorTab(QWidget):
         on the live sample grid, from now until the next run begins."""
         self.duplicates = (step, groups, cells)
         copies = sum(len(g) for g in groups)
-        self.sample_title.setText(f"Samples (fixed latent batch) · {copies} near-duplicates outlined (step {step})")
+        self.sample_title.setText(f"{self.samples_name} · {copies} near-duplicates outlined (step {step})")
         self.sample_title.setToolTip("Cells outlined in one colour are near-copies of one another: the collapse "
                                      "monitor found them on the samples of the step named")
         if self._live_grid is None and self.run_dir is not None:  # a followed run: its saved grid of that step
@@ -430,7 +441,7 @@ class MonitorTab(QWidget):
     # --- header and performance -----------------------------------------------------------------
     def _update_header(self) -> None:
         total = f"/{self.total_steps}" if self.total_steps else ""
-        state = "" if self.state is RunState.IDLE else f" · {self.state}"
+        state = "" if self.state is RunState.IDLE else f" · {self.state}{self.state_reason}"
         title = getattr(self, "title", "")
         note = f" · {self.history_note}" if self.history_note else ""
         self.header.setText(f"step {self.step}{total}{state}{note}", bold=f"{title} · " if title else "")

@@ -34,6 +34,20 @@ def style_plot(item: pg.PlotItem, theme: str) -> None:
         item.titleLabel.setText(item.titleLabel.text)
 
 
+def _dot_if_alone(curve: pg.PlotDataItem, alone: bool) -> None:
+    """A line through one value draws nothing: a lone value (a run that logged once) is shown as a dot."""
+    if alone == (curve.opts.get("symbol") is not None):
+        return
+    if alone:
+        colour = curve.opts["pen"].color()
+        curve.setSymbol("o")
+        curve.setSymbolSize(6)
+        curve.setSymbolBrush(colour)
+        curve.setSymbolPen(None)
+    else:
+        curve.setSymbol(None)
+
+
 class CurvePanel:
     """One chart: a PlotItem with a curve per scalar, created once and updated in place with setData.
 
@@ -50,6 +64,7 @@ class CurvePanel:
         self.title = title
         self.series: dict[str, Series] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.marked: dict[str, bool] = {}  # curves that mark every value (sparse series)
         self.x_extent = x_extent  # the run's last step, when known
         self.reach = 0.0  # the step the curves will soon reach (a history being read): the x range holds it at once
         self.follow = True  # False once the user pans or zooms
@@ -90,6 +105,7 @@ class CurvePanel:
             curve = self.item.plot(name=label or key, pen=pg.mkPen(colour, width=1.6), skipFiniteCheck=True, **extra)
             self.series.setdefault(key, Series())
             self.curves[key] = curve
+            self.marked[key] = markers
         return self.series[key]
 
     def set_series(self, key: str, series: Series, label: str | None = None, markers: bool = False) -> None:
@@ -112,7 +128,10 @@ class CurvePanel:
         n = 0
         for key, series in self.series.items():
             if series.dirty:
-                self.curves[key].setData(series.x, series.y)
+                curve = self.curves[key]
+                curve.setData(series.x, series.y)
+                if not self.marked[key]:
+                    _dot_if_alone(curve, series.size == 1)
                 series.dirty = False
                 n += 1
         view = self.item.getViewBox()
