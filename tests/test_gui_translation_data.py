@@ -109,3 +109,21 @@ def test_open_folder_reads_a_translation_folder_too(window, qtbot, tmp_path, mon
     with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT):
         panel.drop_zone.open_folder_button.click()
     assert panel.dataset.kind.value == "unpaired" and panel.source == str(folder)
+
+
+def test_the_split_is_chosen_in_the_window_and_reaches_the_run(window, qtbot, tmp_path):
+    """A pix2pix folder that holds only val/ could not be loaded from the window (no split to give):
+    the dataset options have a Split choice, and the run trains on the split loaded."""
+    folder = tmp_path / "valonly"
+    for i in range(4):
+        write_pair(folder / "val" / f"{i}.png", 16, left=(40 * i, 30, 30), right=BLUE)
+    panel = window.train_tab.dataset_panel
+    panel.set_options(split="val")
+    with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT):
+        drop(panel.drop_zone, [folder])
+    assert panel.dataset.kind.value == "paired" and len(panel.dataset) == 4
+    assert panel.loaded_options["split"] == "val" and "pix2pix" in panel.split_combo.toolTip()
+    window.train_tab.method_picker.set_current("pix2pix")
+    assert window.train_tab.build_config().split == "val"
+    panel.set_options(split="nonsense")
+    assert panel.options()["split"] == "train"  # unknown values fall back to the default

@@ -36,6 +36,7 @@ from .tasks import BackgroundTask
 PREVIEW_COUNT = 64
 SIZES = [("as stored", None), ("16 px", 16), ("28 px", 28), ("32 px", 32), ("64 px", 64), ("128 px", 128)]
 CHANNELS = [("as stored", None), ("grey (1)", 1), ("colour (3)", 3)]
+SPLITS = ("train", "val", "test", "all")  # for sources that have them (the loaders say when one has not)
 LOCKED_MESSAGE = "A run is training on this dataset: stop it before loading another."
 
 def source_label(source: Any) -> str:
@@ -128,7 +129,7 @@ class DatasetPanel(QWidget):
         self.dataset: Any = None
         self.source: Any = None  # what `dataset` was opened from (str or list of paths)
         self.preview: dict[str, Any] = {}
-        self.loaded_options: dict[str, Any] = {"size": None, "channels": None, "count": None}
+        self.loaded_options: dict[str, Any] = {"size": None, "channels": None, "count": None, "split": "train"}
         self.message = ""
         self._task: BackgroundTask | None = None
         self._pending_source: Any = None
@@ -173,8 +174,14 @@ class DatasetPanel(QWidget):
         self.count_spin.setSpecialValueText("all")
         self.count_spin.setSingleStep(1000)
         self.count_spin.setToolTip("Load at most this many items (all: 0); a smaller set loads and trains faster")
+        self.split_combo = QComboBox()
+        self.split_combo.addItems(SPLITS)
+        self.split_combo.setToolTip("Which part of a source with splits to load: pix2pix train/ val/ test/ folders, "
+                                    "CycleGAN trainA/ testA/, CIFAR-10 and MNIST train or test; other sources "
+                                    "have one part and ignore it")
         options = QHBoxLayout()
-        rows = (("Size", self.size_combo), ("Channels", self.channels_combo), ("Max items", self.count_spin))
+        rows = (("Size", self.size_combo), ("Channels", self.channels_combo), ("Max items", self.count_spin),
+                ("Split", self.split_combo))
         for label, widget in rows:
             options.addWidget(QLabel(label))
             options.addWidget(widget)
@@ -258,14 +265,16 @@ class DatasetPanel(QWidget):
 
     # --- options --------------------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
-        """The load options: size, channels and count (None for 'as stored' / all)."""
+        """The load options: size, channels and count (None for 'as stored' / all), and the split."""
         return {"size": self.size_combo.currentData(), "channels": self.channels_combo.currentData(),
-                "count": self.count_spin.value() or None}
+                "count": self.count_spin.value() or None, "split": self.split_combo.currentText()}
 
-    def set_options(self, size: int | None = None, channels: int | None = None, count: int | None = None) -> None:
+    def set_options(self, size: int | None = None, channels: int | None = None, count: int | None = None,
+                    split: str | None = None) -> None:
         self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(size)) if size else 0)
         self.channels_combo.setCurrentIndex(max(0, self.channels_combo.findData(channels)) if channels else 0)
         self.count_spin.setValue(count or 0)
+        self.split_combo.setCurrentText(split if split in SPLITS else "train")
 
     # --- loading --------------------------------------------------------------------------------
     def is_loading(self) -> bool:

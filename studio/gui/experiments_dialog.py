@@ -128,7 +128,7 @@ def fill_train_tab(train_tab: Any, recipe: Any) -> None:
             except (RuntimeError, TypeError):
                 pass  # already disconnected
 
-    panel.set_options(config.image_size, config.channels, config.dataset_count)
+    panel.set_options(config.image_size, config.channels, config.dataset_count, config.split)
     panel.datasetChanged.connect(apply)
     panel.loadFailed.connect(disconnect)
     panel.load(recipe.dataset)

@@ -245,8 +245,9 @@ class MainWindow(QMainWindow):
         if lock is None:
             return False
         panel = self.train_tab.dataset_panel
-        same_data = (panel.dataset is not None and panel.source == config.dataset and panel.loaded_options ==
-                     {"size": config.image_size, "channels": config.channels, "count": config.dataset_count})
+        wanted = {"size": config.image_size, "channels": config.channels, "count": config.dataset_count,
+                  "split": config.split}
+        same_data = panel.dataset is not None and panel.source == config.dataset and panel.loaded_options == wanted
         self.train_tab.apply_config(config)
         self.train_tab.run_dir.setText(str(run.path))
         self.train_in_window(config, run.path, panel.dataset if same_data else None, resume=True, lr_scale=lr_scale,

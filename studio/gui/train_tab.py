@@ -402,6 +402,7 @@ class TrainTab(QWidget):
                            time_limit=time_limit, lr_anneal=self.lr_anneal.value(),
                            seed=self.seed.value(), device=self.device.currentData() or "auto",
                            image_size=options["size"], channels=options["channels"], dataset_count=options["count"],
+                           split=options.get("split", "train"),
                            log_every=self.log_every.value(), sample_every=self.sample_every.value(),
                            checkpoint_every=self.checkpoint_every.value(), eval_every=self.eval_every.value(),
                            collapse_check=self.collapse_check.isChecked(), **self.condition_list.selection())
@@ -471,7 +472,7 @@ class TrainTab(QWidget):
             self.gpus.setValue(state["gpus"])  # clamped to the GPUs this machine has
         opts = state.get("dataset_options") or {}
         if isinstance(opts, dict):
-            self.dataset_panel.set_options(opts.get("size"), opts.get("channels"), opts.get("count"))
+            self.dataset_panel.set_options(*(opts.get(k) for k in ("size", "channels", "count", "split")))
         method = state.get("method")
         if isinstance(method, str) and method in self.method_picker.methods:
             self.method_picker.set_current(method)
