@@ -167,6 +167,9 @@ def test_cancel_stops_the_workers_and_writes_no_entry(tmp_path, cache):
 
 
 def test_images_changed_while_written_leave_no_entry(tmp_path, cache, monkeypatch):
+    # An earlier test's entry may still be written on its thread: patched now, its `store` would change
+    # this test's images before this test's write began (the flaky failure of a full run).
+    decoded_cache.wait_for_writes()
     data = np.zeros((COUNT, 3, 4, 4), dtype=np.uint8)
     real_store = decoded_cache.store
 
