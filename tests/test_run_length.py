@@ -68,6 +68,12 @@ def test_time_limit_finishes_with_a_checkpoint_and_resume_counts_this_session(im
     second = load_checkpoint(run / "checkpoints" / "last.pt")
     assert second["step"] > first["step"] and second["elapsed"] >= 2.0
     assert RunDirectory(run).read_status()["message"].startswith("finished (time limit)")
+    # `--time-limit none` removes the limit: the run ends at its steps.
+    end = second["step"] + 3
+    assert main(["train", "--quiet", "--resume", str(run), "--time-limit", "none", "--steps", str(end)]) == 0
+    assert json.loads((run / "config.json").read_text())["run"]["time_limit"] is None
+    status = RunDirectory(run).read_status()
+    assert status["state"] == "finished" and status["step"] == end and "time limit" not in status["message"]
 
 
 def test_bad_time_limit_is_one_clear_line(images48, capsys):

@@ -22,7 +22,8 @@ def add_command(sub) -> None:
                              "both recorded in config.json")
     p.add_argument("--time-limit", default=None, metavar="DURATION",
                    help="stop cleanly, with a checkpoint, at the end of the step that crosses DURATION of training "
-                        "in this session (e.g. 90m, 2h, 45s, 1h30m); the run ends 'finished (time limit)'")
+                        "in this session (e.g. 90m, 2h, 45s, 1h30m); the run ends 'finished (time limit)'; "
+                        "'none' removes a resumed run's limit")
     p.add_argument("--preset", default=None, help="named hyperparameter preset, e.g. paper or tiny")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="set a hyperparameter (repeatable), e.g. --set lr_g=1e-4")
@@ -179,7 +180,9 @@ def _config(args: argparse.Namespace):
         config.epochs = args.epochs  # the steps follow once the data is open (Trainer.setup)
     elif args.steps is not None:
         config.epochs = None  # counted in steps from now on
-    if args.time_limit is not None:
+    if args.time_limit is not None and args.time_limit.strip().lower() in ("none", "off"):
+        config.time_limit = None
+    elif args.time_limit is not None:
         try:
             config.time_limit = parse_duration(args.time_limit)
         except ValueError as exc:
