@@ -595,3 +595,24 @@ def test_list_sources_and_builtins():
 def test_bad_options_are_clear():
     with pytest.raises(DatasetError, match="channels=2"):
         open_dataset("builtin:shapes", channels=2)
+
+
+def test_a_folder_split_into_train_val_test_reads_the_split_and_labels_below_it(tmp_path):
+    """train/cats, val/cats, …: the split option picks the part (train by default), and the classes are
+    the folders below it; train/ and val/ used to become two classes."""
+    for split, n in (("train", 3), ("val", 2)):
+        for label, colour in (("cats", (200, 30, 30)), ("dogs", (30, 30, 200))):
+            for i in range(n):
+                save_image(tmp_path / "pets" / split / label / f"{i}.png", colour=colour)
+    root = tmp_path / "pets"
+    train = open_dataset(root)
+    assert len(train) == 6 and train.label_names == ["cats", "dogs"]
+    assert any("read train/" in note for note in train.notes)
+    val = open_dataset(root, split="val")
+    assert len(val) == 4 and val.label_names == ["cats", "dogs"]
+    both = open_dataset(root, split="all")
+    assert len(both) == 10 and both.label_names == ["cats", "dogs"]
+    with pytest.raises(DatasetError, match=r"no test/ sub-folder.*'train' or 'val' or 'all'"):
+        open_dataset(root, split="test")
+    save_image(tmp_path / "pets" / "extra.png")  # an image outside the split folders: no split folders then
+    assert len(open_dataset(root)) == 11

@@ -14,6 +14,8 @@ from .errors import DatasetError
 from .images import IMAGE_EXTENSIONS, is_image_name, path_opener
 from .options import LoadOptions
 
+SPLIT_FOLDERS = ("train", "val", "test")  # sub-folders a dataset may be split into (the `split` option picks)
+
 
 def walk_files(root: Path, skipped: list[Skipped]) -> list[str]:
     """Every file under `root` as a relative POSIX path, sorted by folder then name; follows folder
@@ -104,12 +106,30 @@ def folder_items(root: Path, opts: LoadOptions, skipped: list[Skipped], prefix: 
     return [Item(prefix + rel, path_opener(base + rel, opts.max_file_bytes), base + rel) for rel in rels]
 
 
+def split_folder(root: Path, opts: LoadOptions, source: str) -> list[str]:
+    """The sub-folders of `root` the split picks ("" for `root` itself when it has no split folders)."""
+    present = [s for s in SPLIT_FOLDERS if (root / s).is_dir()]
+    if not present:
+        return [""]
+    if opts.split == "all":
+        return present
+    if opts.split not in present:
+        have = ", ".join(f"{s}/" for s in present)
+        raise DatasetError(
+            f"{source}: there is no {opts.split}/ sub-folder in {root} (it has {have}); "
+            f"give split {' or '.join(repr(s) for s in present)} or 'all'"
+        )
+    return [opts.split]
+
+
 def open_folder(root: Path, opts: LoadOptions, *, source: str | None = None) -> Dataset:
     """Load every image under `root`; the first level of sub-folders names the classes."""
     source = source or str(root)
     skipped: list[Skipped] = []
     rels = split_candidates(walk_files(root, skipped), skipped)
-    names, label_ids = folder_labels(rels)
+    rels, split_note = _within_split(rels, root, opts, source)
+    # Below split folders (train/cats/…) the classes are the next level: train/ and val/ are no classes.
+    names, label_ids = folder_labels([r.split("/", 1)[1] for r in rels] if split_note else rels)
     base = os.path.join(root, "")
     items = [
         Item(rel, path_opener(base + rel, opts.max_file_bytes), base + rel, None if label_ids is None else label_ids[i])
@@ -120,12 +140,27 @@ def open_folder(root: Path, opts: LoadOptions, *, source: str | None = None) -> 
         if names
         else []
     )
+    if split_note:
+        notes.append(split_note)
     if not names and any("/" in r for r in rels) and any("/" not in r for r in rels):
         notes.append(
             "images both at the top level and in sub-folders: no class labels "
             "(put every image in a class sub-folder to get labels)"
         )
     return load_items(source, items, opts, skipped=skipped, labels=Labels(names), notes=notes)
+
+
+def _within_split(rels: list[str], root: Path, opts: LoadOptions, source: str) -> tuple[list[str], str]:
+    """The images of the split asked for, where every image sits in train/, val/ or test/ (as pix2pix
+    folders do), and a note saying so; otherwise all of them and no note."""
+    tops = {r.split("/", 1)[0] for r in rels}
+    if not rels or any("/" not in r for r in rels) or not tops <= set(SPLIT_FOLDERS):
+        return rels, ""
+    chosen = split_folder(root, opts, source)
+    kept = [r for r in rels if r.split("/", 1)[0] in chosen]
+    note = (f"split folders {', '.join(f'{s}/' for s in SPLIT_FOLDERS if s in tops)}: read "
+            f"{', '.join(f'{s}/' for s in chosen)} ({len(kept):,} of {len(rels):,} images; the split option picks)")
+    return kept, note
 
 
 def open_files(paths: Iterable[str | os.PathLike], opts: LoadOptions) -> Dataset:

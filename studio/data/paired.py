@@ -20,11 +20,10 @@ import torch
 from .collection import Item, decode_in_memory, subsample, tiles_reason
 from .dataset import Dataset, DatasetKind, Skipped
 from .errors import DatasetError
-from .folders import folder_items
+from .folders import SPLIT_FOLDERS, folder_items, split_folder
 from .images import BadImage, is_image_name, path_opener, probe
 from .options import LoadOptions
 
-SPLIT_FOLDERS = ("train", "val", "test")
 PAIR_FOLDERS = (("A", "B"), ("input", "target"))
 ALIGNED = "aligned"
 _PROBED = 8  # images whose headers decide whether a folder is aligned
@@ -68,22 +67,6 @@ def _looks_aligned(folder: Path) -> bool:
     except OSError:
         return False
     return 2 * sum(tiles_reason(info, 2) is None for info in infos) > len(infos)
-
-
-def split_folder(root: Path, opts: LoadOptions, source: str) -> list[str]:
-    """The sub-folders of `root` the split picks ("" for `root` itself when it has no split folders)."""
-    present = [s for s in SPLIT_FOLDERS if (root / s).is_dir()]
-    if not present:
-        return [""]
-    if opts.split == "all":
-        return present
-    if opts.split not in present:
-        have = ", ".join(f"{s}/" for s in present)
-        raise DatasetError(
-            f"{source}: there is no {opts.split}/ sub-folder in {root} (it has {have}); "
-            f"give split {' or '.join(repr(s) for s in present)} or 'all'"
-        )
-    return [opts.split]
 
 
 def open_paired(root: Path, layout, opts: LoadOptions, *, source: str | None = None) -> Dataset:
