@@ -38,7 +38,8 @@ def list_sources() -> list[dict]:
         {"name": f"torchvision:{k}", "kind": "images", "description": v, "online": True} for k, v in ONLINE.items()
     ]
     online += [
-        {"name": f"sklearn:{k}", "kind": "images", "description": v, "online": False} for k, v in SKLEARN_SETS.items()
+        {"name": f"sklearn:{k}", "kind": kind.value, "description": v, "online": False}
+        for k, (kind, v) in SKLEARN_SETS.items()
     ]
     files = [{"name": n, "kind": "images", "description": d, "online": False, "file": True} for n, d in FILE_SOURCES]
     return list_builtins() + online + files
