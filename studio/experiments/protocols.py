@@ -40,6 +40,7 @@ METRICS = {
     "input_accuracy": ("held-out inputs, untranslated, read as their digit (baseline)", "%"),
     "translation_error": ("held-out translation error to the true target, mean |Δ|", "L1"),
     "input_error": ("held-out inputs' error to the true target (baseline)", "L1"),
+    "target_accuracy": ("held-out true targets read as their digit (the ceiling)", "%"),
     "fid": ("FID (Inception), N = the samples", ""),
     "kid": ("KID (Inception) × 1000", ""),
     "judge_accuracy": ("judging classifier, held-out real digits", "%"),
@@ -176,6 +177,7 @@ def _translation(method: TranslationMethod, dataset: Dataset, seed: int) -> Eval
     shown = torch.cat([torch.cat([held.data[i:i + 10], to_uint8(out[i:i + 10]), held.targets[i:i + 10]]) for i in (0, 10, 20)])
     return Evaluation(
         metrics={"translation_accuracy": _read(judge, out, held.labels), "input_accuracy": _read(judge, held.data, held.labels),
+                 "target_accuracy": _read(judge, held.targets, held.labels),
                  "translation_error": float((_pixels(out) - truth).abs().mean()),
                  "input_error": float((_pixels(held.data) - truth).abs().mean()), "judge_accuracy": 100.0 * judge.accuracy},
         pictures={"samples.png": png_bytes(image_grid(shown, columns=10))},

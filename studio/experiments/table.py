@@ -27,7 +27,7 @@ COLUMNS = [
     ("classes ≥ 2%", ["classes_covered"]), ("TV to uniform", ["class_tv"]), ("diversity", ["diversity"]),
     ("nearest real", ["nearest_real"]), ("asked class", ["accuracy"]),
     ("held-out recon. read (L1)", ["reconstruction_accuracy", "reconstruction_error"]),
-    ("translation read (inputs)", ["translation_accuracy", "input_accuracy"]),
+    ("translation read (inputs, true targets)", ["translation_accuracy", "input_accuracy", "target_accuracy"]),
 ]
 
 
@@ -91,7 +91,7 @@ def _cell(row: dict[str, Any], figures: list[str]) -> str:
     if not values:
         return "—"
     text = [number_text(v, METRICS[f][1]) + ("%" if METRICS[f][1] == "%" else "") for f, v in values]
-    cell = text[0] + (f" ({text[1]})" if len(text) > 1 else "")
+    cell = text[0] + (f" ({', '.join(text[1:])})" if len(text) > 1 else "")
     target = next((t for t in row["targets"] if t["metric"] == figures[0]), None)
     return cell if target is None else f"{cell} {'✓' if target['met'] else '✗'}"
 
