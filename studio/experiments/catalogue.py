@@ -58,7 +58,7 @@ def _digits(method: str, version: int, title: str, how: str, params: dict, steps
     1,000 samples by the `digits` protocol with a small CNN trained on the real digits."""
     return Recipe(
         name=f"digits-{method}", version=version, title=title,
-        description=(f"{how}, on scikit-learn's real digits upscaled to 32×32 (the first 1,617; the last 180 held "
+        description=(f"{how}, on scikit-learn's real 8×8 digits upscaled to 16×16 (the first 1,617; the last 180 held "
                      f"out), {steps:,} steps" + (f", learning rates annealed over the last {anneal:.0%}" if anneal else "")
                      + "; judged by a small CNN trained on the real digits."),
         dataset=dataset, method=method, params=params,
