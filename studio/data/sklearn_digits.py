@@ -29,8 +29,8 @@ from .options import LoadOptions
 SKLEARN_SETS = {  # name -> (kind, description)
     "digits": (DatasetKind.IMAGES, "1,797 real handwritten digits 0-9 (8×8, upscaled to 32×32), bundled with scikit-learn"),
     "digits-paired": (DatasetKind.PAIRED, "1,617 pairs: a digit in thick dark ink on white -> the real digit (pix2pix)"),
-    "digits-unpaired": (DatasetKind.UNPAIRED, "thick dark-ink digits (809) and real digits (808), different "
-                                              "handwriting in each domain (CycleGAN)"),
+    "digits-unpaired": (DatasetKind.UNPAIRED, "thick dark-ink digits (809) and real digits (808) "
+                                              "from other rows (CycleGAN)"),
 }
 DEFAULT_SIZE = 32
 TOTAL_DIGITS = 1797
