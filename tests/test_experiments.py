@@ -99,7 +99,7 @@ def test_digit_protocols_judge_real_digits_as_their_class(monkeypatch, tmp_path)
     spec = DataSpec.from_dataset(data)
     cgan = get_method("cgan")(get_method("cgan").make_params("tiny", {"width": 4}), spec, "cpu")
     cgan.nets["generator"] = RealDigits(data.data, data.labels)
-    result = PROTOCOLS["conditional-accuracy"](cgan, data, 200, 0)
+    result = PROTOCOLS["digits"](cgan, data, 200, 0)
     assert result.metrics["judge_accuracy"] > 85
     assert result.metrics["accuracy"] > 85  # real digits of the asked class are named as it
     assert result.samples.shape == (200, 1, 16, 16) and result.samples.dtype == np.uint8
@@ -108,8 +108,9 @@ def test_digit_protocols_judge_real_digits_as_their_class(monkeypatch, tmp_path)
     # An unconditional generator that only ever draws a 0 covers one class.
     dcgan = get_method("dcgan")(get_method("dcgan").make_params("tiny", {"width": 4}), spec, "cpu")
     dcgan.nets["generator"] = RealDigits(data.data, data.labels)
-    collapsed = PROTOCOLS["classes-covered"](dcgan, data, 200, 0)
+    collapsed = PROTOCOLS["digits"](dcgan, data, 200, 0)
     assert collapsed.metrics["classes_covered"] == 1
+    assert result.metrics["nearest_real"] < 0.01  # the 'generator' copies training digits
 
 
 def test_a_tiny_experiment_runs_trials_as_run_directories_and_reports(tmp_path):

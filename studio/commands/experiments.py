@@ -32,6 +32,19 @@ def add_command(sub) -> None:
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(handler=run_experiment_command)
+    t = actions.add_parser("table", help="run every experiment of a table (e.g. digits) and write one report",
+                           description="Run every recipe of a table, one trial each, in DIR/<recipe>/ (a finished "
+                           "trial with the recipe's settings is judged again, not retrained), and write DIR/report.json "
+                           "and DIR/report.md: one row per method, measured beside its targets, the time each took, "
+                           "and one sample grid per method in DIR/grids/.")
+    t.add_argument("name", help="the table: digits (every image method on scikit-learn's digits)")
+    t.add_argument("--run-dir", default=None, help="where the experiments and the report go (default runs/table-NAME)")
+    t.add_argument("--only", default=None, help="comma-separated methods (or recipe names) to run, e.g. gan,dcgan")
+    t.add_argument("--steps", type=int, default=None, help="train every recipe this many steps instead (a smoke test)")
+    t.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
+    t.add_argument("--json", action="store_true", help="print the report as JSON")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(handler=run_table_command)
 
 
 def list_experiments(args: argparse.Namespace) -> int:
@@ -50,10 +63,22 @@ def list_experiments(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_line(default: str) -> str:
+    return "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else default
+
+
+def _progress(args: argparse.Namespace):
+    from ._progress import ProgressBar
+
+    def progress(trial: int, steps: int):
+        return [] if args.quiet or args.json else [ProgressBar(steps)]
+
+    return progress
+
+
 def run_experiment_command(args: argparse.Namespace) -> int:
     from ..experiments import REPORT_MD, get_recipe, run_experiment
     from ..experiments.report import format_table
-    from ._progress import ProgressBar
 
     try:
         recipe = get_recipe(args.name)
@@ -64,14 +89,10 @@ def run_experiment_command(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 1:
         raise UserError(f"--steps {args.steps}: give at least 1")
     run_dir = args.run_dir or f"runs/experiment-{recipe.name}"
-    command = "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else f"studio experiment run {recipe.name}"
-
-    def progress(trial: int, steps: int):
-        return [] if args.quiet or args.json else [ProgressBar(steps)]
-
+    command = _command_line(f"studio experiment run {recipe.name}")
     log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr))
     report = run_experiment(recipe, run_dir, trials=args.trials, dataset=args.dataset, steps=args.steps,
-                            device=args.device, command=command, subscribers=progress, log=log)
+                            device=args.device, command=command, subscribers=_progress(args), log=log)
     if args.json:
         print(json.dumps(report, indent=2, default=float))
     else:
@@ -81,3 +102,27 @@ def run_experiment_command(args: argparse.Namespace) -> int:
         print(f"report: {run_dir}/{REPORT_MD}")
     failed = [t for t in report["trials"] if t["state"] != "finished"]
     return 1 if failed else 0
+
+
+def run_table_command(args: argparse.Namespace) -> int:
+    from ..experiments import REPORT_MD
+    from ..experiments.table import format_rows, run_table, table_recipes
+
+    only = [o.strip() for o in args.only.split(",") if o.strip()] if args.only else None
+    try:
+        table_recipes(args.name, only)
+    except KeyError as exc:
+        raise UserError(exc.args[0]) from None
+    if args.steps is not None and args.steps < 1:
+        raise UserError(f"--steps {args.steps}: give at least 1")
+    run_dir = args.run_dir or f"runs/table-{args.name}"
+    log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr))
+    report = run_table(args.name, run_dir, only=only, steps=args.steps, device=args.device,
+                       command=_command_line(f"studio experiment table {args.name}"), subscribers=_progress(args), log=log)
+    if args.json:
+        print(json.dumps(report, indent=2, default=float))
+    else:
+        print(f"{args.name}: {len(report['rows'])} method(s), {report['total_seconds'] / 60:.1f} min")
+        print("\n".join(format_rows(report["rows"])))
+        print(f"report: {run_dir}/{REPORT_MD}")
+    return 1 if any(r["state"] != "finished" for r in report["rows"]) else 0

@@ -52,7 +52,8 @@ def list_sources() -> list[dict]:
         for k, v in CYCLEGAN.items()
     ]
     online += [
-        {"name": f"sklearn:{k}", "kind": "images", "description": v, "online": False} for k, v in SKLEARN_SETS.items()
+        {"name": f"sklearn:{k}", "kind": kind.value, "description": v, "online": False}
+        for k, (kind, v) in SKLEARN_SETS.items()
     ]
     files = [{"name": n, "kind": FILE_KINDS.get(n, "images"), "description": d, "online": False, "file": True}
              for n, d in FILE_SOURCES]

@@ -17,9 +17,11 @@ from ..data.dataset import Dataset
 from ..engine.rundir import png_bytes
 from ..grids import image_grid, scatter_image, to_uint8
 from ..methods.base import Method, condition_vectors
-from ..metrics.coverage import mode_coverage
+from ..methods.translation import TranslationMethod
+from ..metrics.coverage import jsd_to_uniform, mode_coverage
+from ..metrics.diversity import ClassifierFeatures, class_histogram, diversity_score
 from ..metrics.errors import MetricError
-from ..metrics.features import to_unit_rgb
+from ..metrics.features import pick_indices, to_unit_rgb
 
 # figure name -> (label in the report, unit)
 METRICS = {
@@ -27,7 +29,20 @@ METRICS = {
     "high_quality": ("high-quality samples", "%"),
     "jsd": ("JSD of the mode histogram to uniform", "nats"),
     "accuracy": ("samples drawn as the asked class", "%"),
-    "classes_covered": ("classes covered", ""),
+    "classes_covered": ("classes covered (≥ 2% of the samples each)", ""),
+    "class_tv": ("class histogram's total variation from uniform", "%"),
+    "class_jsd": ("class histogram's JSD to uniform", "nats"),
+    "diversity": ("diversity (mean pairwise classifier-feature distance) / real's", "× real"),
+    "nearest_real": ("distance to the nearest training image / real's (0: copies)", "× real"),
+    "reconstruction_error": ("held-out reconstruction error, mean |Δ| of [0, 1] pixels", "L1"),
+    "reconstruction_accuracy": ("held-out reconstructions read as their digit", "%"),
+    "translation_accuracy": ("held-out translations read as the source's digit", "%"),
+    "input_accuracy": ("held-out inputs, untranslated, read as their digit (baseline)", "%"),
+    "translation_error": ("held-out translation error to the true target, mean |Δ|", "L1"),
+    "input_error": ("held-out inputs' error to the true target (baseline)", "L1"),
+    "target_accuracy": ("held-out true targets read as their digit (the ceiling)", "%"),
+    "fid": ("FID (Inception), N = the samples", ""),
+    "kid": ("KID (Inception) × 1000", ""),
     "judge_accuracy": ("judging classifier, held-out real digits", "%"),
 }
 JUDGE_STEPS = 1500  # the judging classifier trains longer than the diversity monitor's: it must be sure
@@ -62,53 +77,156 @@ def mixture_2d(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluatio
     )
 
 
-def _judge(dataset: Dataset, device: torch.device):
+
+MIN_SHARE = 0.02  # a class is covered by at least 2% of the samples (a fifth of its fair share among 10)
+BATCH = 250  # samples drawn per forward pass
+
+
+def _judge(dataset: Dataset, device: torch.device) -> ClassifierFeatures:
     from ..metrics.diversity import label_classifier
 
     return label_classifier(dataset, device=device, steps=JUDGE_STEPS)
 
 
-def conditional_accuracy(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluation:
-    """n samples (1,000), an equal share asked of each class; the share a classifier trained on the
-    real images names as the asked class."""
-    if not method.conditional:
-        raise MetricError(f"{method.name}: conditional accuracy needs a conditional model trained on labelled data")
-    judge = _judge(dataset, method.device)
-    classes = method.spec.label_dim
-    asked = torch.arange(n) % classes
-    images = method.sample(_latents(method, n, seed), condition_vectors(asked, method.spec, method.device)).cpu()
-    predicted = judge.predict(to_unit_rgb(images)).cpu()
-    per_class = [float((predicted[asked == c] == c).float().mean()) for c in range(classes)]
-    order = torch.cat([torch.nonzero(asked == c)[:10, 0] for c in range(classes)])  # a row of 10 per class
+def _pixels(images: torch.Tensor) -> torch.Tensor:
+    """Images (uint8, or float in [-1, 1]) as float rows of [0, 1] pixels."""
+    return to_uint8(images).flatten(1).float().div_(255.0)
+
+
+def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # Exact differences, not the |a|²+|b|²-2ab shortcut, whose rounding would hide a copy's zero.
+    return torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")
+
+
+def nearest_real_ratio(images: torch.Tensor, train: torch.Tensor, seed: int = 0) -> float:
+    """Mean pixel distance from each image to its nearest training image, over the same for real images:
+    training images to their nearest *other* training image (leave one out, which is what a fresh real
+    image scores in expectation). About 1 for new images drawn like the data, 0 for copies."""
+    train_rows = _pixels(train)
+    own = pick_indices(len(train_rows), min(len(images), len(train_rows)), seed)
+    loo = _distances(train_rows[own], train_rows)
+    loo[torch.arange(len(own)), own] = float("inf")
+    reference = float(loo.min(1).values.mean())
+    if reference <= 0:
+        raise MetricError("every training image has an exact duplicate, so nearest-real distance has no scale")
+    generated = torch.cat([_distances(part, train_rows).min(1).values for part in _pixels(images).split(BATCH)])
+    return float(generated.mean()) / reference
+
+
+def sample_figures(images: torch.Tensor, judge: ClassifierFeatures, train: torch.Tensor, seed: int = 0) -> dict[str, float]:
+    """The unconditional figures of n samples: classes covered (≥ 2% of the samples), the class histogram's
+    distance to uniform, diversity in the judge's features relative to as many training images, and the
+    nearest-training-image distance relative to real images'."""
+    unit = to_unit_rgb(images.cpu())
+    histogram = class_histogram(judge.predict(unit.to(judge.device)), judge.classes)
+    n, k = len(images), judge.classes
+    share = np.asarray(histogram, dtype=np.float64) / n
+    real = train[pick_indices(len(train), min(n, len(train)), seed)]
+    diversity = diversity_score(judge(unit.to(judge.device)).cpu(), judge(to_unit_rgb(real).to(judge.device)).cpu())
+    return {"classes_covered": float(sum(c >= MIN_SHARE * n for c in histogram)),
+            "class_tv": 100.0 * 0.5 * float(np.abs(share - 1.0 / k).sum()), "class_jsd": jsd_to_uniform(histogram),
+            "diversity": diversity, "nearest_real": nearest_real_ratio(images, train, seed),
+            "histogram": histogram}
+
+
+def _read(judge: ClassifierFeatures, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """The share (%) of images the judge names as their label."""
+    return 100.0 * float((judge.predict(to_unit_rgb(images.cpu()).to(judge.device)).cpu() == labels).float().mean())
+
+
+def _generate(method: Method, n: int, seed: int, asked: torch.Tensor | None, references: torch.Tensor) -> torch.Tensor:
+    z = _latents(method, n, seed)
+    cond = condition_vectors(asked, method.spec, method.device) if asked is not None else None
+    out = []
+    for i in range(0, n, BATCH):
+        ref = references[i:i + BATCH].float().div(127.5).sub(1).to(method.device) if method.needs_reference else None
+        out.append(method.sample(z[i:i + BATCH], None if cond is None else cond[i:i + BATCH], ref).cpu())
+    return torch.cat(out)
+
+
+def _inception_figures(images: torch.Tensor, dataset: Dataset, device: torch.device) -> tuple[dict[str, float], str]:
+    """FID and KID of the samples against as many real images, when pytorch-fid's weights are present."""
+    from ..metrics import Statistics, extract, frechet_distance, kernel_inception_distance, real_statistics
+    from ..metrics.features import InceptionFeatures, tensor_batches
+    from ..metrics.inception import find_weights, missing_weights_message
+
+    weights = find_weights()
+    if weights is None:
+        return {}, f"FID/KID not measured: {missing_weights_message()}"
+    extractor = InceptionFeatures(weights, device)
+    real = real_statistics(dataset, extractor, n=len(images), keep_features=True)
+    fake = extract(extractor, tensor_batches(images, 50), len(images))
+    stats = Statistics.of(fake)
+    kid, _ = kernel_inception_distance(fake, real.features)
+    return ({"fid": frechet_distance(real.mu, real.sigma, stats.mu, stats.sigma), "kid": 1000.0 * kid},
+            f"FID/KID on {len(images):,} samples against {real.n:,} real images")
+
+
+def _translation(method: TranslationMethod, dataset: Dataset, seed: int) -> Evaluation:
+    """Translate the held-out digits' ink forms (never trained on) to real digits; the judge, trained on
+    real digits, must name each translation as its source's digit. The untranslated inputs are the baseline."""
+    from ..data import open_dataset
+    from ..data.sklearn_digits import TRAIN_DIGITS, held_out_digits
+
+    real = open_dataset("sklearn:digits", size=dataset.image_size, channels=dataset.channels, count=TRAIN_DIGITS)
+    judge = _judge(real, method.device)
+    held = held_out_digits(dataset.image_size, dataset.channels)
+    inputs = held.data.float().div(127.5).sub(1)
+    out = torch.cat([method.translate(part.to(method.device)).cpu() for part in inputs.split(BATCH)])
+    truth = _pixels(held.targets)
+    shown = torch.cat([torch.cat([held.data[i:i + 10], to_uint8(out[i:i + 10]), held.targets[i:i + 10]]) for i in (0, 10, 20)])
     return Evaluation(
-        metrics={"accuracy": 100.0 * float((predicted == asked).float().mean()), "judge_accuracy": 100.0 * judge.accuracy},
-        pictures={"samples.png": png_bytes(image_grid(images[order], columns=10))},
-        samples=to_uint8(images).numpy(),
-        details={"per_class_accuracy": dict(zip(method.spec.label_names, per_class, strict=True)),
-                 "picture_rows": asked[order].view(classes, -1)[:, 0].tolist()},
+        metrics={"translation_accuracy": _read(judge, out, held.labels), "input_accuracy": _read(judge, held.data, held.labels),
+                 "target_accuracy": _read(judge, held.targets, held.labels),
+                 "translation_error": float((_pixels(out) - truth).abs().mean()),
+                 "input_error": float((_pixels(held.data) - truth).abs().mean()), "judge_accuracy": 100.0 * judge.accuracy},
+        pictures={"samples.png": png_bytes(image_grid(shown, columns=10))},
+        samples=to_uint8(out).numpy(),
+        details={"held_out": len(held), "picture_rows": "input, translation, true target; three times"},
     )
 
 
-def classes_covered(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluation:
-    """n unconditional samples (1,000) named by the classifier; a class is covered when it gets at least
-    a quarter of its fair share (the diversity monitor's rule)."""
-    from ..metrics.diversity import class_histogram
-    from ..metrics.diversity import classes_covered as covered
+def digits(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluation:
+    """The digits table's one protocol, whatever the method: n samples (1,000; an equal share asked of each
+    class for a conditional model) judged by a classifier trained on the real digits (`sample_figures`,
+    and the conditional accuracy); reconstructions of the held-out digits for a method with an encoder;
+    translations of them for pix2pix and CycleGAN; FID/KID where the Inception weights are present."""
+    if isinstance(method, TranslationMethod):
+        return _translation(method, dataset, seed)
+    from ..data.sklearn_digits import TRAIN_DIGITS, held_out_digits
 
     judge = _judge(dataset, method.device)
-    images = method.sample(_latents(method, n, seed)).cpu()
-    predicted = judge.predict(to_unit_rgb(images))
-    histogram = class_histogram(predicted, judge.classes)
-    return Evaluation(
-        metrics={"classes_covered": float(covered(histogram)), "judge_accuracy": 100.0 * judge.accuracy},
-        pictures={"samples.png": png_bytes(image_grid(images[:100], columns=10))},
-        samples=to_uint8(images).numpy(),
-        details={"histogram": dict(zip(dataset.label_names, histogram))},
-    )
+    asked = torch.arange(n) % judge.classes if method.conditional else None
+    references = dataset.data[pick_indices(len(dataset.data), n, seed)]
+    references = references[torch.arange(n) % len(references)]
+    images = _generate(method, n, seed, asked, references)
+    figures = sample_figures(images, judge, dataset.data, seed)
+    metrics = {k: v for k, v in figures.items() if k != "histogram"}
+    details = {"histogram": dict(zip(dataset.label_names, figures["histogram"], strict=True))}
+    order = torch.arange(min(n, 100))
+    if asked is not None:
+        metrics["accuracy"] = _read(judge, images, asked)
+        order = torch.cat([torch.nonzero(asked == c)[:10, 0] for c in range(judge.classes)])  # a row per class
+        details["picture_rows"] = list(range(judge.classes))
+    if method.needs_reference:
+        details["references"] = "each sample varies a random training image (the method needs one)"
+    if method.has_encoder:
+        held = held_out_digits(dataset.image_size, dataset.channels)
+        x = held.targets.float().div(127.5).sub(1)
+        cond = held.labels if method.conditional else None
+        recon = torch.cat([method.reconstruct(part.to(method.device), None if cond is None else cond[i * BATCH:(i + 1) * BATCH]).cpu()
+                           for i, part in enumerate(x.split(BATCH))])
+        metrics["reconstruction_error"] = float((_pixels(recon) - _pixels(held.targets)).abs().mean())
+        metrics["reconstruction_accuracy"] = _read(judge, recon, held.labels)
+        details["held_out"] = f"the last {len(held)} digits" + (
+            " (also in this run's training set)" if dataset.source == "sklearn:digits" and len(dataset) > TRAIN_DIGITS else "")
+    inception, details["fid"] = _inception_figures(images, dataset, method.device)
+    metrics.update(inception, judge_accuracy=100.0 * judge.accuracy)
+    return Evaluation(metrics=metrics, pictures={"samples.png": png_bytes(image_grid(images[order], columns=10))},
+                      samples=to_uint8(images).numpy(), details=details)
 
 
 PROTOCOLS: dict[str, Callable[[Method, Dataset, int, int], Evaluation]] = {
     "mixture-2d": mixture_2d,
-    "conditional-accuracy": conditional_accuracy,
-    "classes-covered": classes_covered,
+    "digits": digits,
 }

@@ -34,7 +34,7 @@ def table(recipe: Recipe, trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _number(value: float, unit: str) -> str:
+def number_text(value: float, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     return f"{value:.1f}" if unit == "%" or value >= 10 or unit == "" else f"{value:.3f}"
@@ -46,8 +46,8 @@ def format_table(rows: list[dict[str, Any]]) -> list[str]:
              "|---|---|---|---|---|---|"]
     for r in rows:
         unit = f" {r['unit']}" if r["unit"] else ""
-        measured = f"{_number(r['mean'], r['unit'])} ± {_number(r['sd'], r['unit'])}{unit}"
-        published = "—" if r["published"] is None else f"{_number(r['published'], r['unit'])}{unit}"
+        measured = f"{number_text(r['mean'], r['unit'])} ± {number_text(r['sd'], r['unit'])}{unit}"
+        published = "—" if r["published"] is None else f"{number_text(r['published'], r['unit'])}{unit}"
         met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
         lines.append(f"| {r['label']} | {measured} | {r['n']} | {published} | {r['target'] or '—'} | {met} |")
     return lines

@@ -17,6 +17,7 @@ import torch
 from ..data import open_dataset
 from ..engine import Trainer, pick_device
 from ..engine.checkpoint import load_method
+from ..engine.config import ConfigError, RunConfig
 from ..engine.events import Subscriber
 from ..engine.rundir import RunDirectory, atomic_write_bytes
 from .protocols import PROTOCOLS
@@ -39,13 +40,25 @@ def machine() -> dict[str, Any]:
     return info
 
 
-def _finished(trial_dir: Path, steps: int) -> bool:
-    """True when the trial's run directory already holds a finished run of `steps` steps (it is then reused)."""
+# What may differ between a finished trial and the recipe's config for the trial to be reused.
+REUSE_IGNORES = ("device", "run_dir")
+
+
+def _finished(trial_dir: Path, config: RunConfig) -> bool:
+    """True when the trial's run directory already holds a finished run of `config` (it is then reused):
+    the same steps and the same settings, so a changed recipe is trained again, never judged stale."""
     rd = RunDirectory(trial_dir)
     if not (rd.checkpoints / "last.pt").exists():
         return False
     status = rd.read_status()
-    return status.get("state") == "finished" and int(status.get("step", -1)) == steps
+    if status.get("state") != "finished" or int(status.get("step", -1)) != config.steps:
+        return False
+    try:
+        saved = RunConfig.load(rd.config_path).to_dict()
+    except ConfigError:
+        return False
+    wanted = config.to_dict()
+    return all(saved.get(k) == v for k, v in wanted.items() if k not in REUSE_IGNORES)
 
 
 def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, dataset: str | None = None,
@@ -69,7 +82,8 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
         config = recipe.run_config(seed=k - 1, dataset=dataset, steps=steps, device=device)
         trial_dir = run_dir / f"trial-{k}"
         t0, cpu0 = time.perf_counter(), time.process_time()
-        if _finished(trial_dir, config.steps):
+        reused = _finished(trial_dir, config)
+        if reused:
             log(f"trial {k}: {trial_dir} already holds the finished run; judging it again")
             method, state = load_method(trial_dir, pick_device(config.device)).method, "finished"
             timing = json.loads((trial_dir / TRIAL_JSON).read_text()) if (trial_dir / TRIAL_JSON).exists() else {}
@@ -95,7 +109,8 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
         if evaluation.samples is not None:
             np.save(trial_dir / "samples.npy", evaluation.samples)
         results.append({"trial": k, "seed": config.seed, "run_dir": str(trial_dir), "state": state,
-                        "steps": config.steps, "seconds": seconds, "cpu_seconds": cpu_seconds, "eval_seconds": time.perf_counter() - t0 - seconds,
+                        "steps": config.steps, "seconds": seconds, "cpu_seconds": cpu_seconds, "reused": reused,
+                        "eval_seconds": time.perf_counter() - t0 - (0.0 if reused else seconds),
                         "metrics": evaluation.metrics, "details": evaluation.details, "pictures": pictures})
         log(f"trial {k}: " + ", ".join(f"{n} {v:.4g}" for n, v in evaluation.metrics.items())
             + f" ({seconds / 60:.1f} min, {cpu_seconds / 60:.1f} CPU min)")
