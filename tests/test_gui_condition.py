@@ -267,3 +267,22 @@ def test_a_reopened_translation_run_shows_its_own_split_and_direction_beside_its
     qtbot.waitUntil(lambda: window.monitor_tab.real_view.image is not None, timeout=WAIT)
     shown = open_dataset(folder, split="val", direction="BtoA")
     assert np.array_equal(window.monitor_tab.real_view.image, real_images_grid(shown, torch.arange(2)))
+
+
+def test_a_trial_keeps_its_experiment_on_the_command_line_too(tmp_path, capsys):
+    """The window's multi-GPU command and `studio train --experiment` mark a run as a trial of an experiment,
+    as a run started in the window is (config.json's `experiment`: the Monitor's published lines)."""
+    from studio.cli import main
+
+    config = get_recipe("ring-fast").run_config()
+    command = train_command(config, tmp_path / "gpus", 2)
+    assert command[command.index("--experiment") + 1] == "ring-fast"
+    run = tmp_path / "run"
+    assert main(["train", "--method", "gan", "--dataset", "builtin:rings", "--preset", "tiny", "--steps", "2",
+                 "--experiment", "ring-fast", "--run-dir", str(run), "--quiet"]) == 0
+    assert json.loads((run / "config.json").read_text())["run"]["experiment"] == "ring-fast"
+    assert main(["train", "--method", "gan", "--dataset", "builtin:rings", "--steps", "2",
+                 "--experiment", "no-such", "--run-dir", str(tmp_path / "bad"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "'no-such' is not a shipped experiment" in err and "ring-fast" in err
+    assert not (tmp_path / "bad").exists()

@@ -61,6 +61,9 @@ def add_command(sub) -> None:
     p.add_argument("--lr-anneal", type=float, default=None, metavar="SHARE",
                    help="over this share of the last steps, lower every learning rate linearly to 2%% of its value "
                         "(e.g. 0.75; default 0: constant)")
+    p.add_argument("--experiment", default=None, metavar="NAME",
+                   help="mark the run as a trial of a shipped experiment (`studio experiments`): the window's Monitor "
+                        "draws the figure the paper published on the matching chart")
     p.add_argument("--quiet", action="store_true", help="no progress bar (warnings are still printed)")
     # The fast path (docs/BENCHMARKS.md); "auto" is right for the device and the method.
     p.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
@@ -196,6 +199,13 @@ def _config(args: argparse.Namespace):
                         ("collapse_warmup", args.collapse_warmup)):
         if value is not None:
             setattr(config, attr, value)
+    if args.experiment is not None:
+        from ..experiments import RECIPES
+
+        if args.experiment not in RECIPES:
+            raise UserError(f"--experiment {args.experiment!r} is not a shipped experiment; give one of "
+                            f"{', '.join(RECIPES)} (see `studio experiments`)")
+        config.experiment = args.experiment
     if args.eval_metrics is not None:
         config.eval_metrics = [m.strip() for m in args.eval_metrics.split(",") if m.strip()]
     config.validate()

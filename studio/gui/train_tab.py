@@ -96,6 +96,8 @@ def train_command(config: Any, run_dir: str | Path, gpus: int, tensorboard: bool
         cmd += ["--time-limit", format_duration(config.time_limit)]
     if config.lr_anneal:
         cmd += ["--lr-anneal", repr(config.lr_anneal)]
+    if config.experiment:
+        cmd += ["--experiment", config.experiment]
     for key, value in config.params.items():
         text = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, float) \
             else str(value)
