@@ -32,7 +32,7 @@ from . import fastjpeg
 from .dataset import Skipped
 from .options import LoadOptions, cache_root
 
-VERSION = 1  # bump when decoding changes what an image decodes to
+VERSION = 2  # bump when decoding changes what an image decodes to (2: scaled JPEG decoding, bicubic resize)
 DEFAULT_LIMIT_GB = 20.0
 MIN_ITEMS = 32  # smaller sets decode in milliseconds: not worth a disk entry
 SETTING = "dataset_cache_gb"
