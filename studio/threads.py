@@ -13,9 +13,10 @@ need the cores end when idle, which frees theirs (see studio.latent.worker).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 _RUNTIMES = ("libgomp", "libiomp", "libomp")  # GNU, Intel and LLVM OpenMP
@@ -59,3 +60,23 @@ def _loaded_libraries() -> list[str]:
         return []
     paths = {line.split(maxsplit=5)[5] for line in lines if len(line.split(maxsplit=5)) == 6}
     return sorted(p for p in paths if ".so" in Path(p).name)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Torch's CPU ops inside the block run on the calling thread alone; its team size comes back after.
+
+    For short batched work beside other workers (a loader's process decoding next to its worker
+    processes): a team of its own would oversubscribe the cores they already fill.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    if before <= 1:
+        yield
+        return
+    limit_this_thread(1)
+    try:
+        yield
+    finally:
+        limit_this_thread(before)

@@ -59,7 +59,7 @@ def test_cached_load_equals_uncached_and_reads_no_image(tmp_path, cache, monkeyp
     def no_reads(path):
         raise AssertionError(f"the cached load opened {path}")
 
-    monkeypatch.setattr(images_mod, "_open_binary", no_reads)
+    monkeypatch.setattr(images_mod, "_open_fd", no_reads)
     second = open_dataset(folder, size=16, cache_dir=cache)
     same(fresh, first)
     same(fresh, second)

@@ -60,5 +60,5 @@ def test_scaled_decoding_never_decodes_below_the_target(tmp_path):
     data = (tmp_path / "a.jpg").read_bytes()
     for size in (16, 32, 64, 80, 178):
         pixels = fastjpeg.decode(data, 3, size, -(-size * 218 // 178))
-        assert min(pixels.shape[1:]) >= size and pixels.shape[0] == 3
-    assert fastjpeg.decode(data, 3, 89, 109).shape[1:] == (109, 89)  # half scale, never decoded at full size
+        assert min(pixels.shape[:2]) >= size and pixels.shape[2] == 3
+    assert fastjpeg.decode(data, 3, 89, 109).shape[:2] == (109, 89)  # half scale, never decoded at full size

@@ -289,14 +289,14 @@ def test_unreadable_file(tmp_path, monkeypatch):
     Image.new("RGB", (8, 8)).save(locked)
     locked.chmod(0)
     if os.geteuid() == 0:  # root reads anything: simulate the permission error instead
-        real = images_mod._open_binary
+        real = images_mod._open_fd
 
         def deny(path):
             if Path(path) == locked:
                 raise PermissionError(13, "Permission denied", str(path))
             return real(path)
 
-        monkeypatch.setattr(images_mod, "_open_binary", deny)
+        monkeypatch.setattr(images_mod, "_open_fd", deny)
     try:
         ds = open_dataset(tmp_path)
     finally:

@@ -22,7 +22,8 @@ import torch
 from . import decoded_cache, parallel
 from .dataset import Dataset, DatasetKind, Skipped
 from .errors import DatasetError
-from .images import BadImage, ImageInfo, Opener, decode, decode_bytes, pil_guard, probe, read_bytes, tile_side
+from .images import BadImage, ImageInfo, Opener, decode, decode_squares, pil_guard, probe, read_bytes, tile_side
+from .resize import ResizeBatch
 from .options import LoadOptions
 
 PREVIEW_COUNT = 64
@@ -246,45 +247,68 @@ def _run(job, items: list[Item], opts: LoadOptions, workers: int, archive: Path 
     )
 
 
-# Jobs run in worker processes: each returns a small picklable result and the pixels, if any.
+# Jobs run in worker processes, a chunk of files at a time: a small picklable result per file, its
+# pixels written into its row.
 
 
 def _probe_job(opts: LoadOptions, tiles: int = 1):
-    def job(i: int, opener) -> tuple[ImageInfo | str, None]:
-        try:
-            info = probe(opener, opts.max_pixels)
-            return tiles_reason(info, tiles) or info, None
-        except BadImage as exc:
-            return str(exc), None
+    def job(openers: Sequence[Opener], rows: None) -> list[ImageInfo | str]:
+        results = []
+        for opener in openers:
+            try:
+                info = probe(opener, opts.max_pixels)
+                results.append(tiles_reason(info, tiles) or info)
+            except BadImage as exc:
+                results.append(str(exc))
+        return results
 
     return job
 
 
 def _read_job(channels: int, side: int, opts: LoadOptions, tiles: int = 1):
-    def job(i: int, opener) -> tuple[ImageInfo | str, np.ndarray | None]:
-        try:
-            data = read_bytes(opener)
-            info, pixels = decode_bytes(
-                data, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background, tiles=tiles
-            )
+    """Read, check and decode each file at once; the results are ImageInfo, or the reason it failed."""
+
+    def job(openers: Sequence[Opener], rows: np.ndarray) -> list[ImageInfo | str]:
+        results: list[ImageInfo | str] = []
+        batch = ResizeBatch(rows, side)
+        for row, opener in enumerate(openers):
+            try:
+                info, squares = decode_squares(
+                    read_bytes(opener), channels=channels, size=side, max_pixels=opts.max_pixels,
+                    background=opts.background, tiles=tiles,
+                )
+            except BadImage as exc:
+                results.append(str(exc))
+                continue
             reason = tiles_reason(info, tiles)
-            return (reason, None) if reason else (info, pixels)
-        except BadImage as exc:
-            return str(exc), None
+            if reason is None:
+                batch.add(row, squares)
+            results.append(reason or info)
+        batch.flush()
+        return results
 
     return job
 
 
 def _decode_job(channels: int, side: int, opts: LoadOptions, tiles: int = 1):
-    def job(i: int, opener) -> tuple[str | None, np.ndarray | None]:
-        try:
-            pixels = decode(
-                opener, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background,
-                tiles=tiles,
-            )
-            return None, pixels
-        except BadImage as exc:
-            return str(exc), None
+    """Decode files already probed: None per file decoded, or the reason it failed."""
+
+    def job(openers: Sequence[Opener], rows: np.ndarray) -> list[str | None]:
+        results: list[str | None] = []
+        batch = ResizeBatch(rows, side)
+        for row, opener in enumerate(openers):
+            try:
+                _, squares = decode_squares(
+                    read_bytes(opener), channels=channels, size=side, max_pixels=opts.max_pixels,
+                    background=opts.background, tiles=tiles,
+                )
+            except BadImage as exc:
+                results.append(str(exc))
+                continue
+            batch.add(row, squares)
+            results.append(None)
+        batch.flush()
+        return results
 
     return job
 

@@ -101,13 +101,13 @@ def can_decode(header: JpegHeader | None) -> bool:
 
 
 def decode(data: bytes, channels: int, min_width: int = 0, min_height: int = 0) -> np.ndarray:
-    """Decode to uint8 C×H×W (C = `channels`), at the smallest DCT scale at least `min_width` ×
+    """Decode to uint8 H×W×C (C = `channels`), at the smallest DCT scale at least `min_width` ×
     `min_height` where the decoder `scales`; raises ValueError or RuntimeError on corrupt data."""
     if simplejpeg is not None:
         hwc = simplejpeg.decode_jpeg(data, colorspace="GRAY" if channels == 1 else "RGB",
                                      min_width=min_width, min_height=min_height)
-        return hwc.reshape(hwc.shape[0], hwc.shape[1], channels).transpose(2, 0, 1)
+        return hwc.reshape(hwc.shape[0], hwc.shape[1], channels)
     mode = ImageReadMode.GRAY if channels == 1 else ImageReadMode.RGB
     # frombuffer over a bytearray: a writable buffer, so torch does not warn.
     tensor = _decode_jpeg(torch.frombuffer(bytearray(data), dtype=torch.uint8), mode.value, False)
-    return tensor.numpy()
+    return tensor.numpy().transpose(1, 2, 0)

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 import numpy as np
-import torch
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from . import fastjpeg
+from .resize import ResizeBatch, centre_squares
 from .options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
 
 # Half-written files must fail, not load as grey padding (Pillow's default; pinned here because
@@ -64,32 +64,70 @@ def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+# Not blocking: a FIFO named .png must not hang the open (it is refused once opened).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_fd(path: str | os.PathLike) -> int:
     # One place that opens files, so tests can simulate an unreadable file even as root.
-    return open(path, "rb")
+    return os.open(path, _OPEN_FLAGS)
+
+
+class PathOpener:
+    """Opens a file on disk (an Opener), refusing non-regular, empty and oversized files.
+
+    The checks are made on the opened file (fstat), so the file checked is the file read.
+    """
+
+    __slots__ = ("path", "max_file_bytes")
+
+    def __init__(self, path: str | os.PathLike, max_file_bytes: int = MAX_FILE_BYTES):
+        self.path, self.max_file_bytes = path, max_file_bytes
+
+    def __call__(self) -> IO[bytes]:
+        fd, _ = self._open()
+        return os.fdopen(fd, "rb")
+
+    def read(self) -> bytes:
+        """The whole file, read by the operating system's calls directly (half the time of a file object)."""
+        fd, size = self._open()
+        try:
+            data = os.read(fd, size)
+            while len(data) < size:  # a short read (a network disk), or the file shrank: the decoder says so
+                more = os.read(fd, size - len(data))
+                if not more:
+                    break
+                data += more
+            return data
+        except OSError as exc:
+            raise BadImage(_os_reason(exc)) from None
+        finally:
+            os.close(fd)
+
+    def _open(self) -> tuple[int, int]:
+        """An open descriptor on the file and its size, once it passed the checks."""
+        try:
+            fd = _open_fd(self.path)  # follows links: a link loop fails here with ELOOP
+        except OSError as exc:
+            raise BadImage(_os_reason(exc)) from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                # A FIFO or device named .png would block or stream forever.
+                raise BadImage("not a regular file (device, pipe or socket)")
+            if st.st_size == 0:
+                raise BadImage("empty file (0 bytes)")
+            if st.st_size > self.max_file_bytes:
+                raise BadImage(f"file is {st.st_size:,} bytes, over the {self.max_file_bytes:,}-byte limit")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, st.st_size
 
 
 def path_opener(path: str | os.PathLike, max_file_bytes: int = MAX_FILE_BYTES) -> Opener:
     """An opener for a file on disk that refuses non-regular, empty and oversized files."""
-
-    def opener() -> IO[bytes]:
-        try:
-            st = os.stat(path)  # follows links: a link loop fails here with ELOOP
-        except OSError as exc:
-            raise BadImage(_os_reason(exc)) from None
-        if not stat.S_ISREG(st.st_mode):
-            # A FIFO or device named .png would block or stream forever.
-            raise BadImage("not a regular file (device, pipe or socket)")
-        if st.st_size == 0:
-            raise BadImage("empty file (0 bytes)")
-        if st.st_size > max_file_bytes:
-            raise BadImage(f"file is {st.st_size:,} bytes, over the {max_file_bytes:,}-byte limit")
-        try:
-            return _open_binary(path)
-        except OSError as exc:
-            raise BadImage(_os_reason(exc)) from None
-
-    return opener
+    return PathOpener(path, max_file_bytes)
 
 
 def bytes_opener(data: bytes) -> Opener:
@@ -186,6 +224,8 @@ def probe(opener: Opener, max_pixels: int = MAX_PIXELS) -> ImageInfo:
 
 def read_bytes(opener: Opener) -> bytes:
     """The whole file (the opener bounds its size); raise BadImage with the reason."""
+    if isinstance(opener, PathOpener):
+        return opener.read()
     try:
         with opener() as f:
             return f.read()
@@ -204,9 +244,9 @@ def decode(
 ) -> np.ndarray:
     """Decode to uint8 (channels, size, size × tiles): centre square crop of each tile, then resize."""
     data = read_bytes(opener)
-    return np.ascontiguousarray(decode_bytes(
+    return decode_bytes(
         data, channels=channels, size=size, max_pixels=max_pixels, background=background, tiles=tiles
-    )[1])
+    )[1]
 
 
 def decode_bytes(
@@ -218,10 +258,31 @@ def decode_bytes(
     background: tuple[int, int, int] = BACKGROUND,
     tiles: int = 1,
 ) -> tuple[ImageInfo, np.ndarray]:
-    """`probe` and `decode` for a file already read: its header facts and its pixels (perhaps a strided
-    view: copy them where they go), with the fastest decoder that gives the same image (`fastjpeg`
-    for plain JPEGs, scaled while decoding where it can; else Pillow's draft mode for JPEGs reduced by
-    half or more; Pillow for every other format).
+    """`probe` and `decode` for a file already read: its header facts and its pixels, (channels, size,
+    size × tiles). Many files are faster through `decode_squares` and one `ResizeBatch`."""
+    info, squares = decode_squares(
+        data, channels=channels, size=size, max_pixels=max_pixels, background=background, tiles=tiles
+    )
+    pixels = np.empty((1, channels, size, size * tiles), dtype=np.uint8)
+    batch = ResizeBatch(pixels, size)
+    batch.add(0, squares)
+    batch.flush()
+    return info, pixels[0]
+
+
+def decode_squares(
+    data: bytes,
+    *,
+    channels: int,
+    size: int,
+    max_pixels: int = MAX_PIXELS,
+    background: tuple[int, int, int] = BACKGROUND,
+    tiles: int = 1,
+) -> tuple[ImageInfo, list[np.ndarray]]:
+    """A file already read: its header facts and the centre square of each tile, H×W×C (C = `channels`)
+    at the scale it was decoded at, for `resize.ResizeBatch` to bring to `size`. The fastest decoder
+    that gives the same image decodes it (`fastjpeg` for plain JPEGs, scaled while decoding where it
+    can; else Pillow's draft mode for JPEGs reduced by half or more; Pillow for every other format).
 
     `tiles` > 1 reads an image of that many tiles side by side (pix2pix's input|target pairs): each
     tile is cropped and resized on its own, so no pixel of one bleeds into the other.
@@ -234,7 +295,7 @@ def decode_bytes(
             _check_pixels(header.width, header.height, max_pixels)
             info = ImageInfo(header.width, header.height, "L" if header.components == 1 else "RGB", "JPEG")
             width, height = _scaled_size(header.width, header.height, size, tiles)
-            return info, _crop_resize(fastjpeg.decode(data, channels, width, height), size, tiles)
+            return info, centre_squares(fastjpeg.decode(data, channels, width, height), tiles)
         img = _open_image(io.BytesIO(data), max_pixels)
         info = ImageInfo(img.size[0], img.size[1], img.mode, img.format or "?")
         if img.format in ("JPEG", "MPO"):
@@ -243,8 +304,8 @@ def decode_bytes(
             img.draft(img.mode, _draft_request(w, h, size, tiles))
         img.load()
         img = _upright(img)
-        img = _to_mode(img, channels, background)
-        return info, _crop_resize(img, size, tiles)
+        hwc = np.asarray(_to_mode(img, channels, background), dtype=np.uint8)
+        return info, centre_squares(hwc if hwc.ndim == 3 else hwc[:, :, None], tiles)
     except Exception as exc:  # noqa: BLE001 - see probe
         raise BadImage(_reason(exc)) from None
 
@@ -316,37 +377,3 @@ def _to_mode(img: Image.Image, channels: int, background: tuple[int, int, int]) 
         img = img.convert("RGB")  # P, CMYK, YCbCr, ...; LAB and friends fail here and are reported
     target = "L" if channels == 1 else "RGB"
     return img if img.mode == target else img.convert(target)
-
-
-def _crop_resize(img: Image.Image | np.ndarray, size: int, tiles: int = 1) -> np.ndarray:
-    """The centre square of `img` (Pillow, or C×H×W from the fast JPEG path) at `size`×`size`, as C×H×W
-    (`tiles` side by side: each tile's centre square, the results side by side), not always contiguous.
-
-    Resized by torch's antialiased bicubic filter on uint8 pixels laid out channel-last (its vectorised
-    path: a third of the time of Pillow's Lanczos, which was the largest cost of loading CelebA-sized
-    photos), the same filter for every format.
-    """
-    if tiles > 1:
-        return np.concatenate([_crop_resize(tile, size) for tile in _tiles(img, tiles)], axis=2)
-    hwc = img.transpose(1, 2, 0) if isinstance(img, np.ndarray) else np.array(img, dtype=np.uint8)
-    if hwc.ndim == 2:
-        hwc = hwc[:, :, None]
-    h, w = hwc.shape[:2]
-    side = min(w, h)
-    top, left = (h - side) // 2, (w - side) // 2
-    square = hwc[top : top + side, left : left + side]
-    if side != size:
-        chw = torch.from_numpy(np.ascontiguousarray(hwc)).permute(2, 0, 1)[None]  # channel-last strides
-        chw = chw[:, :, top : top + side, left : left + side]
-        resized = torch.nn.functional.interpolate(chw, size=(size, size), mode="bicubic", antialias=True)
-        return np.ascontiguousarray(resized[0].numpy())
-    return square.transpose(2, 0, 1)  # a view: the caller's one copy (into the output array) lays it out
-
-
-def _tiles(img: Image.Image | np.ndarray, tiles: int) -> list:
-    """`tiles` equal-width parts of an image laid side by side (arrays are sliced, not copied)."""
-    if isinstance(img, np.ndarray):
-        w = img.shape[2] // tiles
-        return [img[:, :, t * w : (t + 1) * w] for t in range(tiles)]
-    w, h = img.size[0] // tiles, img.size[1]
-    return [img.crop((t * w, 0, (t + 1) * w, h)) for t in range(tiles)]

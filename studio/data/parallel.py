@@ -29,8 +29,10 @@ INLINE_BELOW = 32  # fewer files than this decode in the calling thread: no work
 CHUNK = 64  # files per progress report inline, and the fewest per task on workers
 MAX_CHUNK = 512  # the most per task: a Cancel waits for at most one such chunk per worker
 
-# A job maps (index, opener) to (a small picklable result, the pixels for out[index] or None).
-Job = Callable[[int, Opener], tuple[Any, "np.ndarray | None"]]
+# A job maps a chunk's openers, and the rows of `out` for them (None without `out`), to a small
+# picklable result per opener, writing each one's pixels into its row. Whole chunks, so that a job
+# can batch work across files (resizing: studio/data/resize.py).
+Job = Callable[[Sequence[Opener], "np.ndarray | None"], list[Any]]
 _job: tuple[Job, Sequence[Opener], tuple[int, ...] | None] | None = None  # what forked workers inherit
 _job_lock = threading.Lock()
 
@@ -84,8 +86,8 @@ def run(
     archive: Path | None = None,
     keys: Sequence[str] | None = None,
 ) -> list:
-    """`[job(i, openers[i])[0] for i]` on `workers` workers, each job's pixels put in `out[i]`;
-    `report(done)` as chunks finish.
+    """`job` over chunks of `openers` on `workers` workers, its results in file order, each file's
+    pixels in its row of `out`; `report(done)` as chunks finish.
 
     For a zip (`archive` and its member names `keys`), each worker process opens the archive
     itself: a file offset shared across processes would interleave their reads.
@@ -93,10 +95,9 @@ def run(
     n = len(openers)
     results: list = [None] * n
     if workers <= 1 or n == 0:
-        for i in range(n):
-            results[i] = _one(job, i, openers[i], out)
-            if (i + 1) % CHUNK == 0 or i + 1 == n:
-                report(i + 1)
+        for start in range(0, n, CHUNK):
+            _inline(job, openers, range(start, min(n, start + CHUNK)), out, results)
+            report(min(n, start + CHUNK))
         return results
     size = chunk_size(n, workers)
     chunks = [range(s, min(n, s + size)) for s in range(0, n, size)]
@@ -107,24 +108,17 @@ def run(
     return results
 
 
-def _one(job: Job, i: int, opener: Opener, out: np.ndarray | None):
-    result, pixels = job(i, opener)
-    if pixels is not None:
-        out[i] = pixels
-    return result
+def _inline(job: Job, openers: Sequence[Opener], chunk: range, out: np.ndarray | None, results: list) -> None:
+    """One chunk in this process, straight into its rows of `out`."""
+    rows = None if out is None else out[chunk.start : chunk.stop]
+    results[chunk.start : chunk.stop] = job(openers[chunk.start : chunk.stop], rows)
 
 
 def _run_chunk(chunk: range) -> tuple[list, np.ndarray | None]:
     """In a worker: one chunk's results and its pixels as one array (one pickle, not one per image)."""
     job, openers, row = _job
     pixels = None if row is None else np.zeros((len(chunk), *row), dtype=np.uint8)
-    results = []
-    for j, i in enumerate(chunk):
-        result, px = job(i, openers[i])
-        if px is not None:
-            pixels[j] = px
-        results.append(result)
-    return results, pixels
+    return job(openers[chunk.start : chunk.stop], pixels), pixels
 
 
 def _reopen_archive(archive: Path, keys: Sequence[str]) -> None:
@@ -177,8 +171,7 @@ def _run_processes(job, openers, chunks, report, workers, archive, keys, out, re
         # them from the front, and gathers what the workers finished between its own chunks.
         while pending and futures[pending[-1]].cancel():
             chunk = chunks[pending.pop()]
-            for i in chunk:
-                results[i] = _one(job, i, openers[i], out)
+            _inline(job, openers, chunk, out, results)
             done += len(chunk)
             report(done)
             for k in [k for k in pending if futures[k].done()]:
@@ -197,8 +190,7 @@ def _run_processes(job, openers, chunks, report, workers, archive, keys, out, re
 
 def _run_threads(job, openers, chunks, report, workers, out, results) -> None:
     def work(chunk: range) -> None:
-        for i in chunk:
-            results[i] = _one(job, i, openers[i], out)
+        _inline(job, openers, chunk, out, results)
 
     done = 0
     with ThreadPoolExecutor(workers) as pool:
