@@ -2,22 +2,27 @@
 
 Decoding holds the GIL for much of its time (torchvision's decoder, Pillow's per-file Python), so
 threads barely help: where the platform can fork, worker processes do the work, inheriting the
-file list, and the calling process works beside them. Pixels come back per chunk through the
-pipe into private memory: a shared mapping would be faulted in 4 KiB page by page (shared memory
-gets no huge pages), which costs more than the copy. Elsewhere threads do the work; small lists
-run inline. A progress callback that raises (the GUI's Cancel) ends the workers at once.
+file list, and the calling process works beside them. Every process takes the next chunk from one
+shared counter and writes its pixels straight into the shared output array; only the small
+per-file results come back, through a pipe per worker. (A ProcessPoolExecutor cost a third more:
+its workers waited for the pool's manager thread, which needs the interpreter lock the busy calling
+process holds, before each task, and pixels sent through a pipe wait for the reader.) Elsewhere
+threads do the work; small lists run inline. A progress callback that raises (the GUI's Cancel)
+stops every worker after the chunk it is on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import mmap
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 import zipfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +38,8 @@ MAX_CHUNK = 512  # the most per task: a Cancel waits for at most one such chunk 
 # picklable result per opener, writing each one's pixels into its row. Whole chunks, so that a job
 # can batch work across files (resizing: studio/data/resize.py).
 Job = Callable[[Sequence[Opener], "np.ndarray | None"], list[Any]]
-_job: tuple[Job, Sequence[Opener], tuple[int, ...] | None] | None = None  # what forked workers inherit
+# What forked workers inherit: the job, the openers, the shared output (or one row's shape, or None), the chunks.
+_job: tuple[Job, Sequence[Opener], np.ndarray | tuple[int, ...] | None, list[range]] | None = None
 _job_lock = threading.Lock()
 
 
@@ -57,18 +63,35 @@ def worker_count(n: int) -> int:
     return max(1, min(cores, -(-n // CHUNK)))
 
 
-def output_array(shape: tuple[int, ...]) -> np.ndarray:
-    """An uninitialised uint8 array for decoded images, its memory committed up front.
+class _SharedMemory(mmap.mmap):
+    """Memory that forked workers write into and this process sees."""
 
-    Fresh memory faults in page by page on first write: for 245 MB that cost 1.3 s here (this
-    machine gives no huge pages), against 0.2 s for the kernel to commit it at once (MAP_POPULATE).
+
+def output_array(shape: tuple[int, ...]) -> np.ndarray:
+    """An uninitialised uint8 array for decoded images.
+
+    Where workers fork, the memory is shared with them and each process writes its own rows: nothing
+    is copied back, and the pages are faulted in by the processes that write them, on every core at
+    once (for 245 MB, committing them up front took 0.14 s of this process's time alone). Otherwise
+    (threads share memory anyway) it is committed up front: private memory faulting in page by page
+    as images arrive cost 1.3 s for 245 MB here (no huge pages), against 0.2 s for the kernel to
+    commit it at once (MAP_POPULATE).
     """
     nbytes = int(np.prod(shape))
-    flags = getattr(mmap, "MAP_POPULATE", None)
-    if flags is None or nbytes < 2**24:
+    populate = getattr(mmap, "MAP_POPULATE", None)
+    if can_fork() and nbytes:
+        memory = _SharedMemory(-1, nbytes, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+        return np.frombuffer(memory, dtype=np.uint8).reshape(shape)
+    if populate is None or nbytes < 2**24:
         return np.empty(shape, dtype=np.uint8)
-    memory = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | flags)
+    memory = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
     return np.frombuffer(memory, dtype=np.uint8).reshape(shape)
+
+
+def _shared(array: np.ndarray | None) -> bool:
+    while isinstance(array, np.ndarray):
+        array = array.base
+    return isinstance(array.obj if isinstance(array, memoryview) else array, _SharedMemory)
 
 
 def chunk_size(n: int, workers: int) -> int:
@@ -114,13 +137,6 @@ def _inline(job: Job, openers: Sequence[Opener], chunk: range, out: np.ndarray |
     results[chunk.start : chunk.stop] = job(openers[chunk.start : chunk.stop], rows)
 
 
-def _run_chunk(chunk: range) -> tuple[list, np.ndarray | None]:
-    """In a worker: one chunk's results and its pixels as one array (one pickle, not one per image)."""
-    job, openers, row = _job
-    pixels = None if row is None else np.zeros((len(chunk), *row), dtype=np.uint8)
-    return job(openers[chunk.start : chunk.stop], pixels), pixels
-
-
 def _reopen_archive(archive: Path, keys: Sequence[str]) -> None:
     """In a worker: openers over this process's own handle on the zip (the first copy of each name)."""
     global _job
@@ -128,7 +144,7 @@ def _reopen_archive(archive: Path, keys: Sequence[str]) -> None:
     first: dict[str, zipfile.ZipInfo] = {}
     for info in zf.infolist():
         first.setdefault(info.filename, info)
-    _job = (_job[0], [functools.partial(zf.open, first[k]) for k in keys], _job[2])
+    _job = (_job[0], [functools.partial(zf.open, first[k]) for k in keys], *_job[2:])
 
 
 def _start_worker(archive: Path | None, keys: Sequence[str] | None) -> None:
@@ -143,49 +159,110 @@ def _start_worker(archive: Path | None, keys: Sequence[str] | None) -> None:
 
 
 def _run_processes(job, openers, chunks, report, workers, archive, keys, out, results) -> None:
+    """Forked workers and this process take chunks in turn from one shared counter, so nobody waits
+    for a scheduler: each worker sends each chunk's results (and its pixels, unless it wrote them into
+    the shared output) through a pipe of its own, read between this process's chunks."""
     global _job
-    initializer, initargs = _start_worker, (archive, keys)
-    pool = ProcessPoolExecutor(
-        workers - 1, mp_context=multiprocessing.get_context("fork"), initializer=initializer, initargs=initargs
-    )
-    with _job_lock:  # the workers copy this process's memory when the first task starts them, _job included
-        _job = (job, openers, None if out is None else out.shape[1:])
+    context = multiprocessing.get_context("fork")
+    multiprocessing.active_children()  # reap the workers of earlier loads
+    counter = context.Value("q", 0)  # the next chunk to take
+    rows = out if out is None or _shared(out) else out.shape[1:]  # shared rows, or the shape of one
+    workers_and_pipes = []
+    with _job_lock:  # each worker is a copy of this process at its fork, _job included
+        _job = (job, openers, rows, chunks)
         try:
-            futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
+            for _ in range(workers - 1):
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_work, args=(send, counter, archive, keys), daemon=True)
+                process.start()
+                send.close()
+                workers_and_pipes.append((process, receive))
         finally:
             _job = None
+    live = {pipe: process for process, pipe in workers_and_pipes}
     done = 0
 
-    def collect(k: int) -> None:
+    def advance(count: int) -> None:  # one progress report per chunk finished, wherever
         nonlocal done
-        part, pixels = futures[k].result()
-        chunk = chunks[k]
-        results[chunk.start : chunk.stop] = part
-        if pixels is not None:
-            out[chunk.start : chunk.stop] = pixels
-        done += len(chunk)
+        done += count
+        report(done)
+
+    def gather(timeout: float | None) -> None:
+        for pipe in multiprocessing.connection.wait(list(live), timeout):
+            try:
+                message = pipe.recv()
+            except EOFError:
+                process = live[pipe]
+                process.join(1)
+                raise RuntimeError(
+                    f"a decoding worker process ended unexpectedly (exit code {process.exitcode}); "
+                    "the images it was decoding may crash the decoder: try the load again with fewer files"
+                ) from None
+            if message is None:  # no chunks left for it
+                del live[pipe]
+            elif isinstance(message, BaseException):
+                raise message
+            else:
+                k, part, pixels = message
+                chunk = chunks[k]
+                results[chunk.start : chunk.stop] = part
+                if pixels is not None:
+                    out[chunk.start : chunk.stop] = pixels
+                advance(len(chunk))
 
     try:
-        pending = list(range(len(chunks)))
-        # This process works too, taking chunks from the back of the queue while the workers take
-        # them from the front, and gathers what the workers finished between its own chunks.
-        while pending and futures[pending[-1]].cancel():
-            chunk = chunks[pending.pop()]
-            _inline(job, openers, chunk, out, results)
-            done += len(chunk)
-            report(done)
-            for k in [k for k in pending if futures[k].done()]:
-                collect(k)
-                pending.remove(k)
-                report(done)
-        for k in pending:
-            collect(k)
-            report(done)
+        while (k := _claim(counter, len(chunks))) is not None:
+            _inline(job, openers, chunks[k], out, results)
+            advance(len(chunks[k]))
+            gather(0)
+        while live:
+            gather(None)
     except BaseException:
-        # Cancel, or a worker's failure: drop the queued chunks (those running end within a chunk).
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Cancel, or a worker's failure: no chunk is taken after the ones being decoded now.
+        with counter.get_lock():
+            counter.value = len(chunks)
         raise
-    pool.shutdown(wait=False)  # the workers exit on their own; waiting for that only adds time
+    finally:
+        for _, pipe in workers_and_pipes:
+            pipe.close()  # a worker still sending gets a broken pipe and ends
+
+
+def _claim(counter, total: int) -> int | None:
+    """The next chunk's index, taken from the shared counter; None when all are taken."""
+    with counter.get_lock():
+        k = counter.value
+        if k >= total:
+            return None
+        counter.value = k + 1
+    return k
+
+
+def _work(pipe, counter, archive: Path | None, keys: Sequence[str] | None) -> None:
+    """A worker process: chunks until none are left, each one's results sent as (index, results, pixels)."""
+    _start_worker(archive, keys)
+    job, openers, rows, chunks = _job
+    try:
+        while (k := _claim(counter, len(chunks))) is not None:
+            chunk = chunks[k]
+            mine = openers[chunk.start : chunk.stop]
+            if rows is None or isinstance(rows, np.ndarray):  # no pixels, or rows of the shared output
+                pixels = None
+                part = job(mine, None if rows is None else rows[chunk.start : chunk.stop])
+            else:  # one array for the chunk's pixels: one pickle, not one per image
+                pixels = np.zeros((len(chunk), *rows), dtype=np.uint8)
+                part = job(mine, pixels)
+            pipe.send((k, part, pixels))
+        pipe.send(None)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the load was cancelled or failed: nobody is listening
+    except Exception as exc:  # noqa: BLE001 - the caller raises it as its own
+        try:
+            pipe.send(exc)
+        except Exception:  # noqa: BLE001 - an exception that does not pickle, or a closed pipe
+            with contextlib.suppress(OSError):
+                pipe.send(RuntimeError(f"a decoding worker failed: {type(exc).__name__}: {exc}"))
+    finally:
+        pipe.close()
 
 
 def _run_threads(job, openers, chunks, report, workers, out, results) -> None:

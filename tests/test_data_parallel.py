@@ -1,0 +1,72 @@
+"""The parallel runner (studio/data/parallel.py): workers and this process share the chunks and the output."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from studio.data import parallel
+
+N = 300
+
+
+def _openers(n: int = N) -> list:
+    return [lambda i=i: i for i in range(n)]  # an "opener" here just gives its index
+
+
+def _fill(openers, rows):
+    """Row i is filled with i % 251; the result says which process did it."""
+    time.sleep(0.02)  # long enough for a worker to start and take chunks too
+    for row, opener in enumerate(openers):
+        rows[row] = opener() % 251
+    return [os.getpid()] * len(openers)
+
+
+needs_fork = pytest.mark.skipif(not parallel.can_fork(), reason="worker processes need fork and one thread")
+
+
+@needs_fork
+def test_workers_write_their_rows_into_the_shared_output():
+    out = parallel.output_array((N, 1, 4, 4))
+    seen = []
+    results = parallel.run(_fill, _openers(), seen.append, workers=2, out=out)
+    assert (out[:, 0, 0, 0] == np.arange(N) % 251).all() and (out == out[:, :1, :1, :1]).all()
+    assert len(set(results)) == 2 and os.getpid() in results  # both processes decoded
+    assert seen == sorted(set(seen)) and seen[-1] == N  # one report per chunk, rising to the end
+
+
+@needs_fork
+def test_a_worker_that_dies_is_reported_not_waited_for():
+    parent = os.getpid()
+
+    def crash(openers, rows):
+        if os.getpid() != parent:
+            os._exit(3)  # what a decoder's segmentation fault looks like from here
+        return _fill(openers, rows)
+
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        parallel.run(crash, _openers(), lambda done: None, workers=2, out=parallel.output_array((N, 1, 4, 4)))
+
+
+@needs_fork
+def test_a_worker_error_is_raised_here():
+    parent = os.getpid()
+
+    def fail(openers, rows):
+        if os.getpid() != parent:
+            raise ValueError("bad chunk")
+        return _fill(openers, rows)
+
+    with pytest.raises(ValueError, match="bad chunk"):
+        parallel.run(fail, _openers(), lambda done: None, workers=2, out=parallel.output_array((N, 1, 4, 4)))
+
+
+def test_threads_and_inline_give_the_same_rows(monkeypatch):
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    for workers in (1, 2):
+        out = parallel.output_array((N, 1, 4, 4))
+        parallel.run(_fill, _openers(), lambda done: None, workers=workers, out=out)
+        assert (out[:, 0, 0, 0] == np.arange(N) % 251).all()
