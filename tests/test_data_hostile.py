@@ -446,3 +446,14 @@ def test_hostile_arrays(tmp_path):
         with pytest.raises(DatasetError) as err:
             open_dataset(tmp_path / name)
         assert name in str(err.value)
+
+
+def test_the_quick_extension_check_agrees_with_splitext():
+    from studio.data.collection import is_metadata
+    from studio.data.folders import split_candidates
+    from studio.data.images import is_image_name
+
+    names = ["a.png", "A.JPG", ".png", "..png", "x..png", "d.jpg/file", "d/.png", "d/..jpeg", "d/x.JpEg",
+             "noext", "trail.", "._a.png", "__MACOSX/a.png", "a.png.txt", "a.tar.gz", "dir.d/b.webp", "b.tif"]
+    expected = [n for n in names if not is_metadata(n) and is_image_name(n)]
+    assert split_candidates(names, []) == expected
