@@ -127,6 +127,27 @@ def test_torchrun_resumes_a_single_process_began_run_with_one_k_t(tmp_path, data
     assert check_run_written_once(run) == [2, 4, 6, 8]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in for the packaged app is a shell script")
+def test_gpus_flag_works_in_the_packaged_app(tmp_path, data, monkeypatch):
+    """In the PyInstaller app sys.executable is the studio itself (no `python -m`): torchrun's launcher
+    runs in that process and each rank runs the executable with the subcommand."""
+    app = tmp_path / "gan-studio"  # stands in for the packaged executable: takes a subcommand, runs it
+    app.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m studio "$@"\n')
+    app.chmod(0o755)
+    run, ranks_dir = tmp_path / "D", tmp_path / "ranks"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(app))
+    monkeypatch.setenv(distributed.DEBUG_ENV, str(ranks_dir))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.delenv("RANK", raising=False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert distributed.torchrun_args(2, ["train"])[-3:] == ["--no-python", str(app), "train"]
+    assert main(["train", "--gpus", "2", "--device", "cpu", "--method", "dcgan", "--dataset", str(data),
+                 "--steps", "4", "--run-dir", str(run), *COMMON]) == 0
+    check_two_ranks(run, ranks_dir, [2, 4])
+    assert check_run_written_once(run) == [2, 4]
+
+
 # --- fast checks, no subprocess ------------------------------------------------------------------
 def test_one_process_is_not_distributed():
     ctx = distributed.current()

@@ -267,19 +267,47 @@ def check_process_count(nproc: int, device: str | None) -> None:
 
 def torchrun_command(nproc: int, module_args: list[str]) -> list[str]:
     """The command that runs `python -m studio <module_args>` in `nproc` processes on this machine."""
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-            "-m", "studio", *module_args]
+    return [sys.executable, "-m", "torch.distributed.run", *torchrun_args(nproc, module_args)]
+
+
+def torchrun_args(nproc: int, module_args: list[str]) -> list[str]:
+    """torchrun's arguments for `studio <module_args>` in `nproc` processes. The packaged app has no
+    `python -m`: each rank runs its own executable (`--no-python`), which takes the subcommand."""
+    program = ["--no-python", sys.executable] if is_frozen() else ["-m", "studio"]
+    return ["--standalone", f"--nproc_per_node={nproc}", *program, *module_args]
+
+
+def is_frozen() -> bool:
+    """True in the packaged app (PyInstaller), where sys.executable is the studio itself, not Python."""
+    return bool(getattr(sys, "frozen", False))
 
 
 def launch(nproc: int, module_args: list[str]) -> int:
     """Run `studio <module_args>` under torchrun with `nproc` processes; return its exit code."""
-    env = dict(os.environ)
     # torchrun sets OMP_NUM_THREADS=1 when unset (and says so); keep it, quietly, for CPU ranks.
+    if is_frozen():
+        # No Python to start torchrun with: its launcher runs in this process and starts the ranks.
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        return _torchrun_here(torchrun_args(nproc, module_args))
+    env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", "1")
     try:
         return subprocess.call(torchrun_command(nproc, module_args), env=env)
     except KeyboardInterrupt:
         return 130
+
+
+def _torchrun_here(args: list[str]) -> int:
+    from torch.distributed import run as torchrun
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+
+    try:
+        torchrun.main(args)
+    except ChildFailedError:
+        return 1  # torchrun has printed which rank failed and how
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
 
 def argv_from_namespace(parser: argparse.ArgumentParser, args: argparse.Namespace,
