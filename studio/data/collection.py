@@ -215,7 +215,7 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what, ti
             ok[good_idx] = True
         else:
             decoded = parallel.output_array((len(good), channels, side, side * tiles))
-            job = _decode_job(channels, side, opts, tiles)
+            job = _read_job(channels, side, opts, tiles, probed=True)
             reasons = _run(job, good, opts, workers, archive, total - len(good), total, decoded)
             good_ok = np.array([r is None for r in reasons])
             for item, reason in zip(good, reasons, strict=True):
@@ -265,11 +265,12 @@ def _probe_job(opts: LoadOptions, tiles: int = 1):
     return job
 
 
-def _read_job(channels: int, side: int, opts: LoadOptions, tiles: int = 1):
-    """Read, check and decode each file at once; the results are ImageInfo, or the reason it failed."""
+def _read_job(channels: int, side: int, opts: LoadOptions, tiles: int = 1, probed: bool = False):
+    """Read, check and decode each file at once, its pixels into its row. The results are each file's
+    ImageInfo (None for files already `probed`), or the reason it failed."""
 
-    def job(openers: Sequence[Opener], rows: np.ndarray) -> list[ImageInfo | str]:
-        results: list[ImageInfo | str] = []
+    def job(openers: Sequence[Opener], rows: np.ndarray) -> list[ImageInfo | str | None]:
+        results: list[ImageInfo | str | None] = []
         batch = ResizeBatch(rows, side)
         for row, opener in enumerate(openers):
             try:
@@ -280,33 +281,10 @@ def _read_job(channels: int, side: int, opts: LoadOptions, tiles: int = 1):
             except BadImage as exc:
                 results.append(str(exc))
                 continue
-            reason = tiles_reason(info, tiles)
+            reason = None if probed else tiles_reason(info, tiles)
             if reason is None:
                 batch.add(row, squares)
-            results.append(reason or info)
-        batch.flush()
-        return results
-
-    return job
-
-
-def _decode_job(channels: int, side: int, opts: LoadOptions, tiles: int = 1):
-    """Decode files already probed: None per file decoded, or the reason it failed."""
-
-    def job(openers: Sequence[Opener], rows: np.ndarray) -> list[str | None]:
-        results: list[str | None] = []
-        batch = ResizeBatch(rows, side)
-        for row, opener in enumerate(openers):
-            try:
-                _, squares = decode_squares(
-                    read_bytes(opener), channels=channels, size=side, max_pixels=opts.max_pixels,
-                    background=opts.background, tiles=tiles,
-                )
-            except BadImage as exc:
-                results.append(str(exc))
-                continue
-            batch.add(row, squares)
-            results.append(None)
+            results.append(reason or (None if probed else info))
         batch.flush()
         return results
 
