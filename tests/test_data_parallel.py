@@ -70,3 +70,21 @@ def test_threads_and_inline_give_the_same_rows(monkeypatch):
         out = parallel.output_array((N, 1, 4, 4))
         parallel.run(_fill, _openers(), lambda done: None, workers=workers, out=out)
         assert (out[:, 0, 0, 0] == np.arange(N) % 251).all()
+
+
+@needs_fork
+def test_a_cancelled_loads_workers_take_nothing_from_the_next_load():
+    """The workers of a cancelled load finish the chunk they are on; they must not take the next load's chunks."""
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(done):
+        raise Cancelled
+
+    for _ in range(3):
+        with pytest.raises(Cancelled):
+            parallel.run(_fill, _openers(), cancel, workers=2, out=parallel.output_array((N, 1, 4, 4)))
+        out = parallel.output_array((N, 1, 4, 4))
+        results = parallel.run(_fill, _openers(), lambda done: None, workers=2, out=out)
+        assert None not in results and (out[:, 0, 0, 0] == np.arange(N) % 251).all()

@@ -19,6 +19,7 @@ import mmap
 import multiprocessing
 import multiprocessing.connection
 import os
+import struct
 import threading
 import zipfile
 from collections.abc import Callable, Sequence
@@ -165,7 +166,7 @@ def _run_processes(job, openers, chunks, report, workers, archive, keys, out, re
     global _job
     context = multiprocessing.get_context("fork")
     multiprocessing.active_children()  # reap the workers of earlier loads
-    counter = context.Value("q", 0)  # the next chunk to take
+    counter = _ChunkCounter(context, len(chunks))
     rows = out if out is None or _shared(out) else out.shape[1:]  # shared rows, or the shape of one
     workers_and_pipes = []
     with _job_lock:  # each worker is a copy of this process at its fork, _job included
@@ -211,30 +212,46 @@ def _run_processes(job, openers, chunks, report, workers, archive, keys, out, re
                 advance(len(chunk))
 
     try:
-        while (k := _claim(counter, len(chunks))) is not None:
+        while (k := counter.take()) is not None:
             _inline(job, openers, chunks[k], out, results)
             advance(len(chunks[k]))
             gather(0)
         while live:
             gather(None)
     except BaseException:
-        # Cancel, or a worker's failure: no chunk is taken after the ones being decoded now.
-        with counter.get_lock():
-            counter.value = len(chunks)
+        counter.stop()  # cancel, or a worker's failure: no chunk is taken after the ones being decoded now
         raise
     finally:
         for _, pipe in workers_and_pipes:
             pipe.close()  # a worker still sending gets a broken pipe and ends
 
 
-def _claim(counter, total: int) -> int | None:
-    """The next chunk's index, taken from the shared counter; None when all are taken."""
-    with counter.get_lock():
-        k = counter.value
-        if k >= total:
-            return None
-        counter.value = k + 1
-    return k
+class _ChunkCounter:
+    """The index of the next chunk to take, shared by this process and the workers it forks.
+
+    In a mapping of its own, not multiprocessing's shared heap (`Value`): the heap hands a freed
+    block to the next allocation, and a cancelled load's workers, still finishing their chunk,
+    would then take the next load's chunks from it (and those rows would never be decoded).
+    """
+
+    def __init__(self, context, total: int):
+        self._memory = mmap.mmap(-1, 8, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+        self._lock = context.Lock()
+        self.total = total
+
+    def take(self) -> int | None:
+        """The next chunk's index; None when all are taken."""
+        with self._lock:
+            (k,) = struct.unpack_from("q", self._memory)
+            if k >= self.total:
+                return None
+            struct.pack_into("q", self._memory, 0, k + 1)
+        return k
+
+    def stop(self) -> None:
+        """No chunk is taken from now on."""
+        with self._lock:
+            struct.pack_into("q", self._memory, 0, self.total)
 
 
 def _work(pipe, counter, archive: Path | None, keys: Sequence[str] | None) -> None:
@@ -242,7 +259,7 @@ def _work(pipe, counter, archive: Path | None, keys: Sequence[str] | None) -> No
     _start_worker(archive, keys)
     job, openers, rows, chunks = _job
     try:
-        while (k := _claim(counter, len(chunks))) is not None:
+        while (k := counter.take()) is not None:
             chunk = chunks[k]
             mine = openers[chunk.start : chunk.stop]
             if rows is None or isinstance(rows, np.ndarray):  # no pixels, or rows of the shared output
