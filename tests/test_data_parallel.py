@@ -88,3 +88,21 @@ def test_a_cancelled_loads_workers_take_nothing_from_the_next_load():
         out = parallel.output_array((N, 1, 4, 4))
         results = parallel.run(_fill, _openers(), lambda done: None, workers=2, out=out)
         assert None not in results and (out[:, 0, 0, 0] == np.arange(N) % 251).all()
+
+
+@needs_fork
+def test_ctrl_c_is_the_callers_to_handle_not_the_workers():
+    """Ctrl-C goes to the whole process group; a worker ignores it and finishes its chunks (the caller,
+    interrupted, stops the load), instead of dying with a traceback of its own."""
+    import signal
+
+    parent = os.getpid()
+
+    def interrupted(openers, rows):
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGINT)
+        return _fill(openers, rows)
+
+    out = parallel.output_array((N, 1, 4, 4))
+    results = parallel.run(interrupted, _openers(), lambda done: None, workers=2, out=out)
+    assert len(set(results)) == 2 and (out[:, 0, 0, 0] == np.arange(N) % 251).all()

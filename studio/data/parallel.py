@@ -19,6 +19,7 @@ import mmap
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import struct
 import threading
 import zipfile
@@ -155,6 +156,9 @@ def _start_worker(archive: Path | None, keys: Sequence[str] | None) -> None:
 
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
+    # Ctrl-C reaches the whole process group: the caller stops the load (no chunk is taken after the
+    # ones being decoded), so a worker need not print a KeyboardInterrupt of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if archive is not None:
         _reopen_archive(archive, keys)
 
