@@ -106,3 +106,11 @@ def test_ctrl_c_is_the_callers_to_handle_not_the_workers():
     out = parallel.output_array((N, 1, 4, 4))
     results = parallel.run(interrupted, _openers(), lambda done: None, workers=2, out=out)
     assert len(set(results)) == 2 and (out[:, 0, 0, 0] == np.arange(N) % 251).all()
+
+
+@needs_fork
+def test_private_output_gets_the_workers_rows_through_the_pipe():
+    """An output that is not shared (allocated while another thread ran) still gets every row."""
+    out = np.zeros((N, 1, 4, 4), np.uint8)
+    results = parallel.run(_fill, _openers(), lambda done: None, workers=2, out=out)
+    assert len(set(results)) == 2 and (out[:, 0, 0, 0] == np.arange(N) % 251).all()
