@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import numpy as np
@@ -47,8 +48,9 @@ def test_a_worker_that_dies_is_reported_not_waited_for():
             os._exit(3)  # what a decoder's segmentation fault looks like from here
         return _fill(openers, rows)
 
-    with pytest.raises(RuntimeError, match="exit code 3"):
+    with pytest.raises(parallel.WorkerCrashed, match="exit code 3") as crashed:
         parallel.run(crash, _openers(), lambda done: None, workers=2, out=parallel.output_array((N, 1, 4, 4)))
+    assert crashed.value.exitcode == 3 and len(crashed.value.chunk) == parallel.CHUNK  # the chunk it died on
 
 
 @needs_fork
@@ -114,3 +116,28 @@ def test_private_output_gets_the_workers_rows_through_the_pipe():
     out = np.zeros((N, 1, 4, 4), np.uint8)
     results = parallel.run(_fill, _openers(), lambda done: None, workers=2, out=out)
     assert len(set(results)) == 2 and (out[:, 0, 0, 0] == np.arange(N) % 251).all()
+
+
+@needs_fork
+def test_a_decoder_crash_names_the_files_it_was_decoding(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from studio.data import DatasetError, open_dataset
+    from studio.data import images as images_mod
+
+    for i in range(N):
+        Image.new("RGB", (8, 8), (i % 256, 0, 0)).save(tmp_path / f"{i:04d}.png")
+    parent, real = os.getpid(), images_mod.decode_squares
+
+    def crashing(data, **kw):
+        if os.getpid() != parent:
+            time.sleep(0.01)
+            os._exit(11)  # as a segmentation fault in a decoder would end the worker
+        time.sleep(0.002)  # slow enough for the worker to take a chunk
+        return real(data, **kw)
+
+    monkeypatch.setattr("studio.data.collection.decode_squares", crashing)
+    expected = (re.escape(f"{tmp_path}: the image decoder crashed (worker exit code 11) on one of ")
+                + r"\d+ files from \d{4}\.png to \d{4}\.png; move those files out")
+    with pytest.raises(DatasetError, match=expected):
+        open_dataset(tmp_path, size=8, decoded_cache=False)

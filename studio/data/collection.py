@@ -23,8 +23,8 @@ from . import decoded_cache, parallel
 from .dataset import Dataset, DatasetKind, Skipped
 from .errors import DatasetError
 from .images import BadImage, ImageInfo, Opener, decode, decode_squares, pil_guard, probe, read_bytes, tile_side
-from .resize import ResizeBatch
 from .options import LoadOptions
+from .resize import ResizeBatch
 
 PREVIEW_COUNT = 64
 # Names that operating systems and archivers leave behind: reported, never decoded.
@@ -186,7 +186,7 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what, ti
         # Uninitialised: rows of files that fail are never used.
         out = parallel.output_array((n, guess, side, side * tiles)) if one_pass else None
         job = _read_job(guess, side, opts, tiles) if one_pass else _probe_job(opts, tiles)
-        results = _run(job, items, opts, workers, archive, 0, total, out)
+        results = _run(source, job, items, opts, workers, archive, 0, total, out)
         good_idx = [i for i, r in enumerate(results) if isinstance(r, ImageInfo)]
         for item, r in zip(items, results, strict=True):
             if not isinstance(r, ImageInfo):
@@ -216,7 +216,7 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what, ti
         else:
             decoded = parallel.output_array((len(good), channels, side, side * tiles))
             job = _read_job(channels, side, opts, tiles, probed=True)
-            reasons = _run(job, good, opts, workers, archive, total - len(good), total, decoded)
+            reasons = _run(source, job, good, opts, workers, archive, total - len(good), total, decoded)
             good_ok = np.array([r is None for r in reasons])
             for item, reason in zip(good, reasons, strict=True):
                 if reason is not None:
@@ -233,18 +233,32 @@ def _grey(background: tuple[int, int, int]) -> bool:
     return len(set(background)) == 1
 
 
-def _run(job, items: list[Item], opts: LoadOptions, workers: int, archive: Path | None, start: int, total: int,
-         out: np.ndarray | None = None) -> list:
+def _run(source: str, job, items: list[Item], opts: LoadOptions, workers: int, archive: Path | None, start: int,
+         total: int, out: np.ndarray | None = None) -> list:
     """Run a job over every item on `workers` workers, reporting progress from `start` of `total`."""
-    return parallel.run(
-        job,
-        [it.opener for it in items],
-        lambda done: opts.report(start + done, total),
-        workers=workers,
-        out=out,
-        archive=archive,
-        keys=[str(it.key) for it in items] if archive is not None else None,
-    )
+    try:
+        return parallel.run(
+            job,
+            [it.opener for it in items],
+            lambda done: opts.report(start + done, total),
+            workers=workers,
+            out=out,
+            archive=archive,
+            keys=[str(it.key) for it in items] if archive is not None else None,
+        )
+    except parallel.WorkerCrashed as exc:
+        raise DatasetError(f"{source}: {_crash_message(exc, items)}") from None
+
+
+def _crash_message(exc: parallel.WorkerCrashed, items: list[Item]) -> str:
+    """What to tell the user when a decoder crashed a worker process: on which files, and what to do."""
+    if exc.chunk is None:
+        return f"{exc}; load again, and if it happens again, split the folder to find the file that crashes it"
+    names = [items[i].name for i in exc.chunk]
+    which, them = ((names[0], "it") if len(names) == 1 else
+                   (f"one of {len(names)} files from {names[0]} to {names[-1]}", "those files"))
+    return (f"the image decoder crashed (worker exit code {exc.exitcode}) on {which}; move {them} out of the "
+            "dataset (or re-save them with an image editor) and load again")
 
 
 # Jobs run in worker processes, a chunk of files at a time: a small picklable result per file, its

@@ -14,15 +14,14 @@ import stat
 import threading
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import IO, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from . import fastjpeg
-from .resize import ResizeBatch, centre_squares
 from .options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
+from .resize import ResizeBatch, centre_squares
 
 # Half-written files must fail, not load as grey padding (Pillow's default; pinned here because
 # some other library in the process could have flipped it).

@@ -185,6 +185,7 @@ def _run_processes(job, openers, chunks, report, workers, archive, keys, out, re
         finally:
             _job = None
     live = {pipe: process for process, pipe in workers_and_pipes}
+    taken: dict = {}  # each worker's chunk in hand (it says which before decoding it)
     done = 0
 
     def advance(count: int) -> None:  # one progress report per chunk finished, wherever
@@ -199,11 +200,10 @@ def _run_processes(job, openers, chunks, report, workers, archive, keys, out, re
             except EOFError:
                 process = live[pipe]
                 process.join(1)
-                raise RuntimeError(
-                    f"a decoding worker process ended unexpectedly (exit code {process.exitcode}); "
-                    "the images it was decoding may crash the decoder: try the load again with fewer files"
-                ) from None
-            if message is None:  # no chunks left for it
+                raise WorkerCrashed(process.exitcode, chunks[taken[pipe]] if pipe in taken else None) from None
+            if isinstance(message, int):  # the chunk it takes next
+                taken[pipe] = message
+            elif message is None:  # no chunks left for it
                 del live[pipe]
             elif isinstance(message, BaseException):
                 raise message
@@ -228,6 +228,15 @@ def _run_processes(job, openers, chunks, report, workers, archive, keys, out, re
     finally:
         for _, pipe in workers_and_pipes:
             pipe.close()  # a worker still sending gets a broken pipe and ends
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process died (a decoder crashed on some file): its exit code and the indices of the
+    chunk it was decoding (None if unknown)."""
+
+    def __init__(self, exitcode: int | None, chunk: range | None):
+        super().__init__(f"a decoding worker process ended unexpectedly (exit code {exitcode})")
+        self.exitcode, self.chunk = exitcode, chunk
 
 
 class _ChunkCounter:
@@ -264,6 +273,7 @@ def _work(pipe, counter, archive: Path | None, keys: Sequence[str] | None) -> No
     job, openers, rows, chunks = _job
     try:
         while (k := counter.take()) is not None:
+            pipe.send(k)  # should the decoder crash on this chunk, the caller can say which files
             chunk = chunks[k]
             mine = openers[chunk.start : chunk.stop]
             if rows is None or isinstance(rows, np.ndarray):  # no pixels, or rows of the shared output
