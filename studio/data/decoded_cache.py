@@ -72,8 +72,8 @@ def entry_key(names: list[str], keys: list, opts: LoadOptions, archive: Path | N
                list(opts.background), opts.memory_limit, opts.stream]
     h.update(json.dumps(options).encode())
     if archive is not None:
-        h.update(f"zip\0{os.path.abspath(archive)}\0{_stamp(archive)}\n".encode())
-        h.update("\n".join(names).encode("utf-8", "surrogateescape"))
+        h.update("\0".join(["zip", os.path.abspath(archive), *names]).encode("utf-8", "surrogateescape"))
+        h.update(file_stamps([os.fspath(archive)]).tobytes())
         return h.hexdigest()[:32]
     if not all(isinstance(key, (str, os.PathLike)) for key in keys):
         return None
@@ -82,14 +82,6 @@ def entry_key(names: list[str], keys: list, opts: LoadOptions, archive: Path | N
     h.update("\0".join([os.getcwd(), *names, *paths]).encode("utf-8", "surrogateescape"))
     h.update(file_stamps(paths).tobytes())
     return h.hexdigest()[:32]
-
-
-def _stamp(path) -> str:
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        return f"error {exc.errno}"  # a missing or unreadable file is part of what the load saw
-    return f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino}"
 
 
 INO_MASK = 2**63 - 1  # inode numbers are unsigned 64-bit; the rows are signed
