@@ -55,8 +55,8 @@ def walk_files(root: Path, skipped: list[Skipped]) -> list[str]:
                 skipped.append(Skipped(rel, "hidden folder, not read"))
                 continue
             try:
+                # A link is followed: it raises ELOOP for a link cycle, ENOENT for a dangling link.
                 st = os.stat(entry.path) if entry.is_symlink() else entry.stat(follow_symlinks=False)
-                # (a link: raises ELOOP for a link cycle, ENOENT for a dangling link)
             except OSError as exc:
                 reason = (
                     "symbolic link loop"
