@@ -219,3 +219,19 @@ def test_the_monitor_says_what_its_grid_holds_why_a_run_ended_and_shows_a_lone_v
     assert "finished (time limit)" in tab.header.text()
     tab.begin(method="dcgan", kind="images", total_steps=100)
     assert tab.sample_title.text() == "Samples (fixed latent batch)" and "time limit" not in tab.header.text()
+
+
+def test_the_monitor_header_says_what_precision_the_run_trains_in(qtbot):
+    from studio.engine.events import Status
+    from studio.engine.state import StatusNote
+    from studio.gui.monitor_tab import MonitorTab
+
+    tab = MonitorTab()
+    qtbot.addWidget(tab)
+    tab.begin(method="dcgan", kind="images", total_steps=100)
+    tab.consume([Status(step=0, state=StatusNote.STARTED, message="", detail={"steps": 100, "amp": "bf16"})])
+    assert "bf16 autocast" in tab.header.text()
+    tab.begin(method="wgan-gp", kind="images", total_steps=100)  # a new run forgets the last one's precision
+    assert "bf16" not in tab.header.text()
+    tab.consume([Status(step=0, state=StatusNote.STARTED, message="", detail={"steps": 100, "amp": "off"})])
+    assert "float32" in tab.header.text()

@@ -21,7 +21,7 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     threads = os.environ.get("STUDIO_TEST_THREADS", "1")
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "studio", "bench", "--quick", "--json", "--threads", threads],
-                          env=env, capture_output=True, text=True, timeout=240)
+                          env=env, capture_output=True, text=True, timeout=480)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert set(RESULT_KEYS) <= result.keys()
@@ -31,6 +31,10 @@ def test_bench_quick_json_has_every_figure(tmp_path):
         assert row["batch_size"] == 64 and row["image_size"] == 32
         assert row["fast_images_per_sec"] > 0 and row["plain_images_per_sec"] > 0 and row["ratio"] > 0
         assert row["fast_path"]["optimizer"] == "fused" and row["plain_loop"]["host_sync"]
+    for method in TRAIN_METHODS:  # float32 against bf16 on the trainer's loop, and auto's choice
+        row = result["amp"][method]
+        assert row["float32_images_per_sec"] > 0 and row["bf16_images_per_sec"] > 0 and row["auto"] in ("bf16", "off")
+    assert result["amp"]["wgan-gp"]["bf16_forced"] and result["amp"]["wgan-gp"]["auto"] == "off"
     window = result["window"]
     assert window["headless_images_per_sec"] > 0 and window["window_images_per_sec"] > 0 and window["ratio"] > 0
     assert result["ui_stall"]["interval_ms"] == 10 and result["ui_stall"]["ticks"] > 0
@@ -46,8 +50,8 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert runs["records"] == 20_000 and runs["compare_steps"] == 200_000 and runs["compare_seconds"] > 0
     assert runs["records_shown"] == 20_000 and runs["seconds_to_curves"] > 0 and runs["ui_stall"]["ticks"] > 0
     assert runs["longest_block_ms"] >= runs["open_call_ms"] > 0 and runs["memory_growth_mb"] is not None
-    assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "window", "ui_stall", "frechet_speed",
-                                      "frechet_value", "launch", "run_block", "run_stall", "run_curves",
+    assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "bf16_dcgan_cpu", "window", "ui_stall",
+                                      "frechet_speed", "frechet_value", "launch", "run_block", "run_stall", "run_curves",
                                       "run_memory", "data_first_load", "data_celeba", "data_cached_load"}
     assert result["targets"]["data_cached_load"]["holds"] is None  # --quick loads 256 images, not 20,000
     assert result["targets"]["run_curves"]["holds"] is None  # --quick opens 20,000 records, not 500,000

@@ -90,9 +90,10 @@ def test_bf16_autocast_runs_finite_and_close(name):
 
 def test_defaults_are_right_per_device(monkeypatch):
     dcgan, wgan_gp, wgan = get_method("dcgan"), get_method("wgan-gp"), get_method("wgan")
+    monkeypatch.setattr("studio.fastpath.cpu_bf16", lambda: False)
     cpu = Performance.resolve("cpu", dcgan)
     assert cpu == Performance(channels_last=True, amp="off", optimizer="fused", compile=False)
-    monkeypatch.setattr("studio.fastpath._cuda_bf16", lambda device: True)
+    monkeypatch.setattr("studio.fastpath.native_bf16", lambda device: True)
     gpu = Performance.resolve("cuda", dcgan)
     assert gpu.channels_last and gpu.amp == "bf16" and gpu.optimizer == "fused" and not gpu.compile
     # Where bf16 is not valid it stays off by default, and asking for it is refused with the reason.
@@ -101,6 +102,40 @@ def test_defaults_are_right_per_device(monkeypatch):
         Performance.resolve("cuda", wgan_gp, amp="bf16")
     assert Performance.resolve("cuda", dcgan, amp="off", channels_last="off", optimizer="plain") == Performance.plain()
     assert wgan_gp.no_compile == ("critic",)
+
+
+def test_auto_takes_bf16_on_a_cpu_with_bf16_units_for_image_runs(monkeypatch):
+    dcgan, wgan_gp = get_method("dcgan"), get_method("wgan-gp")
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert Performance.resolve("cpu", dcgan).amp == "bf16"
+    assert Performance.resolve("cpu", wgan_gp).amp == "off"  # its amp_ok is False
+    # The 2-D point sets' small MLPs run slower under bf16 on a CPU: float32 there.
+    assert Performance.resolve("cpu", dcgan, images=False).amp == "off"
+
+
+def test_auto_stays_float32_on_a_cpu_without_bf16_units(monkeypatch):
+    # torch's own check of oneDNN's bf16 support, patched as on a CPU without AVX512-BF16 or AMX.
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert Performance.resolve("cpu", get_method("dcgan")).amp == "off"
+    assert Performance.resolve("cpu", get_method("dcgan"), amp="bf16").amp == "bf16"  # asked for: still honoured
+
+
+def test_a_run_records_and_announces_the_precision_auto_chose(tmp_path, monkeypatch):
+    from studio.engine import RunConfig, Trainer
+    from studio.engine.events import Status
+    from studio.engine.state import StatusNote
+
+    for supported, expected in ((True, "bf16"), (False, "off")):
+        monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda s=supported: s)
+        seen = []
+        run = tmp_path / expected
+        config = RunConfig(method="dcgan", preset="tiny", steps=2, image_size=8, dataset_count=16,
+                           params={"batch_size": 8}, sample_every=10, checkpoint_every=10)
+        Trainer(config, run_dir=run, subscribers=(seen.append,)).run()
+        recorded = json.loads((run / "config.json").read_text())
+        assert recorded["performance"]["amp"] == expected and recorded["run"]["amp"] == "auto"
+        started = [e for e in seen if isinstance(e, Status) and e.state == StatusNote.STARTED]
+        assert started and started[0].detail["amp"] == expected
 
 
 def test_every_method_builds_its_optimizers_through_the_shared_helper():

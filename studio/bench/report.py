@@ -11,6 +11,7 @@ from .training import TRAIN_METHODS
 # Targets (issue 8); the report says whether each holds in the run it comes from.
 TARGET_TRAIN_GPU = 2.0  # fast path / plain loop, on a GPU
 TARGET_TRAIN_CPU = 1.0  # ... on a CPU: not slower
+TARGET_BF16_CPU = 1.4  # issue 29: bf16 / float32 images/s for DCGAN on a CPU with bf16 units, chosen by auto
 TARGET_WINDOW = 0.95  # with the window / headless
 TARGET_STALL_MS = 50.0  # UI stall p99 while training
 TARGET_FRECHET = 5.0  # pytorch-fid's time / the studio's, at 2048 dimensions
@@ -23,7 +24,7 @@ TARGET_RUN_CURVES_S = 2.0  # curves shown
 TARGET_RUN_MEMORY_MB = 300.0  # memory growth
 
 RESULT_KEYS = ("studio_bench", "quick", "device", "device_type", "torch", "python", "cpu", "cpu_count", "threads",
-               "load_average_start", "load_average_end", "seconds", "train", "window", "ui_stall", "runs", "fid",
+               "load_average_start", "load_average_end", "seconds", "train", "amp", "window", "ui_stall", "runs", "fid",
                "launch", "data", "targets")
 
 
@@ -36,6 +37,14 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         ratio = result.get("train", {}).get(method, {}).get("ratio")
         out[f"train_{method}"] = {"target": f"fast path / plain loop >= {need:g} ({'GPU' if gpu else 'CPU'})",
                                   "value": ratio, "holds": None if ratio is None else ratio >= need}
+    amp = result.get("amp", {}).get("dcgan")
+    if result.get("device_type") == "cpu" or amp is None:
+        # Judged only where auto chose bf16: a CPU without bf16 units keeps float32, and rightly so.
+        chosen = amp is not None and amp["auto"] == "bf16"
+        out["bf16_dcgan_cpu"] = {"target": f"CPU with bf16 units: auto chooses bf16 for DCGAN, >= {TARGET_BF16_CPU:g}x "
+                                           "float32's images/s", "value": None if amp is None else amp["ratio"],
+                                 "holds": None if amp is None or not amp["native_bf16"] else
+                                 chosen and amp["ratio"] >= TARGET_BF16_CPU}
     ratio = result.get("window", {}).get("ratio")
     out["window"] = {"target": f"with the window / headless >= {TARGET_WINDOW}", "value": ratio,
                      "holds": None if ratio is None else ratio >= TARGET_WINDOW}
@@ -77,6 +86,13 @@ def format_report(result: dict[str, Any]) -> str:
             name = f"{method}, width {row['width']}"
             lines.append(f"  {name:<38} {row['fast_images_per_sec']:>10.1f}    {row['plain_images_per_sec']:>10.1f}"
                          f"    {row['ratio']:>5.2f}")
+    if result.get("amp"):
+        lines.append("Precision (32x32, batch 64, trainer loop)  float32       bf16          ratio   auto")
+        for method, row in result["amp"].items():
+            name = f"{method}, width {row['width']}"
+            forced = " (bf16 forced: amp_ok is False)" if row["bf16_forced"] else ""
+            lines.append(f"  {name:<38} {row['float32_images_per_sec']:>10.1f}    {row['bf16_images_per_sec']:>10.1f}"
+                         f"    {row['ratio']:>5.2f}   {row['auto']}{forced}")
     if result["window"]:
         w = result["window"]
         lines.append(f"Window ({w['method']} {w['preset']}): headless {w['headless_images_per_sec']:.0f} images/s, "

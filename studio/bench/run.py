@@ -13,7 +13,7 @@ from .fid import fid_section
 from .launch import measure_launch
 from .report import targets
 from .runs import RunOpenMeasure, runs_section
-from .training import training_section
+from .training import precision_section, training_section
 from .window import WindowMeasure, window_sections
 
 
@@ -57,6 +57,11 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
     if "train" not in skip:
         log(f"training images/s, fast path against a plain loop ({describe_device(dev)})")
         result["train"] = training_section(dev, quick, width, log)
+
+    result["amp"] = {}
+    if "amp" not in skip:
+        log(f"training images/s in float32 and under bf16 autocast, and what --amp auto chose ({describe_device(dev)})")
+        result["amp"] = precision_section(dev, quick, width, log)
 
     result["window"], result["ui_stall"] = {}, {}
     if "window" not in skip:

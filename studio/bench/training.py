@@ -11,6 +11,7 @@ the ratio is the median of the chunk pairs' ratios, which cancels slow drifts in
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from typing import Any
@@ -25,15 +26,23 @@ class FastLoop:
     path's autocast on device-held batches, scalars accumulated on the device and read once per log
     interval of 10 steps)."""
 
-    def __init__(self, method: str, data, device: str, overrides: dict[str, Any], seed: int = 0):
+    def __init__(self, method: str, data, device: str, overrides: dict[str, Any], seed: int = 0, amp: str = "auto"):
         from ..engine import RunConfig, Trainer
 
         config = RunConfig(method=method, dataset=data.source, steps=10**9, seed=seed, device=device, log_every=10,
-                           sample_every=10**9, checkpoint_every=10**9, params={"batch_size": BATCH, **overrides})
+                           sample_every=10**9, checkpoint_every=10**9, params={"batch_size": BATCH, **overrides},
+                           amp=amp)
         self.trainer = Trainer(config, dataset=data)
         self.trainer.setup()
         self.device = self.trainer.device
         self.perf = self.trainer.method.perf.to_dict()
+
+    def force_bf16(self) -> None:
+        """Run the step under bf16 autocast although the method's `amp_ok` refuses it: only to measure what
+        bf16 would gain (the bench's `amp` section says the figure was forced)."""
+        method = self.trainer.method
+        method.perf = dataclasses.replace(method.perf, amp="bf16")
+        self.perf = method.perf.to_dict()
 
     def run(self, steps: int) -> None:
         self.trainer.train_steps(steps)  # Trainer.run's steps, without its sampling, evaluation and checkpoints
@@ -142,6 +151,34 @@ class PlainLoop:
         self.last["g_loss"] = g_loss.item()
 
 
+def race(first, second, *, budget_s: float, chunk_s: float, warmup: int, min_rounds: int, max_rounds: int,
+         log: Log, label: str, names: tuple[str, str]) -> dict[str, Any]:
+    """Images/s of two loops (anything with `run(steps)`), interleaved in chunks of about `chunk_s` seconds
+    after a warm-up; the ratio is the median of the chunk pairs' ratios (first / second)."""
+    # Warm-up: the first steps pay for allocations, cuDNN's algorithm search and lazy initialisation.
+    per_step = []
+    for loop in (first, second):
+        start = time.perf_counter()
+        loop.run(warmup)
+        per_step.append((time.perf_counter() - start) / warmup)
+    step_s = max(per_step)
+    chunk = max(1, int(chunk_s / step_s))
+    rounds = max(min_rounds, min(max_rounds, int(budget_s / (2 * chunk * step_s))))
+    log(f"  {label}: warm-up {per_step[0]:.3f} s/step {names[0]}, {per_step[1]:.3f} s/step {names[1]}; "
+        f"{rounds} rounds of {chunk} step(s) each")
+    first_rates: list[float] = []
+    second_rates: list[float] = []
+    for r in range(rounds):
+        order = ((first, first_rates), (second, second_rates))
+        for loop, rates in (order if r % 2 == 0 else order[::-1]):  # alternate who goes first
+            start = time.perf_counter()
+            loop.run(chunk)
+            rates.append(chunk * BATCH / (time.perf_counter() - start))
+    ratios = [a / b for a, b in zip(first_rates, second_rates, strict=True) if b > 0]
+    return {"first": first_rates, "second": second_rates, "ratio": statistics.median(ratios) if ratios else 0.0,
+            "rounds": rounds, "steps_per_chunk": chunk, "warmup_steps": warmup}
+
+
 def measure_training(method: str, data, device: str, *, overrides: dict[str, Any] | None = None,
                      budget_s: float = 40.0, chunk_s: float = 1.0, warmup: int = 2, min_rounds: int = 2,
                      max_rounds: int = 10, log: Log = print) -> dict[str, Any]:
@@ -149,37 +186,66 @@ def measure_training(method: str, data, device: str, *, overrides: dict[str, Any
     overrides = dict(overrides or {})
     fast = FastLoop(method, data, device, overrides)
     plain = PlainLoop(method, data, device, overrides)
-    # Warm-up: the first steps pay for allocations, cuDNN's algorithm search and lazy initialisation.
-    per_step = []
-    for loop in (fast, plain):
-        start = time.perf_counter()
-        loop.run(warmup)
-        per_step.append((time.perf_counter() - start) / warmup)
-    step_s = max(per_step)
-    chunk = max(1, int(chunk_s / step_s))
-    rounds = max(min_rounds, min(max_rounds, int(budget_s / (2 * chunk * step_s))))
-    log(f"  {method}: warm-up {per_step[0]:.3f} s/step fast, {per_step[1]:.3f} s/step plain; "
-        f"{rounds} rounds of {chunk} step(s) each")
-    fast_rates: list[float] = []
-    plain_rates: list[float] = []
-    for r in range(rounds):
-        order = ((fast, fast_rates), (plain, plain_rates))
-        for loop, rates in (order if r % 2 == 0 else order[::-1]):  # alternate who goes first
-            start = time.perf_counter()
-            loop.run(chunk)
-            rates.append(chunk * BATCH / (time.perf_counter() - start))
-    ratios = [f / p for f, p in zip(fast_rates, plain_rates, strict=True) if p > 0]
+    raced = race(fast, plain, budget_s=budget_s, chunk_s=chunk_s, warmup=warmup, min_rounds=min_rounds,
+                 max_rounds=max_rounds, log=log, label=method, names=("fast", "plain"))
     return {
-        "fast_images_per_sec": statistics.median(fast_rates),
-        "plain_images_per_sec": statistics.median(plain_rates),
-        "ratio": statistics.median(ratios) if ratios else 0.0,
+        "fast_images_per_sec": statistics.median(raced["first"]),
+        "plain_images_per_sec": statistics.median(raced["second"]),
+        "ratio": raced["ratio"],
         "batch_size": BATCH, "image_size": SIZE, "params": {**overrides},
         "width": fast.trainer.method.params.width,
-        "rounds": rounds, "steps_per_chunk": chunk, "warmup_steps": warmup,
-        "fast_runs": fast_rates, "plain_runs": plain_rates,
+        "rounds": raced["rounds"], "steps_per_chunk": raced["steps_per_chunk"], "warmup_steps": warmup,
+        "fast_runs": raced["first"], "plain_runs": raced["second"],
         "fast_path": fast.perf, "plain_loop": plain.perf,
         "images_per_step": "batch size per generator step (its critic/discriminator steps included)",
     }
+
+
+def measure_precision(method: str, data, device: str, *, overrides: dict[str, Any] | None = None,
+                      budget_s: float = 40.0, chunk_s: float = 1.0, warmup: int = 2, min_rounds: int = 2,
+                      max_rounds: int = 10, log: Log = print) -> dict[str, Any]:
+    """The trainer's own step loop in float32 and under bf16 autocast, interleaved, and what `--amp auto`
+    chooses for this method on this device. A method whose `amp_ok` is False is measured under bf16 all
+    the same (`bf16_forced`), to show what the refusal costs."""
+    from ..fastpath import native_bf16
+    from ..methods import get_method
+
+    overrides = dict(overrides or {})
+    cls = get_method(method)
+    auto = FastLoop(method, data, device, overrides)  # the choice `auto` makes, as a run would get it
+    choice = auto.perf["amp"]
+    del auto
+    full = FastLoop(method, data, device, overrides, amp="off")
+    half = FastLoop(method, data, device, overrides, amp="off")
+    half.force_bf16()
+    raced = race(half, full, budget_s=budget_s, chunk_s=chunk_s, warmup=warmup, min_rounds=min_rounds,
+                 max_rounds=max_rounds, log=log, label=f"{method} bf16 / float32", names=("bf16", "float32"))
+    return {
+        "float32_images_per_sec": statistics.median(raced["second"]),
+        "bf16_images_per_sec": statistics.median(raced["first"]),
+        "ratio": raced["ratio"],
+        "auto": choice, "native_bf16": native_bf16(full.device),
+        "bf16_forced": not cls.amp_ok, "amp_reason": cls.amp_reason,
+        "batch_size": BATCH, "image_size": SIZE, "width": full.trainer.method.params.width,
+        "rounds": raced["rounds"], "steps_per_chunk": raced["steps_per_chunk"], "warmup_steps": warmup,
+        "float32_runs": raced["second"], "bf16_runs": raced["first"],
+    }
+
+
+def _section_setup(device, quick: bool, width: int | None):
+    from ..data import open_dataset
+
+    gpu = device.type == "cuda"
+    count = 512 if quick else (8192 if gpu else 2048)
+    data = open_dataset("builtin:shapes", size=SIZE, count=count)
+    size = width or (8 if quick else (64 if gpu else 32))
+    if quick:
+        options = dict(budget_s=0.0, chunk_s=0.0, warmup=1, min_rounds=1)
+    elif gpu:
+        options = dict(budget_s=20.0, chunk_s=1.0, warmup=20, min_rounds=5)
+    else:
+        options = dict(budget_s=45.0, chunk_s=0.0, warmup=1, min_rounds=2, max_rounds=8)
+    return data, size, options
 
 
 def training_section(device, quick: bool, width: int | None, log: Log) -> dict[str, Any]:
@@ -188,19 +254,14 @@ def training_section(device, quick: bool, width: int | None, log: Log) -> dict[s
     `width` sets the networks' width (default: the methods' own, 64, on a GPU; 32 on a CPU, where a
     WGAN-GP step at width 64 takes tens of seconds; 8 with `quick`).
     """
-    from ..data import open_dataset
+    data, size, options = _section_setup(device, quick, width)
+    return {method: measure_training(method, data, str(device), overrides={"width": size}, log=log, **options)
+            for method in TRAIN_METHODS}
 
-    gpu = device.type == "cuda"
-    count = 512 if quick else (8192 if gpu else 2048)
-    data = open_dataset("builtin:shapes", size=SIZE, count=count)
-    size = width or (8 if quick else (64 if gpu else 32))
-    section: dict[str, Any] = {}
-    for method in TRAIN_METHODS:
-        if quick:
-            options = dict(budget_s=0.0, chunk_s=0.0, warmup=1, min_rounds=1)
-        elif gpu:
-            options = dict(budget_s=20.0, chunk_s=1.0, warmup=20, min_rounds=5)
-        else:
-            options = dict(budget_s=45.0, chunk_s=0.0, warmup=1, min_rounds=2, max_rounds=8)
-        section[method] = measure_training(method, data, str(device), overrides={"width": size}, log=log, **options)
-    return section
+
+def precision_section(device, quick: bool, width: int | None, log: Log) -> dict[str, Any]:
+    """The `amp` section: each of TRAIN_METHODS in float32 and bf16 on the trainer's own loop, and what
+    `--amp auto` chose (issue 29: bf16 on CPUs with bf16 units)."""
+    data, size, options = _section_setup(device, quick, width)
+    return {method: measure_precision(method, data, str(device), overrides={"width": size}, log=log, **options)
+            for method in TRAIN_METHODS}

@@ -67,7 +67,8 @@ def add_command(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar (warnings are still printed)")
     # The fast path (docs/BENCHMARKS.md); "auto" is right for the device and the method.
     p.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
-                   help="mixed precision: bf16 autocast (default auto: on CUDA for the methods that tolerate it)")
+                   help="mixed precision: bf16 autocast (default auto: on for the methods that tolerate it, on CUDA "
+                        "and, for images, on CPUs with bf16 units; the choice is recorded in config.json)")
     p.add_argument("--channels-last", choices=("auto", "on", "off"), default=None,
                    help="channels_last memory format for images and conv weights (default auto: on for CUDA and CPU)")
     p.add_argument("--optimizer-impl", dest="optimizer", choices=("auto", "fused", "foreach", "plain"), default=None,

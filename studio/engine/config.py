@@ -76,7 +76,7 @@ class RunConfig:
     experiment: str | None = None
     # The fast path (studio/fastpath.py); "auto" picks what is right for the device and the method.
     channels_last: str = "auto"  # auto (on for CUDA and CPU), on, off
-    amp: str = "auto"  # auto (bf16 on CUDA where the method tolerates it), bf16, off
+    amp: str = "auto"  # auto (bf16 where the method tolerates it on a GPU or a CPU with bf16 units), bf16, off
     optimizer: str = "auto"  # auto (fused on CUDA where torch has it, else foreach), fused, foreach, plain
     compile: bool = False  # torch.compile the networks (the first steps are slow while it compiles)
 

@@ -165,7 +165,7 @@ class Trainer:
         spec = DataSpec.from_dataset(self.dataset)
         try:
             perf = Performance.resolve(self.device, cls, channels_last=cfg.channels_last, amp=cfg.amp,
-                                       optimizer=cfg.optimizer, compile=cfg.compile)
+                                       optimizer=cfg.optimizer, compile=cfg.compile, images=self.dataset.is_images)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         if self.device.type == "cuda":
@@ -186,7 +186,7 @@ class Trainer:
             self.collapse_monitor = _collapse_monitor(cfg, self.dataset)
         if self.run_dir is not None:
             self.run_dir.create({"run": cfg.to_dict(), "params": self.method.params_dict(), "spec": spec.to_dict(),
-                                 "dataset": self.dataset.describe()})
+                                 "dataset": self.dataset.describe(), "performance": perf.to_dict()})
             self.subscribers.insert(0, self.run_dir)
 
     def scale_learning_rates(self, factor: float) -> None:
@@ -379,7 +379,7 @@ class Trainer:
         self._start_time = self._last_log_time = time.perf_counter()
         self._last_log_step = self.step
         self._status(StatusNote.STARTED, f"{cfg.method} on {cfg.dataset} from step {self.step} to {cfg.steps}",
-                     detail={"steps": cfg.steps})
+                     detail={"steps": cfg.steps, "amp": self.method.perf.amp})
         if self.dataset.is_images and self.step == 0:
             self.emit(Images(self.step, "real", self.real_grid))
         if self.step == 0:

@@ -96,6 +96,7 @@ class MonitorTab(QWidget):
         self.export_task: BackgroundTask | None = None
         self.history_note = ""  # while an opened run's history is read: how far; after: "" or why it was not
         self.state_reason = ""  # why the run ended, where it says (" (time limit)")
+        self.precision = ""  # what the run's step computes in, from its start ("bf16 autocast", "float32")
         self.samples_name = SAMPLE_TITLES["images"]
 
         self.header = LiveText("No run yet: start one on the Train tab, or File → Open run…")
@@ -212,6 +213,7 @@ class MonitorTab(QWidget):
         self.run_dir = Path(run_dir) if run_dir else None
         self.history_note = ""
         self.state_reason = ""
+        self.precision = ""
         self.total_steps = total_steps
         self.step = 0
         self.state = RunState.STARTING
@@ -311,6 +313,8 @@ class MonitorTab(QWidget):
                     reason = event.detail.get("reason") if isinstance(event.detail, dict) else None
                     self.state_reason = f" ({reason})" if reason else ""
                 self.step = max(self.step, event.step) if event.state != StatusNote.STARTED else event.step
+                if event.state == StatusNote.STARTED and isinstance(event.detail, dict) and "amp" in event.detail:
+                    self.precision = "bf16 autocast" if event.detail["amp"] == "bf16" else "float32"
         if newest_grid is not None:
             self._live_grid = newest_grid.image
             self.sample_grids += 1
@@ -444,7 +448,8 @@ class MonitorTab(QWidget):
         state = "" if self.state is RunState.IDLE else f" · {self.state}{self.state_reason}"
         title = getattr(self, "title", "")
         note = f" · {self.history_note}" if self.history_note else ""
-        self.header.setText(f"step {self.step}{total}{state}{note}", bold=f"{title} · " if title else "")
+        precision = f" · {self.precision}" if self.precision else ""
+        self.header.setText(f"step {self.step}{total}{state}{precision}{note}", bold=f"{title} · " if title else "")
 
     def _update_perf(self, force: bool = False) -> None:
         now = time.monotonic()
