@@ -149,6 +149,12 @@ def test_cli_runs_an_experiment_shortened_and_samples_arrays(tmp_path, capsys):
     assert "| modes covered |" in out and "report:" in out
     report = json.loads((run_dir / "report.json").read_text())
     assert report["steps"] == 3 and report["trials"][0]["steps"] == 3
+    assert report["trials"][0]["amp"] == "off"  # auto keeps the 2-D sets' small MLPs in float32
+    # --amp bf16 checks a recipe under bf16 (a new trial: the precision is part of what a trial reuses)
+    forced = tmp_path / "ring-bf16"
+    assert cli_main(["experiment", "run", "ring-pacgan2", "--steps", "3", "--run-dir", str(forced), "--quiet",
+                     "--amp", "bf16"]) == 0
+    assert json.loads((forced / "report.json").read_text())["trials"][0]["amp"] == "bf16"
     assert cli_main(["sample", str(run_dir / "trial-1"), "--n", "2500", "--out", str(tmp_path / "p.npy")]) == 0
     points = np.load(tmp_path / "p.npy")
     assert points.shape == (2500, 2) and points.dtype == np.float32

@@ -29,6 +29,9 @@ def add_command(sub) -> None:
                    help="train each trial this many steps instead of the recipe's (the report says what share of "
                         "the published budget ran)")
     r.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
+    r.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
+                   help="the trials' precision (default: the recipe's, auto: bf16 where the device and method "
+                        "suit it); bf16 or off checks a recipe under the other precision")
     r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(handler=run_experiment_command)
@@ -42,6 +45,9 @@ def add_command(sub) -> None:
     t.add_argument("--only", default=None, help="comma-separated methods (or recipe names) to run, e.g. gan,dcgan")
     t.add_argument("--steps", type=int, default=None, help="train every recipe this many steps instead (a smoke test)")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
+    t.add_argument("--amp", choices=("auto", "bf16", "off"), default=None,
+                   help="every trial's precision (default: the recipe's, auto: bf16 where the device and method "
+                        "suit it); bf16 or off checks a recipe under the other precision")
     t.add_argument("--json", action="store_true", help="print the report as JSON")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(handler=run_table_command)
@@ -92,7 +98,7 @@ def run_experiment_command(args: argparse.Namespace) -> int:
     command = _command_line(f"studio experiment run {recipe.name}")
     log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr))
     report = run_experiment(recipe, run_dir, trials=args.trials, dataset=args.dataset, steps=args.steps,
-                            device=args.device, command=command, subscribers=_progress(args), log=log)
+                            device=args.device, amp=args.amp, command=command, subscribers=_progress(args), log=log)
     if args.json:
         print(json.dumps(report, indent=2, default=float))
     else:
@@ -117,7 +123,7 @@ def run_table_command(args: argparse.Namespace) -> int:
         raise UserError(f"--steps {args.steps}: give at least 1")
     run_dir = args.run_dir or f"runs/table-{args.name}"
     log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr))
-    report = run_table(args.name, run_dir, only=only, steps=args.steps, device=args.device,
+    report = run_table(args.name, run_dir, only=only, steps=args.steps, device=args.device, amp=args.amp,
                        command=_command_line(f"studio experiment table {args.name}"), subscribers=_progress(args), log=log)
     if args.json:
         print(json.dumps(report, indent=2, default=float))

@@ -63,13 +63,16 @@ class Recipe:
     time_limit_minutes: float | None = None
 
     def run_config(self, *, seed: int = 0, dataset: str | None = None, steps: int | None = None,
-                   device: str = "auto") -> RunConfig:
-        """The RunConfig of one trial: the recipe's, with the trial's seed and any overrides."""
+                   device: str = "auto", amp: str | None = None) -> RunConfig:
+        """The RunConfig of one trial: the recipe's, with the trial's seed and any overrides (`amp`: the
+        precision, "auto" by default, "bf16" or "off" to check a recipe under the other one)."""
         config = RunConfig(method=self.method, dataset=dataset or self.dataset, preset=self.preset,
                            params=dict(self.params), steps=steps or self.steps, seed=seed, device=device,
                            experiment=self.name)
         for key, value in self.config.items():
             setattr(config, key, value)
+        if amp is not None:
+            config.amp = amp
         config.validate()
         return config
 

@@ -61,13 +61,25 @@ def _finished(trial_dir: Path, config: RunConfig) -> bool:
     return all(saved.get(k) == v for k, v in wanted.items() if k not in REUSE_IGNORES)
 
 
+def _trained_amp(trial_dir: Path) -> str | None:
+    """The precision the trial trained in, as its config.json records what `--amp auto` chose ("bf16" or
+    "off"); None for a run written before the choice was recorded."""
+    try:
+        recorded = json.loads((trial_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    performance = recorded.get("performance") if isinstance(recorded, dict) else None
+    return performance.get("amp") if isinstance(performance, dict) else None
+
+
 def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, dataset: str | None = None,
-                   steps: int | None = None, device: str = "auto", command: str = "",
+                   steps: int | None = None, device: str = "auto", amp: str | None = None, command: str = "",
                    subscribers: Callable[[int, int], list[Subscriber]] | None = None,
                    log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Train and judge `trials` trials of `recipe` in run_dir/trial-K/ and write report.json and report.md.
 
-    `dataset` replaces the recipe's data source and `steps` its number of steps; a trial already
+    `dataset` replaces the recipe's data source, `steps` its number of steps and `amp` its precision
+    ("auto" unless given); a trial already
     finished in its folder with the same steps is judged again, not retrained. `subscribers(trial,
     steps)` gives extra event subscribers per trial (the CLI's progress bar). Returns the report.
     """
@@ -75,11 +87,11 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
         raise ValueError(f"trials={trials} must be at least 1")
     run_dir = Path(run_dir)
     protocol = PROTOCOLS[recipe.evaluation]
-    first = recipe.run_config(dataset=dataset, steps=steps, device=device)
+    first = recipe.run_config(dataset=dataset, steps=steps, device=device, amp=amp)
     data = open_dataset(first.dataset, **first.load_options())
     started, info, results = time.time(), machine(), []
     for k in range(1, trials + 1):
-        config = recipe.run_config(seed=k - 1, dataset=dataset, steps=steps, device=device)
+        config = recipe.run_config(seed=k - 1, dataset=dataset, steps=steps, device=device, amp=amp)
         trial_dir = run_dir / f"trial-{k}"
         t0, cpu0 = time.perf_counter(), time.process_time()
         reused = _finished(trial_dir, config)
@@ -110,6 +122,7 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
             np.save(trial_dir / "samples.npy", evaluation.samples)
         results.append({"trial": k, "seed": config.seed, "run_dir": str(trial_dir), "state": state,
                         "steps": config.steps, "seconds": seconds, "cpu_seconds": cpu_seconds, "reused": reused,
+                        "amp": _trained_amp(trial_dir),
                         "eval_seconds": time.perf_counter() - t0 - (0.0 if reused else seconds),
                         "metrics": evaluation.metrics, "details": evaluation.details, "pictures": pictures})
         log(f"trial {k}: " + ", ".join(f"{n} {v:.4g}" for n, v in evaluation.metrics.items())

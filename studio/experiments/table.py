@@ -55,11 +55,11 @@ def _row(recipe: Recipe, report: dict[str, Any], grid: str | None) -> dict[str, 
             "metrics": metrics, "details": trial.get("details", {}), "targets": targets,
             "met": all(t["met"] for t in targets), "cpu_seconds": trial["cpu_seconds"], "seconds": trial["seconds"],
             "eval_seconds": trial.get("eval_seconds"), "reused": trial.get("reused", False),
-            "within_time": report["within_time"], "grid": grid}
+            "within_time": report["within_time"], "grid": grid, "amp": trial.get("amp")}
 
 
 def run_table(name: str, run_dir: str | Path, *, only: list[str] | None = None, steps: int | None = None,
-              device: str = "auto", command: str = "",
+              device: str = "auto", amp: str | None = None, command: str = "",
               subscribers: Callable[[int, int], list[Subscriber]] | None = None,
               log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Run (or judge again) every recipe of table `name` in run_dir/<recipe>/, one trial each, and write the
@@ -69,7 +69,7 @@ def run_table(name: str, run_dir: str | Path, *, only: list[str] | None = None, 
     started, info, rows = time.time(), machine(), []
     for recipe in recipes:
         log(f"{recipe.name} (v{recipe.version}): {recipe.method} on {recipe.dataset}, {steps or recipe.steps:,} steps")
-        report = run_experiment(recipe, run_dir / recipe.name, steps=steps, device=device, command=command,
+        report = run_experiment(recipe, run_dir / recipe.name, steps=steps, device=device, amp=amp, command=command,
                                 subscribers=subscribers, log=log)
         grid = None
         picture = run_dir / recipe.name / "trial-1" / "samples.png"
@@ -134,8 +134,10 @@ def markdown(report: dict[str, Any]) -> str:
              "(the untranslated inputs' score). ✓/✗: the recipe's target met or not.", ""]
     for r in rows:
         targets = ", ".join(f"{t['metric']} {t['target']}" for t in r["targets"])
+        precision = {"bf16": "bf16 autocast", "off": "float32"}.get(r.get("amp") or "", "not recorded")
         lines += [f"## {r['method']} ({r['experiment']} v{r['version']})", "",
-                  f"Targets: {targets}; budget 10 CPU min: {'within' if r['within_time'] else '**over**'}.", ""]
+                  f"Targets: {targets}; budget 10 CPU min: {'within' if r['within_time'] else '**over**'}; "
+                  f"trained in {precision}.", ""]
         if r["grid"]:
             lines += [f"![{r['method']}]({r['grid']})", ""]
     return "\n".join(lines) + "\n"
