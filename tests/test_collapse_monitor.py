@@ -183,7 +183,7 @@ def test_the_command_line_prints_one_warning_line(tmp_path, ignores_z, capsys):
 # --- in the window -------------------------------------------------------------------------------
 def train_in_window(window, qtbot, run_dir, shapes):
     window.train_in_window(config(checkpoint_every=EVERY), run_dir, shapes)
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     window.runs.poll()
 
 

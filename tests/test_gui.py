@@ -19,6 +19,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTextBrowser  # noqa: E402
 
+from studio.engine.state import RunState  # noqa: E402
 from studio.gui import main_window  # noqa: E402
 from studio.gui.main_window import MainWindow  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
@@ -127,6 +128,9 @@ def test_start_pause_resume_stop_and_checkpoint(window, qtbot, tmp_path):
     load(qtbot, window)
     run_dir = tmp_path / "run"
     tiny_run(window, run_dir, steps=100_000, log_every=1, sample_every=3)
+    states, ends = [], []
+    window.runs.stateChanged.connect(states.append)
+    window.runs.ended.connect(lambda state, message: ends.append((state, message)))
     assert window.start_training()
     session, monitor = window.runs.session, window.monitor_tab
     qtbot.waitUntil(lambda: monitor.scalar_updates >= 3 and monitor.sample_grids >= 1, timeout=WAIT)
@@ -152,11 +156,15 @@ def test_start_pause_resume_stop_and_checkpoint(window, qtbot, tmp_path):
     window.train_tab.stop_button.click()
     qtbot.waitUntil(lambda: not session.is_running(), timeout=WAIT)
     assert time.monotonic() - started < 30  # stop answers within a step; the rest is writing the checkpoint
-    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=WAIT)
-    assert session.final_state == "stopped"
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
+    assert session.final_state is RunState.STOPPED
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     assert window.train_tab.start_button.isEnabled()
-    assert monitor.state == "stopped"
+    assert monitor.state is RunState.STOPPED
+    # The controller said each change once, as the enum, and the end once.
+    assert states == [RunState.STARTING, RunState.RUNNING, RunState.PAUSED, RunState.RUNNING, RunState.STOPPED]
+    assert all(type(s) is RunState for s in states)
+    assert [(type(s), s) for s, _ in ends] == [(RunState, RunState.STOPPED)] and "step" in ends[0][1]
 
 
 def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
@@ -166,7 +174,7 @@ def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
     run_dir = tmp_path / "run"
     tiny_run(window, run_dir, steps=6, log_every=2, sample_every=2)
     window.start_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     assert window.runs.session.final_state == "finished"
     monitor = window.monitor_tab
     assert len(monitor.timelapse_frames()) == 4  # steps 0, 2, 4, 6
@@ -182,7 +190,7 @@ def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
     # Continue the same run to more steps: it resumes from step 6 and keeps its history.
     window.train_tab.steps.setValue(10)
     assert window.continue_run(run_dir)
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     assert window.runs.session.final_state == "finished" and window.runs.session.worker.step == 10
     series = window.monitor_tab.panels["Adversarial losses"].series["d_loss"]
     assert series.x.tolist()[:3] == [2, 4, 6] and series.x[-1] == 10
@@ -215,7 +223,7 @@ def test_worker_errors_show_a_readable_banner(window, qtbot, tmp_path):
     missing = tmp_path / "no-such-folder"
     config = RunConfig(method="dcgan", dataset=str(missing), preset="tiny", steps=5)
     window.train_in_window(config, tmp_path / "run", dataset=None)
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     assert window.runs.session.final_state == "error"
     assert not window.banner.isHidden() and "Training failed" in window.banner.text
     assert str(missing) in window.banner.text and not window.runs.session.is_running()
@@ -235,19 +243,24 @@ def test_divergence_offers_resume_with_a_lower_learning_rate(window, qtbot, tmp_
         return out
 
     monkeypatch.setattr(BCEGAN, "train_phase", exploding)
+    shown = []
+    show_error = window.show_error
+    monkeypatch.setattr(window, "show_error", lambda *args: shown.append(args[0]) or show_error(*args))
     load(qtbot, window)
     run_dir = tmp_path / "run"
     tiny_run(window, run_dir, steps=12, log_every=1, sample_every=50, checkpoint_every=4)
     window.start_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
-    assert window.runs.session.final_state == "diverged"
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
+    assert window.runs.session.final_state is RunState.DIVERGED
+    qtbot.wait(600)  # two more polls: the end is told once
+    assert shown == ["Training diverged"]
     assert "Training diverged" in window.banner.text and "step 7" in window.banner.text
     assert window.banner.action_button.text() == "Resume from last checkpoint with a lower learning rate"
 
     monkeypatch.setattr(BCEGAN, "train_phase", real_phase)
     window.banner.action_button.click()
     session = window.runs.session
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     assert session.final_state == "finished" and session.worker.step == 12  # from the step-4 checkpoint
     method = session.worker.trainer.method
     assert method.params.lr_g == pytest.approx(1e-4) and method.params.lr_d == pytest.approx(1e-4)

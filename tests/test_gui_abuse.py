@@ -139,7 +139,7 @@ def test_double_clicking_start_starts_one_run(window, qtbot, tmp_path, monkeypat
     assert len(made) == 1 and window.runs.session is made[0]
     assert not start.isEnabled() and not window.menu_actions["start"].isEnabled()
     window.stop_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     assert start.isEnabled() and len(made) == 1
 
 
@@ -180,7 +180,7 @@ def test_dataset_and_method_cannot_change_under_a_running_run(window, qtbot, tmp
     assert set(window.monitor_tab.panels) >= {"Adversarial losses", "Discriminator outputs"}
 
     window.stop_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     # Unlocked again: the drop is taken now.
     assert picker.isEnabled() and panel.source_tabs.isEnabled() and window.menu_actions["open_dataset"].isEnabled()
     with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT):
@@ -327,7 +327,7 @@ def test_a_damaged_run_directory_gives_a_readable_message(window, qtbot, tmp_pat
     window.train_tab.steps.setValue(6)
     started = window.continue_run(run_dir)
     if started:
-        qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+        qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     if how.startswith("config"):
         assert not started and str(run_dir / "config.json") in window.last_error
     elif how == "truncated-checkpoint":

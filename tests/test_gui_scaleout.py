@@ -161,7 +161,7 @@ def test_a_multi_process_run_is_started_and_followed(window, qtbot, tmp_path, mo
     assert window.runs.process.exitCode() == 0, window.runs.backend.output
     monitor = window.monitor_tab
     assert monitor.state == "finished" and monitor.panels["Adversarial losses"].series["d_loss"].size == 6
-    assert monitor.sample_grids >= 1 and window.run_state == "idle" and window.train_tab.start_button.isEnabled()
+    assert monitor.sample_grids >= 1 and window.run_state.is_final and window.train_tab.start_button.isEnabled()
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     assert "step 6/6" in window.status.step_label.text()
 
@@ -179,7 +179,7 @@ def test_tensorboard_setting_writes_event_files(window, qtbot, tmp_path):
     t.tensorboard.setChecked(True)
     assert window.start_training()
     assert window.tensorboard_subscriber is not None
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     assert window.tensorboard_subscriber is None  # closed with the run
     events = list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0
@@ -194,7 +194,7 @@ def test_tensorboard_setting_writes_event_files(window, qtbot, tmp_path):
     other = tmp_path / "plain"
     form(window, other, steps=2)
     assert window.start_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     assert not (other / "tensorboard").exists()
 
 

@@ -11,6 +11,7 @@ import torch
 from studio.cli import main
 from studio.engine import RunDirectory
 from studio.engine.events import Images, Metric, Scalars, Status
+from studio.engine.state import RunState
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +60,7 @@ def test_subscriber_writes_metrics_images_and_status(tmp_path):
     board(Scalars(10, {"k_t": 0.25}))
     board(Metric(10, "fid", 123.5, n=500))
     board(Images(10, "samples", np.zeros((8, 8), dtype=np.uint8)))  # grey grids come without a channel axis
-    board(Status(10, "finished", "finished at step 10"))
+    board(Status(10, RunState.FINISHED, "finished at step 10"))
     board.close()
     board.close()
     board(Scalars(11, {"k_t": 0.5}))  # after close: ignored, not an error

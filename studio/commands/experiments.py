@@ -100,7 +100,9 @@ def run_experiment_command(args: argparse.Namespace) -> int:
               f"{report['total_seconds'] / 60:.1f} min")
         print("\n".join(format_table(report["table"])))
         print(f"report: {run_dir}/{REPORT_MD}")
-    failed = [t for t in report["trials"] if t["state"] != "finished"]
+    from ..engine.state import RunState
+
+    failed = [t for t in report["trials"] if t["state"] != RunState.FINISHED]
     return 1 if failed else 0
 
 
@@ -125,4 +127,6 @@ def run_table_command(args: argparse.Namespace) -> int:
         print(f"{args.name}: {len(report['rows'])} method(s), {report['total_seconds'] / 60:.1f} min")
         print("\n".join(format_rows(report["rows"])))
         print(f"report: {run_dir}/{REPORT_MD}")
-    return 1 if any(r["state"] != "finished" for r in report["rows"]) else 0
+    from ..engine.state import RunState
+
+    return 1 if any(r["state"] != RunState.FINISHED for r in report["rows"]) else 0

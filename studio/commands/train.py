@@ -296,9 +296,7 @@ def _train(args: argparse.Namespace, config, run_dir: Path | None) -> int:
         _leave_process_group()
     if not args.quiet and sys.stderr.isatty() and dist.is_main:
         sys.stderr.write("\n")
-    from ..engine.state import RunState
-
-    succeeded = RunState(state).succeeded
+    succeeded = state.succeeded
     if succeeded:
         if dist.is_main:
             said = trainer.message if trainer.message.startswith(str(state)) else f"{state}: {trainer.message}"

@@ -76,6 +76,7 @@ class Trainer:
         self.step = 0
         self.state = RunState.IDLE
         self.message = ""
+        self.reason = ""  # why the run ended early, where it says ("time limit")
         self.method: Method | None = None
         self.device: torch.device | None = None
         self._snapshot_lock = threading.Lock()
@@ -128,10 +129,12 @@ class Trainer:
         for subscriber in self.subscribers:
             subscriber(event)
 
-    def _status(self, state: str, message: str = "", path: str = "", detail: dict | None = None) -> None:
+    def _status(self, state: RunState | StatusNote, message: str = "", path: str = "",
+                detail: dict | None = None) -> None:
         new_state = RunState.after(state)
         if new_state is not None:
             self.state, self.message = new_state, message
+            self.reason = (detail or {}).get("reason", "")
         self.emit(Status(self.step, state, message, path, detail or {}))
 
     def setup(self) -> None:
@@ -367,7 +370,7 @@ class Trainer:
             if self.step % self.config.log_every == 0:
                 self._flush_scalars()
 
-    def run(self) -> str:
+    def run(self) -> RunState:
         """Train until `config.steps` (total, counting earlier runs when resuming) or a stop; return the final state."""
         try:
             if self.method is None:

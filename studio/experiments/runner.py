@@ -20,6 +20,7 @@ from ..engine.checkpoint import load_method
 from ..engine.config import ConfigError, RunConfig
 from ..engine.events import Subscriber
 from ..engine.rundir import RunDirectory, atomic_write_bytes
+from ..engine.state import RunState
 from .protocols import PROTOCOLS
 from .recipe import Recipe
 from .report import markdown, table
@@ -51,7 +52,7 @@ def _finished(trial_dir: Path, config: RunConfig) -> bool:
     if not (rd.checkpoints / "last.pt").exists():
         return False
     status = rd.read_status()
-    if status.get("state") != "finished" or int(status.get("step", -1)) != config.steps:
+    if status.get("state") is not RunState.FINISHED or int(status.get("step", -1)) != config.steps:
         return False
     try:
         saved = RunConfig.load(rd.config_path).to_dict()
@@ -85,7 +86,7 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
         reused = _finished(trial_dir, config)
         if reused:
             log(f"trial {k}: {trial_dir} already holds the finished run; judging it again")
-            method, state = load_method(trial_dir, pick_device(config.device)).method, "finished"
+            method, state = load_method(trial_dir, pick_device(config.device)).method, RunState.FINISHED
             timing = json.loads((trial_dir / TRIAL_JSON).read_text()) if (trial_dir / TRIAL_JSON).exists() else {}
             seconds, cpu_seconds = float(timing.get("seconds", 0.0)), float(timing.get("cpu_seconds", 0.0))
         else:
@@ -94,8 +95,8 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
             state = trainer.run()
             method, seconds, cpu_seconds = trainer.method, time.perf_counter() - t0, time.process_time() - cpu0
             atomic_write_bytes(trial_dir / TRIAL_JSON,
-                               json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "state": state}).encode())
-            if state != "finished":
+                               json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "state": state.value}).encode())
+            if state is not RunState.FINISHED:
                 log(f"trial {k}: {state}: {trainer.message}")
                 results.append({"trial": k, "seed": config.seed, "run_dir": str(trial_dir), "state": state,
                                 "message": trainer.message, "steps": trainer.step, "seconds": seconds,

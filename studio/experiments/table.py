@@ -15,6 +15,7 @@ from typing import Any
 
 from ..engine.events import Subscriber
 from ..engine.rundir import atomic_write_bytes
+from ..engine.state import RunState
 from .catalogue import DIGITS_RECIPES
 from .protocols import METRICS
 from .recipe import Recipe
@@ -101,7 +102,7 @@ def format_rows(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["| method | steps | " + " | ".join(c[0] for c in COLUMNS) + " | targets met | train CPU min | train wall min | eval wall s |",
              "|---|---|" + "---|" * len(COLUMNS) + "---|---|---|---|"]
     for r in rows:
-        if r["state"] != "finished":
+        if r["state"] != RunState.FINISHED:
             lines.append(f"| {r['method']} | {r['steps']:,} | {r['state']}: {r['message']} |" + " |" * (len(COLUMNS) + 3))
             continue
         met = sum(t["met"] for t in r["targets"])

@@ -59,7 +59,6 @@ class MainWindow(QMainWindow):
         self.theme = "dark"
         self.tensorboard_subscriber: Any = None  # the TensorBoard writer of the run training in this window
         self._real_task: BackgroundTask | None = None
-        self._error_shown_for: Any = None
         self._populated = False
 
         self.banner = Banner()
@@ -300,7 +299,6 @@ class MainWindow(QMainWindow):
 
     def _show_new_run(self, config: Any, run_dir: Path, kind: str | None, dataset: Any) -> None:
         self.banner.clear()
-        self._error_shown_for = None
         preview = preview_for_run(self.train_tab.dataset_panel.preview, dataset, config) if dataset is not None else {}
         self.monitor_tab.begin(method=config.method, kind=kind, total_steps=config.steps, run_dir=run_dir,
                                title=Path(run_dir).name, real_grid=preview.get("grid"),
@@ -338,8 +336,10 @@ class MainWindow(QMainWindow):
         return self.continue_run(run_dir, lr_scale=0.5)
 
     def _on_run_state(self, state: RunState) -> None:
-        self.menu_actions.apply(state, self.runs.can_pause)
-        self.train_tab.set_locked(state.is_active)  # the run in progress owns its dataset and settings
+        control = self.runs.control_state  # a followed run's state is shown, but leaves the controls free
+        self.menu_actions.apply(control, self.runs.can_pause)
+        self.train_tab.set_locked(control.is_active)  # the run in progress owns its dataset and settings
+        self.monitor_tab.set_state(state, self.runs.reason)
 
     # --- events ------------------------------------------------------------------------------------
     def _handle_events(self, events: list) -> None:
@@ -357,29 +357,20 @@ class MainWindow(QMainWindow):
         self.status.show_run(self.monitor_tab, self.runs.total_steps, self.runs.device_text())
 
     def _on_status(self, event) -> None:
-        if event.state == StatusNote.COLLAPSE:  # about the samples on screen: a followed run's too
+        if event.state is StatusNote.COLLAPSE:  # about the samples on screen: a followed run's too
             show_collapse(self, event)
             return
-        if self.runs.backend is None or not self.runs.backend.trains:
+        if not self.runs.controls:
             return  # a run another process trains: this window follows it but does not control it
-        if event.state == StatusNote.CHECKPOINT:
+        if event.state is StatusNote.CHECKPOINT:
             self.statusBar().showMessage(event.message, 4000)
-        elif event.state == StatusNote.ALERT:
+        elif event.state is StatusNote.ALERT:
             self.show_info(event.message)
-        elif (state := RunState.after(event.state)) is not None and state.is_final:
-            self._on_final(state, event.message, event.step)
 
-    def _on_run_ended(self, state: str, message: str) -> None:
+    def _on_run_ended(self, state: RunState, message: str) -> None:
+        """The run this window trained ended (the controller says so once): its last values, then its outcome."""
         self.monitor_tab.redraw(force=True)
         self._close_tensorboard()
-        if (final := RunState.after(state)) is not None and final.is_final:
-            self._on_final(final, message, self.monitor_tab.step)
-
-    def _on_final(self, state: RunState, message: str, step: int) -> None:
-        key = (state, message)
-        if self._error_shown_for == key:
-            return
-        self._error_shown_for = key
         if state is RunState.DIVERGED:
             from ..engine.rundir import RunDirectory
 

@@ -211,10 +211,8 @@ class MonitorTab(QWidget):
         self.scalar_updates = self.sample_grids = self.points_updates = self.metric_updates = 0
         self.run_dir = Path(run_dir) if run_dir else None
         self.history_note = ""
-        self.state_reason = ""
         self.total_steps = total_steps
         self.step = 0
-        self.state = RunState.STARTING
         self.title = title or (str(run_dir) if run_dir else "")
         self._live_grid = self._live_reconstructions = None
         self.duplicates = None
@@ -250,6 +248,12 @@ class MonitorTab(QWidget):
             self.scatter.set_generated(None)
             self.scatter.fit_view()
         self.charts.panel(SPEED)
+        self._update_header()
+
+    def set_state(self, state: RunState, reason: str = "") -> None:
+        """The run's state as its controller says (and why it ended early, where it says: "time limit")."""
+        self.state = state
+        self.state_reason = f" ({reason})" if reason else ""
         self._update_header()
 
     def set_real_grid(self, image: np.ndarray | None) -> None:
@@ -306,11 +310,7 @@ class MonitorTab(QWidget):
             elif isinstance(event, Metric):
                 self._on_metric(event)
             elif isinstance(event, Status):
-                self.state = RunState.after(event.state) or self.state
-                if RunState.after(event.state) is not None:  # why a run ended early: "(time limit)"
-                    reason = event.detail.get("reason") if isinstance(event.detail, dict) else None
-                    self.state_reason = f" ({reason})" if reason else ""
-                self.step = max(self.step, event.step) if event.state != StatusNote.STARTED else event.step
+                self.step = max(self.step, event.step) if event.state is not StatusNote.STARTED else event.step
         if newest_grid is not None:
             self._live_grid = newest_grid.image
             self.sample_grids += 1
@@ -377,8 +377,6 @@ class MonitorTab(QWidget):
             if history.metric_curves:
                 self._show_metrics()  # once: a new text re-lays-out the tab, repainting every chart
             self.history_note = history.error
-            for note in history.notes:  # alerts: the state they imply, as if they had come live
-                self.state = RunState.after(note.state) or self.state
         else:
             # Where the curves will end, from the share of bytes read (within the run's length when known):
             # the x axes are set once, not widened (re-rendered, every chart re-laid-out) as each part arrives.

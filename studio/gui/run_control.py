@@ -68,6 +68,11 @@ class SessionRun:
     def stop_and_wait(self, wait_ms: int) -> None:
         self.session.stop_and_wait(wait_ms)
 
+    def state(self) -> tuple[RunState, str]:
+        """The trainer's state now (STARTING until it says otherwise) and why it ended early, if it says."""
+        trainer = self.session.worker.trainer
+        return (RunState.STARTING if trainer.state is RunState.IDLE else trainer.state), trainer.reason
+
     def device_text(self) -> str:
         # Described once, when the trainer has chosen its device (the status bar asks on every poll).
         if not self._device_text and self.session.worker.trainer.device is not None:
@@ -113,6 +118,11 @@ class ProcessRun:
 
     def poll(self) -> list:
         return self.follower.poll()
+
+    def state(self) -> tuple[RunState, str]:
+        """As the run's status.json says (STARTING until the processes have written one)."""
+        state = self.follower.state
+        return (RunState.STARTING if state is RunState.IDLE else state), self.follower.reason
 
     def pause(self) -> None:  # processes can be stopped, not paused
         pass
@@ -253,6 +263,10 @@ class FollowRun:
             return news + self.follower.poll(metrics=False)
         return self.follower.poll()
 
+    def state(self) -> tuple[RunState, str]:
+        """As the run's status.json says."""
+        return self.follower.state, self.follower.reason
+
     def release(self) -> None:
         if self.task is not None and self.task.is_running():
             self.task.cancel()
@@ -277,16 +291,25 @@ Backend = SessionRun | ProcessRun | FollowRun
 
 
 class RunController(QObject):
-    """The window's one run: which back-end runs it, its state, and its events at a steady rate."""
+    """The window's one run: which back-end runs it, its state, and its events at a steady rate.
 
-    stateChanged = Signal(object)  # RunState of the run this window controls (IDLE while only following)
+    It owns the run's life: `state` is the state of the run shown (whichever back-end runs it: the
+    trainer's own, or its status.json's for a run read from disk), announced by `stateChanged` once per
+    change; a run this window trains ends with `ended`, once, carrying its final state and message.
+    Views read these and never work a state out of the run's events.
+    """
+
+    stateChanged = Signal(RunState)  # the state of the run shown, at each change
     eventsArrived = Signal(list)  # the newest events, oldest first (an empty list: nothing new, redraw)
-    ended = Signal(str, str)  # a run this window trained ended: final state, message
+    ended = Signal(RunState, str)  # a run this window trained ended: its final state, its message
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.backend: Backend | None = None
         self.state = RunState.IDLE
+        self.reason = ""  # why the run shown ended early, where it says ("time limit")
+        self.message = ""  # the final message of the last run this window trained
+        self._ended: Backend | None = None  # the back-end whose end has been announced
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.poll)
 
@@ -309,7 +332,8 @@ class RunController(QObject):
     def _begin(self, backend: Backend) -> None:
         self.detach()
         self.backend = backend
-        self._set_state(RunState.STARTING if backend.trains else RunState.IDLE)
+        self.message = ""
+        self._set_state(RunState.STARTING if backend.trains else RunState.IDLE, "")
         backend.start()
         self.timer.start(backend.poll_ms)
 
@@ -324,6 +348,16 @@ class RunController(QObject):
     def is_training(self) -> bool:
         """True while a run trains in this window's thread or in processes it started."""
         return self.backend is not None and self.backend.trains and self.backend.is_alive()
+
+    @property
+    def controls(self) -> bool:
+        """Whether the run shown is one this window trains (a followed run is shown, not controlled)."""
+        return self.backend is not None and self.backend.trains
+
+    @property
+    def control_state(self) -> RunState:
+        """The state the window's controls follow: the run's own when this window trains it, else IDLE."""
+        return self.state if self.controls else RunState.IDLE
 
     @property
     def can_pause(self) -> bool:
@@ -375,29 +409,29 @@ class RunController(QObject):
 
     # --- events ------------------------------------------------------------------------------------
     def poll(self) -> None:
-        """Timer slot: what the run produced since the last poll, as `eventsArrived`."""
-        if self.backend is None:
+        """Timer slot: what the run produced since the last poll, as `eventsArrived`, after its state."""
+        backend = self.backend
+        if backend is None:
             return
-        events = self.backend.poll()
-        if self.backend.trains:
-            from ..engine.events import Status
-
-            for event in events:
-                if isinstance(event, Status):
-                    new = RunState.after(event.state)
-                    if new is not None and not new.is_final:
-                        self._set_state(new)
+        events = backend.poll()
+        state, reason = backend.state()
+        # A trained run's final state is announced with its end (its thread or processes have finished).
+        if not (backend.trains and state.is_final) and self._ended is not backend:
+            self._set_state(state, reason)
         self.eventsArrived.emit(events)
 
-    def _on_backend_ended(self, state: str, message: str, backend: Backend) -> None:
-        if backend is not self.backend or not backend.trains:
-            return  # a run this window no longer shows
+    def _on_backend_ended(self, state: RunState, message: str, backend: Backend) -> None:
+        if backend is not self.backend or not backend.trains or self._ended is backend:
+            return  # a run this window no longer shows, or one whose end was announced
         self.poll()
         self.timer.stop()
-        self._set_state(RunState.IDLE)
-        self.ended.emit(str(state), message)
+        self._ended = backend
+        self.message = message
+        self._set_state(state, backend.state()[1] if state.is_final else "")
+        self.ended.emit(state, message)
 
-    def _set_state(self, state: RunState) -> None:
+    def _set_state(self, state: RunState, reason: str) -> None:
+        self.reason = reason
         if state is not self.state:
             self.state = state
             self.stateChanged.emit(state)

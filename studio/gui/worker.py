@@ -49,7 +49,7 @@ class EventBuffer:
 class TrainingWorker(QObject):
     """Holds one Trainer and runs it when its thread starts; every other method is safe from the UI thread."""
 
-    finished = Signal(str, str)  # final state, message
+    finished = Signal(RunState, str)  # final state, message
 
     def __init__(self, config: Any, run_dir: str | Path, dataset: Any = None, resume: bool = False,
                  lr_scale: float = 1.0, extra_subscribers: tuple = ()):
@@ -77,7 +77,7 @@ class TrainingWorker(QObject):
             app = QCoreApplication.instance()
             if app is not None:
                 self.moveToThread(app.thread())
-            self.finished.emit(str(state), message)
+            self.finished.emit(state, message)
 
     def _setup_with_scaled_lr(self) -> None:
         # Resuming after divergence: the checkpoint restores its optimizers' learning rates, so they
@@ -117,7 +117,7 @@ class TrainingWorker(QObject):
 class TrainingSession(QObject):
     """One training run on its own QThread, from start to a clean end; the window holds at most one."""
 
-    ended = Signal(str, str)  # final state, message; emitted once the thread has finished
+    ended = Signal(RunState, str)  # final state, message; emitted once the thread has finished
 
     def __init__(self, config: Any, run_dir: str | Path, dataset: Any = None, resume: bool = False,
                  lr_scale: float = 1.0, parent: QObject | None = None, extra_subscribers: tuple = (),
@@ -135,7 +135,7 @@ class TrainingSession(QObject):
         self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self.worker.finished.connect(self._on_worker_finished)
         self.thread.finished.connect(self._on_thread_finished)
-        self.final_state = ""
+        self.final_state: RunState | None = None
         self.final_message = ""
         self._ended = False
 
@@ -170,7 +170,7 @@ class TrainingSession(QObject):
             self._on_thread_finished()
         return ok
 
-    def _on_worker_finished(self, state: str, message: str) -> None:
+    def _on_worker_finished(self, state: RunState, message: str) -> None:
         self.final_state, self.final_message = state, message
 
     def _on_thread_finished(self) -> None:
@@ -179,6 +179,6 @@ class TrainingSession(QObject):
         self._ended = True
         if self.lock is not None:
             self.lock.release()  # before `ended`: a slot may continue the same run at once
-        if not self.final_state:
+        if self.final_state is None:
             self.final_state, self.final_message = self.worker.trainer.state, self.worker.trainer.message
         self.ended.emit(self.final_state, self.final_message)
