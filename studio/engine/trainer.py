@@ -463,20 +463,16 @@ def real_images_grid(dataset: Dataset, take: torch.Tensor) -> Any:
 
 
 def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -> Evaluator | None:
-    """The metrics layer's in-training evaluator for this config (None where it is not installed)."""
-    try:
-        from .evaluation import make_evaluator
-    except ImportError:
-        return None
+    """The metrics layer's in-training evaluator for this config (loaded when a run evaluates)."""
+    from .evaluation import make_evaluator
+
     return make_evaluator(cfg, dataset, device)
 
 
 def _collapse_monitor(cfg: RunConfig, dataset: Dataset) -> Callable[[int, torch.Tensor, str], Any] | None:
-    """The metrics layer's live collapse monitor for this run (None when off, not installed or not images)."""
-    try:
-        from ..metrics.collapse import collapse_monitor_for
-    except ImportError:
-        return None
+    """The metrics layer's live collapse monitor for this run (None when off or not images)."""
+    from ..metrics.collapse import collapse_monitor_for
+
     return collapse_monitor_for(cfg, dataset)
 
 

@@ -139,10 +139,6 @@ class MainWindow(QMainWindow):
 
     def _install_sample_tab(self) -> None:
         tab = load_sample_tab()
-        if tab is None:
-            self.sample_tab.note.setText("The latent explorer (Sample tab) is not part of this build; "
-                                         "the newest samples are shown.")
-            return
         old = self.sample_page.takeWidget()
         if old is not None:
             old.deleteLater()

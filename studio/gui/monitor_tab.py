@@ -267,18 +267,18 @@ class MonitorTab(QWidget):
     def _method_plots(method: str | None) -> tuple:
         if not method:
             return ()
-        try:
-            from ..methods import get_method
+        from ..methods import get_method
 
+        try:
             return tuple(get_method(method).plots)
         except Exception:  # noqa: BLE001 - an unknown method (a newer run) still shows its scalars in "Other"
             return ()
 
     @staticmethod
     def _has_encoder(method: str | None) -> bool:
-        try:
-            from ..methods import get_method
+        from ..methods import get_method
 
+        try:
             return bool(method) and get_method(method).has_encoder
         except Exception:  # noqa: BLE001 - an unknown method: its reconstruction grids (if any) still show
             return False

@@ -71,7 +71,7 @@ class Track:
 
 def run_soak(out_dir: str | Path, minutes: float, paint_hz: float = 0.0, log=print) -> dict[str, Any]:
     """Soak the window for `minutes`; writes DIR/soak.json (and soak-end.png) and returns the report."""
-    from .app import isolated_settings
+    from ..settings import isolated_settings
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
