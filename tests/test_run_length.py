@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from studio.cli import main
-from studio.commands._progress import ProgressBar
+from studio.engine.console import ProgressBar
 from studio.engine import RunDirectory, load_checkpoint
 from studio.engine.config import RunConfig, format_duration, parse_duration
 from studio.engine.events import Status

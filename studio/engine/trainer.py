@@ -6,6 +6,7 @@ Control (pause, resume, stop) comes from other threads through thread-safe flags
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import threading
@@ -60,12 +61,22 @@ def run_step(method: Method, draw: Callable[[], Any]) -> dict[str, torch.Tensor]
 
 
 class Trainer:
-    """Train `config.method` on `config.dataset`, recording into `run_dir` when given."""
+    """Train `config.method` on `config.dataset`, recording into `run_dir` when given.
+
+    The one way a run starts, from the command line, the window and experiments alike. The caller's
+    `config` is never changed: `self.config` is the run's own copy, resolved by `setup` (steps from
+    epochs, classes as the data spells them). `lr_scale` multiplies every learning rate once the run is
+    set up (after a resumed run's checkpoint restored its own), as resuming a diverged run does.
+    """
 
     def __init__(self, config: RunConfig, *, run_dir: str | Path | None = None, dataset: Dataset | None = None,
-                 subscribers: tuple[Subscriber, ...] = (), resume: bool = False, evaluator: Evaluator | None = None):
+                 subscribers: tuple[Subscriber, ...] = (), resume: bool = False, evaluator: Evaluator | None = None,
+                 lr_scale: float = 1.0):
         config.validate()
-        self.config = config
+        if not lr_scale > 0:
+            raise ConfigError(f"lr_scale={lr_scale} must be positive, e.g. 0.5 to halve every learning rate")
+        self.config = copy.deepcopy(config)
+        self.lr_scale = lr_scale
         self.run_dir = RunDirectory(run_dir) if run_dir is not None else None
         self.dataset = dataset
         self.subscribers: list[Subscriber] = list(subscribers)
@@ -180,6 +191,8 @@ class Trainer:
         self._make_fixed_batch()
         if checkpoint is not None:
             self._restore(checkpoint)
+        if self.lr_scale != 1.0:
+            self._scale_learning_rates(self.lr_scale)
         self.dist.prepare(self.method, self.sampler, cfg.seed, self.step)
         if not self.dist.is_main:
             self.run_dir = None  # only rank 0 records the run; the others train and reduce
@@ -191,13 +204,13 @@ class Trainer:
             self.run_dir.create({"run": cfg.to_dict(), "params": self.method.params_dict(), "spec": spec.to_dict(),
                                  "dataset": self.dataset.describe()})
             self.subscribers.insert(0, self.run_dir)
+        if self.lr_scale != 1.0:
+            self._status(StatusNote.ALERT, f"learning rates scaled by {self.lr_scale:g}")
 
-    def scale_learning_rates(self, factor: float) -> None:
-        """After setup: multiply every learning rate by `factor`, on the params (so later checkpoints
-        record it) and on the optimizers (a checkpoint restores their own rates): how a diverged run is
-        resumed more gently, from the window and from `studio train --resume D --lr-scale 0.5`."""
-        if not factor > 0:
-            raise ConfigError(f"lr scale {factor} must be positive")
+    def _scale_learning_rates(self, factor: float) -> None:
+        """Multiply every learning rate by `factor`, on the params (so later checkpoints record it) and on
+        the optimizers (a checkpoint restores their own rates): how a diverged run is resumed more gently,
+        from the window and from `studio train --resume D --lr-scale 0.5`."""
         params = self.method.params
         for name in vars(params):
             if name.startswith("lr") and isinstance(getattr(params, name), float):

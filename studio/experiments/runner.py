@@ -18,7 +18,7 @@ from ..data import open_dataset
 from ..engine import Trainer, pick_device
 from ..engine.checkpoint import load_method
 from ..engine.config import ConfigError, RunConfig
-from ..engine.events import Subscriber
+from ..engine.outputs import Console, run_outputs
 from ..engine.rundir import RunDirectory, atomic_write_bytes
 from ..engine.state import RunState
 from .protocols import PROTOCOLS
@@ -63,14 +63,13 @@ def _finished(trial_dir: Path, config: RunConfig) -> bool:
 
 
 def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, dataset: str | None = None,
-                   steps: int | None = None, device: str = "auto", command: str = "",
-                   subscribers: Callable[[int, int], list[Subscriber]] | None = None,
+                   steps: int | None = None, device: str = "auto", command: str = "", console: Console = None,
                    log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Train and judge `trials` trials of `recipe` in run_dir/trial-K/ and write report.json and report.md.
 
     `dataset` replaces the recipe's data source and `steps` its number of steps; a trial already
-    finished in its folder with the same steps is judged again, not retrained. `subscribers(trial,
-    steps)` gives extra event subscribers per trial (the CLI's progress bar). Returns the report.
+    finished in its folder with the same steps is judged again, not retrained. `console` is each trial's
+    terminal view, as `studio train` has it (engine/outputs.py). Returns the report.
     """
     if trials < 1:
         raise ValueError(f"trials={trials} must be at least 1")
@@ -90,9 +89,12 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
             timing = json.loads((trial_dir / TRIAL_JSON).read_text()) if (trial_dir / TRIAL_JSON).exists() else {}
             seconds, cpu_seconds = float(timing.get("seconds", 0.0)), float(timing.get("cpu_seconds", 0.0))
         else:
-            trainer = Trainer(config, run_dir=trial_dir, dataset=data,
-                              subscribers=tuple(subscribers(k, config.steps)) if subscribers else ())
-            state = trainer.run()
+            outputs = run_outputs(trial_dir, console=console, steps=config.steps)
+            trainer = Trainer(config, run_dir=trial_dir, dataset=data, subscribers=outputs.subscribers)
+            try:
+                state = trainer.run()
+            finally:
+                outputs.close()
             method, seconds, cpu_seconds = trainer.method, time.perf_counter() - t0, time.process_time() - cpu0
             atomic_write_bytes(trial_dir / TRIAL_JSON,
                                json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "state": state.value}).encode())

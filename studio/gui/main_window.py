@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self.ask_before_close = True
         self.last_error = ""
         self.theme = "dark"
-        self.tensorboard_subscriber: Any = None  # the TensorBoard writer of the run training in this window
+        self.run_outputs: Any = None  # the outputs (TensorBoard) of the run training in this window
         self._real_task: BackgroundTask | None = None
         self._populated = False
 
@@ -255,15 +255,13 @@ class MainWindow(QMainWindow):
 
         `lock` is the run directory's writer lock, held by the session until its thread ends (none: unlocked).
         """
-        self._close_tensorboard()
-        if self.train_tab.tensorboard_enabled():
-            from ..engine.tensorboard import TensorBoardMissing, TensorBoardSubscriber
+        from ..engine.outputs import run_outputs
 
-            try:
-                self.tensorboard_subscriber = TensorBoardSubscriber(run_dir)
-                extra_subscribers = (*extra_subscribers, self.tensorboard_subscriber)
-            except (TensorBoardMissing, OSError) as exc:
-                self.show_info(f"Training without TensorBoard logs: {exc}")
+        self._close_outputs()
+        self.run_outputs = run_outputs(run_dir, tensorboard=self.train_tab.tensorboard_enabled())
+        for problem in self.run_outputs.problems:
+            self.show_info(f"{problem}; training goes on without them")
+        extra_subscribers = (*extra_subscribers, *self.run_outputs.subscribers)
         kind = dataset.kind.value if dataset is not None else kind
         self._show_new_run(config, run_dir, kind, dataset)
         if resume:
@@ -278,12 +276,12 @@ class MainWindow(QMainWindow):
 
     def _train_in_processes(self, config: Any, run_dir: Path, dataset: Any, gpus: int) -> bool:
         """Start `studio train --gpus N` for the form's settings and follow its run directory."""
+        from ..engine.launch import train_command
         from ..methods.params import ConfigError
-        from .train_tab import train_command
 
         try:
             command = train_command(config, run_dir, gpus, self.train_tab.tensorboard_enabled())
-        except ConfigError as exc:
+        except (ConfigError, OSError) as exc:  # a device the GPUs cannot be, or the run's config.json not written
             self.show_error("Cannot start", str(exc))
             return False
         self._show_new_run(config, run_dir, dataset.kind.value if dataset is not None else None, dataset)
@@ -366,7 +364,7 @@ class MainWindow(QMainWindow):
     def _on_run_ended(self, state: RunState, message: str) -> None:
         """The run this window trained ended (the controller says so once): its last values, then its outcome."""
         self.monitor_tab.redraw(force=True)
-        self._close_tensorboard()
+        self._close_outputs()
         if state is RunState.DIVERGED:
             from ..engine.rundir import RunDirectory
 
@@ -380,13 +378,11 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"Training {message}", 10000)
 
-    def _close_tensorboard(self) -> None:
-        if self.tensorboard_subscriber is not None:
-            try:
-                self.tensorboard_subscriber.close()
-            except Exception as exc:  # noqa: BLE001 - losing the last TensorBoard events must not stop the window
-                self.statusBar().showMessage(f"TensorBoard logs not closed cleanly: {exc}", 8000)
-            self.tensorboard_subscriber = None
+    def _close_outputs(self) -> None:
+        if self.run_outputs is not None:
+            for problem in self.run_outputs.close():
+                self.statusBar().showMessage(problem, 8000)
+            self.run_outputs = None
 
     # --- following a run directory -----------------------------------------------------------------
     def open_run(self, path: str | Path | None = None) -> bool:
@@ -461,7 +457,7 @@ class MainWindow(QMainWindow):
             QApplication.processEvents()
         self.runs.stop_and_wait(60_000 if self.runs.session is not None else 15_000)
         self.runs.timer.stop()  # the run stays inspectable: its final state, its checkpoint
-        self._close_tensorboard()
+        self._close_outputs()
         self.train_tab.dataset_panel.cancel()
         for task in live_tasks():
             task.cancel()

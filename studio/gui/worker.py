@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from ..engine.events import Event, Images, Points, Status
-from ..engine.state import RunState, StatusNote
+from ..engine.state import RunState
 
 
 class EventBuffer:
@@ -57,17 +57,14 @@ class TrainingWorker(QObject):
         from ..engine.trainer import Trainer
 
         self.buffer = EventBuffer()
-        self.lr_scale = lr_scale
         self.trainer = Trainer(config, run_dir=run_dir, dataset=dataset, subscribers=(self.buffer, *extra_subscribers),
-                               resume=resume)
+                               resume=resume, lr_scale=lr_scale)
 
     @Slot()
     def run(self) -> None:
         """Train to the end or a stop (on the worker thread); errors become a Status, never an exception."""
         state, message = RunState.ERROR, ""
         try:
-            if self.lr_scale != 1.0:
-                self._setup_with_scaled_lr()
             state = self.trainer.run()
             message = self.trainer.message
         except BaseException as exc:  # noqa: BLE001 - a dead thread must still say why
@@ -78,18 +75,6 @@ class TrainingWorker(QObject):
             if app is not None:
                 self.moveToThread(app.thread())
             self.finished.emit(state, message)
-
-    def _setup_with_scaled_lr(self) -> None:
-        # Resuming after divergence: the checkpoint restores its optimizers' learning rates, so they
-        # are scaled after setup, on the params (recorded in later checkpoints) and on the optimizers.
-        trainer = self.trainer
-        try:
-            trainer.setup()
-        except Exception:  # noqa: BLE001 - let run() redo the setup and report the error as a Status
-            trainer.method = None
-            return
-        trainer.scale_learning_rates(self.lr_scale)
-        self.buffer(Status(trainer.step, StatusNote.ALERT, f"learning rates scaled by {self.lr_scale:g} after divergence"))
 
     # --- control from the UI thread ---------------------------------------------------------------
     def pause(self) -> None:
