@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fastjpeg
 from .dataset import Skipped
 from .options import LoadOptions, cache_root
 
@@ -63,12 +62,14 @@ def limit_bytes() -> int:
         return int(DEFAULT_LIMIT_GB * 2**30)
 
 
-def entry_key(names: list[str], keys: list, opts: LoadOptions, archive: Path | None) -> str | None:
-    """The key of a load of these items with these options, or None when it cannot be cached."""
+def entry_key(names: list[str], keys: list, opts: LoadOptions, archive: Path | None,
+              decoder: str | None = None) -> str | None:
+    """The key of a load of these items with these options, or None when it cannot be cached. `decoder`
+    names the JPEG decoder the load uses (decode/fastjpeg.py): another one decodes other pixels."""
     if len(names) < MIN_ITEMS or opts.stream is True or not opts.decoded_cache:
         return None
     h = hashlib.sha256()
-    options = [VERSION, fastjpeg.available(), opts.size, opts.channels, opts.max_pixels, opts.max_file_bytes,
+    options = [VERSION, decoder, opts.size, opts.channels, opts.max_pixels, opts.max_file_bytes,
                list(opts.background), opts.memory_limit, opts.stream]
     h.update(json.dumps(options).encode())
     if archive is not None:
