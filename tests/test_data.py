@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from studio.data import DatasetError, DatasetKind, list_builtins, list_sources, open_dataset
-from studio.data import download as download_mod
+from studio.data.sources import download as download_mod
 
 
 def save_image(path: Path, size=(16, 16), colour=(200, 30, 30), mode="RGB", fmt=None) -> Path:

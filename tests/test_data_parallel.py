@@ -1,4 +1,4 @@
-"""The parallel runner (studio/data/parallel.py): workers and this process share the chunks and the output."""
+"""The parallel runner (studio/data/decode/parallel.py): workers and this process share the chunks and the output."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from studio.data import parallel
+from studio.data.decode import parallel
 
 N = 300
 
@@ -123,7 +123,7 @@ def test_a_decoder_crash_names_the_files_it_was_decoding(tmp_path, monkeypatch):
     from PIL import Image
 
     from studio.data import DatasetError, open_dataset
-    from studio.data import images as images_mod
+    from studio.data.decode import images as images_mod
 
     for i in range(N):
         Image.new("RGB", (8, 8), (i % 256, 0, 0)).save(tmp_path / f"{i:04d}.png")
@@ -136,7 +136,7 @@ def test_a_decoder_crash_names_the_files_it_was_decoding(tmp_path, monkeypatch):
         time.sleep(0.002)  # slow enough for the worker to take a chunk
         return real(data, **kw)
 
-    monkeypatch.setattr("studio.data.collection.decode_squares", crashing)
+    monkeypatch.setattr("studio.data.decode.collection.decode_squares", crashing)
     expected = (re.escape(f"{tmp_path}: the image decoder crashed (worker exit code 11) on one of ")
                 + r"\d+ files from \d{4}\.png to \d{4}\.png; move those files out")
     with pytest.raises(DatasetError, match=expected):
@@ -159,7 +159,7 @@ def test_zip_members_reopen_their_archive_in_each_worker_process(tmp_path):
     import pickle
     import zipfile
 
-    from studio.data.openers import ZipMember
+    from studio.data.decode.openers import ZipMember
 
     archive = tmp_path / "members.zip"
     with zipfile.ZipFile(archive, "w") as zf:

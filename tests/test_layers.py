@@ -259,3 +259,34 @@ def test_the_guard_check_finds_a_hidden_module_and_a_nameless_fallback(tmp_path)
     found = silent_fallbacks(tree)
     assert any("engine/sneaky.py:2 catches the failed import of studio.engine.evaluation" in f for f in found), found
     assert any("engine/sneaky.py:9 guards the optional package fancylib" in f for f in found), found
+
+
+# --- the data layer's own layers ---------------------------------------------------------------------
+DATA_LAYERS = ("sources", "decode", "cache")  # highest first: each imports only those after it (and the root)
+
+
+def data_violations(root: Path = STUDIO) -> list[str]:
+    """Imports in studio/data/<layer>/ of a higher layer of the data package (decode importing sources, ...)."""
+    found = []
+    for index, layer in enumerate(DATA_LAYERS):
+        for path in sorted((root / "data" / layer).rglob("*.py")):
+            for line, module in imports(path, root):
+                parts = module.split(".")
+                if parts[:2] == ["studio", "data"] and len(parts) > 2 and parts[2] in DATA_LAYERS[:index]:
+                    found.append(f"studio/{path.relative_to(root)}:{line} imports {module}: data/{layer} may not "
+                                 f"import data/{parts[2]}")
+    return found
+
+
+def test_the_data_packages_sources_decode_and_cache_import_downwards():
+    assert data_violations() == []
+
+
+def test_the_data_check_finds_decoding_that_knows_a_source(tmp_path):
+    import shutil
+
+    tree = tmp_path / "studio"
+    shutil.copytree(STUDIO, tree, ignore=shutil.ignore_patterns("__pycache__"))
+    (tree / "data" / "decode" / "sneaky.py").write_text("from ..sources.zips import open_zip\n", encoding="utf-8")
+    assert data_violations(tree) == ["studio/data/decode/sneaky.py:1 imports studio.data.sources.zips: data/decode "
+                                     "may not import data/sources"]

@@ -10,8 +10,8 @@ import torch
 from PIL import Image
 
 from studio.cli import main
-from studio.data.builtin import outlines2shapes
 from studio.data.dataset import DatasetKind
+from studio.data.sources.builtin import outlines2shapes
 from studio.engine import RunConfig, RunDirectory, Scalars, Trainer, load_method
 from studio.grids import to_unit_range
 from studio.methods import DataSpec, get_method

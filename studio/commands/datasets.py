@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         online = "  (downloads)" if s.get("online") else ""
         print(f"{s['name']:<32} {s['kind']:<9} {s['description']}{online}")
     print("\nFolders are recognised by their layout; docs/DATA.md shows each one and what each method accepts.")
-    from ..data.fastjpeg import missing
+    from ..data.decode.fastjpeg import missing
 
     for note in missing():
         print(f"note: {note}")

@@ -10,25 +10,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .arrays import fit_images, open_array
-from .builtin import open_builtin
-from .celeba import ATTR_FILE, find_attr_file, open_celeba
-from .cifar import find_cifar, is_cifar_batch, open_cifar
 from .dataset import Dataset, DatasetKind
+from .decode.images import is_image_name
 from .errors import DatasetError
-from .folders import open_files, open_folder
-from .idx import find_idx_images, is_idx, open_idx
-from .images import is_image_name
 from .labels import choose_condition
-from .online import open_torchvision
 from .options import LoadOptions
-from .paired import open_paired, orient, paired_layout
-from .quickdraw import open_quickdraw
-from .sklearn_digits import open_sklearn
-from .translation_sources import SCHEMES as TRANSLATION_SCHEMES
-from .translation_sources import open_translation_source
-from .unpaired import is_unpaired, open_unpaired
-from .zips import open_zip
+from .sources.arrays import fit_images, open_array
+from .sources.builtin import open_builtin
+from .sources.celeba import ATTR_FILE, find_attr_file, open_celeba
+from .sources.cifar import find_cifar, is_cifar_batch, open_cifar
+from .sources.folders import open_files, open_folder
+from .sources.idx import find_idx_images, is_idx, open_idx
+from .sources.online import open_torchvision
+from .sources.paired import open_paired, orient, paired_layout
+from .sources.quickdraw import open_quickdraw
+from .sources.sklearn_digits import open_sklearn
+from .sources.translation_sources import SCHEMES as TRANSLATION_SCHEMES
+from .sources.translation_sources import open_translation_source
+from .sources.unpaired import is_unpaired, open_unpaired
+from .sources.zips import open_zip
 
 HELP = (
     "give a folder of images, a .zip of one, a .npy/.npz array, MNIST IDX files, a CIFAR-10 batch folder, "
@@ -54,7 +54,7 @@ def open_dataset(
     the order given; studio/data/labels.py), DatasetError listing the known names otherwise; `split` is
     "train", "val", "test" or "all" where a source has splits; `stream` forces (True) or forbids (False)
     decoding folders lazily from disk;
-    `decoded_cache` keeps decoded folders and zips in the cache for fast reloads (studio/data/decoded_cache.py);
+    `decoded_cache` keeps decoded folders and zips in the cache for fast reloads (studio/data/cache/decoded_cache.py);
     `direction` ("AtoB" or "BtoA") says which side of paired data is the input; `translation_url`
     replaces the pix2pix/CycleGAN archives' server (else $STUDIO_TRANSLATION_URL, else the authors').
     """

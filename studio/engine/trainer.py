@@ -18,7 +18,7 @@ import torch
 
 from ..data import Dataset, DatasetKind, open_dataset
 from ..data.labels import choose_condition
-from ..data.paired import orient
+from ..data.sources.paired import orient
 from ..fastpath import Performance
 from ..grids import image_grid, to_uint8, to_unit_range
 from ..methods.autoencoding import RECONSTRUCTIONS_SHOWN, reconstruction_pairs

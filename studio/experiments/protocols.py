@@ -166,7 +166,7 @@ def _translation(method: TranslationMethod, dataset: Dataset, seed: int) -> Eval
     """Translate the held-out digits' ink forms (never trained on) to real digits; the judge, trained on
     real digits, must name each translation as its source's digit. The untranslated inputs are the baseline."""
     from ..data import open_dataset
-    from ..data.sklearn_digits import TRAIN_DIGITS, held_out_digits
+    from ..data.sources.sklearn_digits import TRAIN_DIGITS, held_out_digits
 
     real = open_dataset("sklearn:digits", size=dataset.image_size, channels=dataset.channels, count=TRAIN_DIGITS)
     judge = _judge(real, method.device)
@@ -193,7 +193,7 @@ def digits(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluation:
     translations of them for pix2pix and CycleGAN; FID/KID where the Inception weights are present."""
     if isinstance(method, TranslationMethod):
         return _translation(method, dataset, seed)
-    from ..data.sklearn_digits import TRAIN_DIGITS, held_out_digits
+    from ..data.sources.sklearn_digits import TRAIN_DIGITS, held_out_digits
 
     judge = _judge(dataset, method.device)
     asked = torch.arange(n) % judge.classes if method.conditional else None

@@ -428,7 +428,7 @@ class DatasetPanel(QWidget):
             return
         import dataclasses
 
-        from ..data.paired import orient
+        from ..data.sources.paired import orient
         from .translation_preview import pairs_grid
 
         shown = orient(dataclasses.replace(ds, notes=list(ds.notes)), direction)

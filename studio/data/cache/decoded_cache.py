@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import Skipped
-from .options import LoadOptions, cache_root
+from ..dataset import Skipped
+from ..options import LoadOptions, cache_root
 
 VERSION = 2  # bump when decoding changes what an image decodes to (2: scaled JPEG decoding, bicubic resize)
 DEFAULT_LIMIT_GB = 20.0
@@ -53,7 +53,7 @@ def cache_folder(cache_dir: Path | None = None) -> Path:
 
 def limit_bytes() -> int:
     """The cache's size limit from the settings (0 turns the cache off)."""
-    from ..settings import get_setting
+    from ...settings import get_setting
 
     value = get_setting(SETTING, DEFAULT_LIMIT_GB)
     try:

@@ -8,11 +8,11 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from .collection import Item, Labels, LoadJob, folder_labels, is_metadata, load_items
-from .dataset import Dataset, Skipped
-from .errors import DatasetError
-from .images import IMAGE_EXTENSIONS, is_image_name, path_opener
-from .options import LoadOptions
+from ..dataset import Dataset, Skipped
+from ..decode.collection import Item, Labels, LoadJob, folder_labels, is_metadata, load_items
+from ..decode.images import IMAGE_EXTENSIONS, is_image_name, path_opener
+from ..errors import DatasetError
+from ..options import LoadOptions
 
 SPLIT_FOLDERS = ("train", "val", "test")  # sub-folders a dataset may be split into (the `split` option picks)
 

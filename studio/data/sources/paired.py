@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .collection import Item, LoadJob, decode_in_memory, subsample, tiles_reason
-from .dataset import Dataset, DatasetKind, Skipped
-from .errors import DatasetError
+from ..dataset import Dataset, DatasetKind, Skipped
+from ..decode.collection import Item, LoadJob, decode_in_memory, subsample, tiles_reason
+from ..decode.images import BadImage, is_image_name, path_opener, probe
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .folders import SPLIT_FOLDERS, folder_items, split_folder
-from .images import BadImage, is_image_name, path_opener, probe
-from .options import LoadOptions
 
 PAIR_FOLDERS = (("A", "B"), ("input", "target"))
 ALIGNED = "aligned"

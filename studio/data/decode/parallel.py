@@ -38,7 +38,7 @@ MAX_CHUNK = 512  # the most per task: a Cancel waits for at most one such chunk 
 
 # A job maps a chunk's openers, and the rows of `out` for them (None without `out`), to a small
 # picklable result per opener, writing each one's pixels into its row. Whole chunks, so that a job
-# can batch work across files (resizing: studio/data/resize.py). A job is a value (collection.py's
+# can batch work across files (resizing: studio/data/decode/resize.py). A job is a value (collection.py's
 # ProbeJob and ReadJob dataclasses): what it needs travels with it.
 Job = Callable[[Sequence[Opener], "np.ndarray | None"], list[Any]]
 # What forked workers inherit: the job, the openers, the shared output (or one row's shape, or None), the chunks.

@@ -9,9 +9,9 @@ from pathlib import Path, PurePosixPath
 import torch
 import torch.utils.data
 
+from ..options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
 from .images import BadImage, decode, path_opener, pil_guard
 from .openers import ZipMember
-from .options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
 
 MAX_FALLBACKS = 16  # consecutive unreadable files before a batch gives up
 

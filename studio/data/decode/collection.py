@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import decoded_cache, fastjpeg, parallel
-from .dataset import Dataset, DatasetKind, Skipped
-from .errors import DatasetError
+from ..cache import decoded_cache
+from ..dataset import Dataset, DatasetKind, Skipped
+from ..errors import DatasetError
+from ..options import LoadOptions
+from . import fastjpeg, parallel
 from .images import BadImage, ImageInfo, Opener, decode, decode_squares, pil_guard, probe, read_bytes, tile_side
-from .options import LoadOptions
 from .resize import ResizeBatch
 
 PREVIEW_COUNT = 64

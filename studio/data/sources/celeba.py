@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .collection import Item, Labels, LoadJob, is_metadata, load_items
-from .dataset import Dataset, Skipped
-from .errors import DatasetError
+from ..dataset import Dataset, Skipped
+from ..decode.collection import Item, Labels, LoadJob, is_metadata, load_items
+from ..decode.images import is_image_name, path_opener
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .folders import walk_files
-from .images import is_image_name, path_opener
-from .options import LoadOptions
 from .zips import member_opener, open_archive, zip_members
 
 ATTR_FILE = "list_attr_celeba.txt"

@@ -10,12 +10,12 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .collection import Item, Labels, LoadJob, folder_labels, load_items
-from .dataset import Dataset, Skipped
-from .errors import DatasetError
+from ..dataset import Dataset, Skipped
+from ..decode.collection import Item, Labels, LoadJob, folder_labels, load_items
+from ..decode.openers import ZipMember
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .folders import split_candidates
-from .openers import ZipMember
-from .options import LoadOptions
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".7z", ".rar")
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import torch
 
+from ..dataset import Dataset, DatasetKind, Skipped
+from ..decode.collection import Item, LoadJob, decode_in_memory, subsample
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .arrays import fit_images
-from .collection import Item, LoadJob, decode_in_memory, subsample
-from .dataset import Dataset, DatasetKind, Skipped
-from .errors import DatasetError
 from .folders import folder_items
-from .options import LoadOptions
 
 SPLITS = {"train": ("train",), "test": ("test",), "all": ("train", "test")}
 
