@@ -143,21 +143,21 @@ def test_start_pause_resume_stop_and_checkpoint(window, qtbot, tmp_path):
     window.toggle_pause()
     qtbot.waitUntil(lambda: window.run_state == "paused", timeout=WAIT)
     assert window.train_tab.pause_button.text() == "Resume"
-    paused_at = session.worker.step
+    paused_at = session.trainer.step
     time.sleep(0.5)
     qtbot.wait(100)
-    assert session.worker.step == paused_at  # no steps while paused
+    assert session.trainer.step == paused_at  # no steps while paused
 
     window.toggle_pause()
     qtbot.waitUntil(lambda: window.run_state == "running", timeout=WAIT)
-    qtbot.waitUntil(lambda: session.worker.step > paused_at + 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: session.trainer.step > paused_at + 1, timeout=WAIT)
 
     started = time.monotonic()
     window.train_tab.stop_button.click()
     qtbot.waitUntil(lambda: not session.is_running(), timeout=WAIT)
     assert time.monotonic() - started < 30  # stop answers within a step; the rest is writing the checkpoint
     qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
-    assert session.final_state is RunState.STOPPED
+    assert window.runs.state is RunState.STOPPED
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     assert window.train_tab.start_button.isEnabled()
     assert monitor.state is RunState.STOPPED
@@ -175,7 +175,7 @@ def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
     tiny_run(window, run_dir, steps=6, log_every=2, sample_every=2)
     window.start_training()
     qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
-    assert window.runs.session.final_state == "finished"
+    assert window.runs.state == "finished"
     monitor = window.monitor_tab
     assert len(monitor.timelapse_frames()) == 4  # steps 0, 2, 4, 6
     monitor.show_frame(0)
@@ -191,7 +191,7 @@ def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
     window.train_tab.steps.setValue(10)
     assert window.continue_run(run_dir)
     qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
-    assert window.runs.session.final_state == "finished" and window.runs.session.worker.step == 10
+    assert window.runs.state == "finished" and window.runs.session.trainer.step == 10
     series = window.monitor_tab.panels["Adversarial losses"].series["d_loss"]
     assert series.x.tolist()[:3] == [2, 4, 6] and series.x[-1] == 10
 
@@ -210,7 +210,7 @@ def test_closing_mid_run_asks_stops_and_keeps_the_checkpoint(window, qtbot, tmp_
     monkeypatch.setattr(main_window, "confirm_close_while_training", lambda *a, **k: asked.append(2) or True)
     assert window.close()
     assert asked == [1, 2]
-    assert not window.runs.session.is_running() and window.runs.session.final_state == "stopped"
+    assert not window.runs.session.is_running() and window.runs.state == "stopped"
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     from studio import settings
 
@@ -224,7 +224,7 @@ def test_worker_errors_show_a_readable_banner(window, qtbot, tmp_path):
     config = RunConfig(method="dcgan", dataset=str(missing), preset="tiny", steps=5)
     window.train_in_window(config, tmp_path / "run", dataset=None)
     qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
-    assert window.runs.session.final_state == "error"
+    assert window.runs.state == "error"
     assert not window.banner.isHidden() and "Training failed" in window.banner.text
     assert str(missing) in window.banner.text and not window.runs.session.is_running()
 
@@ -251,7 +251,7 @@ def test_divergence_offers_resume_with_a_lower_learning_rate(window, qtbot, tmp_
     tiny_run(window, run_dir, steps=12, log_every=1, sample_every=50, checkpoint_every=4)
     window.start_training()
     qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
-    assert window.runs.session.final_state is RunState.DIVERGED
+    assert window.runs.state is RunState.DIVERGED
     qtbot.wait(600)  # two more polls: the end is told once
     assert shown == ["Training diverged"]
     assert "Training diverged" in window.banner.text and "step 7" in window.banner.text
@@ -261,8 +261,8 @@ def test_divergence_offers_resume_with_a_lower_learning_rate(window, qtbot, tmp_
     window.banner.action_button.click()
     session = window.runs.session
     qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
-    assert session.final_state == "finished" and session.worker.step == 12  # from the step-4 checkpoint
-    method = session.worker.trainer.method
+    assert window.runs.state == "finished" and session.trainer.step == 12  # from the step-4 checkpoint
+    method = session.trainer.method
     assert method.params.lr_g == pytest.approx(1e-4) and method.params.lr_d == pytest.approx(1e-4)
     assert all(g["lr"] == pytest.approx(1e-4) for opt in method.opts.values() for g in opt.param_groups)
 

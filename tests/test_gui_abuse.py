@@ -115,16 +115,16 @@ def answer_next_question(button: QMessageBox.StandardButton, asked: list) -> Non
 
 
 def test_double_clicking_start_starts_one_run(window, qtbot, tmp_path, monkeypatch):
-    import studio.gui.worker as worker
+    import studio.gui.run_control as run_control
 
     made = []
 
-    class CountingSession(worker.TrainingSession):
+    class CountingSession(run_control.SessionRun):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    monkeypatch.setattr(worker, "TrainingSession", CountingSession)
+    monkeypatch.setattr(run_control, "SessionRun", CountingSession)
     load(qtbot, window)
     run_dir = tmp_path / "run"
     form(window, run_dir, steps=100_000)
@@ -175,8 +175,8 @@ def test_dataset_and_method_cannot_change_under_a_running_run(window, qtbot, tmp
     assert window.train_tab.params_form.preset_name == "tiny"
 
     # Training went on undisturbed, and the charts are still this run's.
-    step = session.worker.step
-    qtbot.waitUntil(lambda: session.worker.step > step + 2, timeout=WAIT)
+    step = session.trainer.step
+    qtbot.waitUntil(lambda: session.trainer.step > step + 2, timeout=WAIT)
     assert set(window.monitor_tab.panels) >= {"Adversarial losses", "Discriminator outputs"}
 
     window.stop_training()
@@ -215,10 +215,10 @@ def test_closing_mid_run_asks_then_stops_cleanly_and_keeps_the_checkpoint(window
     assert window.close()
     assert len(asked) == 2 and time.monotonic() - started < 60
     assert not session.is_running() and not session.thread.isRunning()
-    assert session.final_state == "stopped"
+    assert window.runs.state == "stopped"
     assert not any(t.is_running() for t in live_tasks())
     state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
-    assert state["step"] == session.worker.step > 0  # the newest step, written at the stop
+    assert state["step"] == session.trainer.step > 0  # the newest step, written at the stop
     status = json.loads((run_dir / "status.json").read_text())
     assert status["state"] == "stopped"
     # (the autouse fixture fails this test if any QThread is still running)
@@ -334,7 +334,7 @@ def test_a_damaged_run_directory_gives_a_readable_message(window, qtbot, tmp_pat
         assert "not a readable checkpoint" in window.last_error and "last.pt" in window.last_error
         assert not window.banner.isHidden() and not window.is_training()
     else:  # what the trainer needs is intact: the run continues
-        assert started and window.runs.session.final_state == "finished", window.last_error
+        assert started and window.runs.state == "finished", window.last_error
 
     # File → Export model: the model or the reason.
     window.banner.clear()

@@ -36,6 +36,7 @@ from .monitor_tab import MonitorTab
 from .real_preview import load_real_preview, preview_for_run
 from .run_control import RunController
 from .run_lock_banner import lock_for_training
+from .run_view import RunView
 from .sample_view import SamplePlaceholder, SampleView, load_sample_tab
 from .status_bar import RunStatusBar
 from .tasks import BackgroundTask, live_tasks
@@ -65,8 +66,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)  # Fusion draws the base as a white line across a dark window
+        self.run_view = RunView()  # what the Monitor's header and the status bar say about the run shown
         self.train_tab = TrainTab()
-        self.monitor_tab = MonitorTab()
+        self.monitor_tab = MonitorTab(self.run_view)
         self.sample_tab: SampleView = SamplePlaceholder()  # the real tab replaces it in finish_setup()
         # In a scroll area, so a tab's minimum size never makes the window taller than a laptop screen.
         self.sample_page = QScrollArea()
@@ -87,7 +89,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
-        self.status = RunStatusBar(self.statusBar())
+        self.status = RunStatusBar(self.statusBar(), self.run_view)
         self.exports = Exports(self, self.status.progress)
         self.runs = RunController(self)
         self.runs.stateChanged.connect(self._on_run_state)
@@ -333,7 +335,7 @@ class MainWindow(QMainWindow):
         control = self.runs.control_state  # a followed run's state is shown, but leaves the controls free
         self.menu_actions.apply(control, self.runs.can_pause)
         self.train_tab.set_locked(control.is_active)  # the run in progress owns its dataset and settings
-        self.monitor_tab.set_state(state, self.runs.reason)
+        self.run_view.update(state=state, reason=self.runs.reason, device=self.runs.device_text())
 
     # --- events ------------------------------------------------------------------------------------
     def _handle_events(self, events: list) -> None:
@@ -348,7 +350,7 @@ class MainWindow(QMainWindow):
                     self._on_status(event)
                 elif isinstance(event, Images) and event.name == "samples":
                     self.sample_tab.show_latest_grid(event.image)
-        self.status.show_run(self.monitor_tab, self.runs.total_steps, self.runs.device_text())
+        self.run_view.update(device=self.runs.device_text())  # known once the trainer has chosen its device
 
     def _on_status(self, event) -> None:
         if event.state is StatusNote.COLLAPSE:  # about the samples on screen: a followed run's too

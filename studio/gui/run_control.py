@@ -2,7 +2,7 @@
 
 The window shows at most one run at a time, from one of three back-ends:
 
-- `SessionRun`: the Trainer on this window's QThread (`worker.py`): pausable, its events queued in memory;
+- `SessionRun` (`worker.py`): the Trainer on this window's QThread: pausable, its events queued in memory;
 - `ProcessRun`: `studio train --gpus N` under torchrun in its own processes, read back from its run
   directory (stoppable, not pausable);
 - `FollowRun`: a run directory anyone else writes (`studio train` in a terminal): shown, not controlled.
@@ -21,8 +21,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
 from ..engine.state import RunState
+from .worker import SessionRun
 
-PULL_MS = 250  # 4 Hz: the newest state, steadily; every wake-up of the GUI thread takes a core from training
 FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
 # While the window draws a history's curves, the reader thread waits (at most PAINT_PAUSE_S): sharing
 # the GIL with it, each of the many calls a repaint makes into Qt waits its turn, and a repaint of
@@ -30,62 +30,6 @@ FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
 PAINT_PAUSE_S = 0.4
 SMALL_HISTORY_BYTES = 1 << 20  # a followed run's metrics.jsonl up to this size is read at once, beyond on a thread
 OUTPUT_KEPT = 8000  # characters of a training process's newest output, for the error message
-
-
-class SessionRun:
-    """Training on this window's QThread."""
-
-    trains, can_pause, poll_ms = True, True, PULL_MS
-
-    def __init__(self, controller: RunController, config: Any, run_dir: Path, dataset: Any, resume: bool,
-                 lr_scale: float, extra_subscribers: tuple, lock: Any) -> None:
-        from .worker import TrainingSession
-
-        self.run_dir, self.total_steps = Path(run_dir), config.steps
-        self._device_text = ""
-        self.session = TrainingSession(config, run_dir, dataset=dataset, resume=resume, lr_scale=lr_scale,
-                                       parent=controller, extra_subscribers=extra_subscribers, lock=lock)
-        self.session.ended.connect(lambda state, message: controller._on_backend_ended(state, message, self))
-
-    def start(self) -> None:
-        self.session.start()
-
-    def is_alive(self) -> bool:
-        return self.session.is_running()
-
-    def poll(self) -> list:
-        return self.session.buffer.drain()
-
-    def pause(self) -> None:
-        self.session.pause()
-
-    def resume(self) -> None:
-        self.session.resume()
-
-    def stop(self) -> None:
-        self.session.stop()
-
-    def stop_and_wait(self, wait_ms: int) -> None:
-        self.session.stop_and_wait(wait_ms)
-
-    def state(self) -> tuple[RunState, str]:
-        """The trainer's state now (STARTING until it says otherwise) and why it ended early, if it says."""
-        trainer = self.session.worker.trainer
-        return (RunState.STARTING if trainer.state is RunState.IDLE else trainer.state), trainer.reason
-
-    def device_text(self) -> str:
-        # Described once, when the trainer has chosen its device (the status bar asks on every poll).
-        if not self._device_text and self.session.worker.trainer.device is not None:
-            from ..engine.device import describe_device
-
-            self._device_text = describe_device(self.session.worker.trainer.device)
-        return self._device_text
-
-    def snapshot(self) -> dict | None:
-        return self.session.snapshot()
-
-    def release(self) -> None:
-        pass  # the session ends by itself (stop first): nothing to let go of
 
 
 class ProcessRun:
@@ -394,10 +338,11 @@ class RunController(QObject):
     def total_steps(self) -> int:
         return self.backend.total_steps if self.backend is not None else 0
 
-    # --- for tests and the status bar: the back-end's own objects, None for other kinds ----------------
+    # --- for tests, selfcheck and closing: the back-end's own objects, None for other kinds -------------
     @property
-    def session(self):
-        return getattr(self.backend, "session", None)
+    def session(self) -> SessionRun | None:
+        """The run training on this window's thread, if that is the back-end."""
+        return self.backend if isinstance(self.backend, SessionRun) else None
 
     @property
     def process(self):

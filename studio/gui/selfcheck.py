@@ -102,8 +102,8 @@ def _run(out: Path, steps: int, timeout: float, dataset: str, count: int) -> dic
             result["errors"].append(f"training did not end within {timeout:.0f} s")
             window.runs.session.stop_and_wait()
         monitor = window.monitor_tab
-        result.update(steps_done=window.runs.session.worker.step, final_state=window.runs.session.final_state,
-                      final_message=window.runs.session.final_message, scalar_updates=monitor.scalar_updates,
+        result.update(steps_done=window.runs.session.trainer.step, final_state=window.runs.state,
+                      final_message=window.runs.message, scalar_updates=monitor.scalar_updates,
                       sample_grids=monitor.sample_grids, curves={t: {k: len(s) for k, s in p.series.items()}
                                                                  for t, p in monitor.panels.items()},
                       checkpoint=str(RunDirectory(run_dir).last_checkpoint),
