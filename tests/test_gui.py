@@ -25,8 +25,6 @@ from studio.gui.main_window import MainWindow  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
 
 pytestmark = pytest.mark.gui
-# The machines running the tests are shared: one thread per trainer keeps tiny runs from thrashing.
-torch.set_num_threads(1)
 
 WAIT = 120_000  # ms; generous because CI machines are shared
 
@@ -330,7 +328,6 @@ def test_window_and_train_settings_are_remembered(qtbot, tmp_path, monkeypatch):
     assert second.theme == "light" and second.menu_actions["theme_light"].isChecked()
     assert (second.size().width(), second.size().height()) == (700, 500)
     second.set_theme("dark")
-
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the OpenMP runtime is found in /proc")

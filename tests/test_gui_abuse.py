@@ -18,7 +18,6 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pyqtgraph")
 
-import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence  # noqa: E402
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
 
 pytestmark = pytest.mark.gui
-torch.set_num_threads(1)
 WAIT = 120_000
 
 

@@ -29,7 +29,6 @@ from studio.methods.params import ConfigError  # noqa: E402
 
 pytestmark = pytest.mark.gui
 WAIT = 60_000  # ms: the test machines are shared
-torch.set_num_threads(1)
 
 
 def write_folder(root: Path, classes: dict[str, int] | None = None, flat: int = 0) -> Path:

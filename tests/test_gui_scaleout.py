@@ -17,7 +17,6 @@ import torch  # noqa: E402
 from studio.gui.main_window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.gui
-torch.set_num_threads(1)
 WAIT = 180_000
 
 

@@ -22,15 +22,6 @@ PAIRED = DataSpec(DatasetKind.PAIRED, 3, 16)
 UNPAIRED = DataSpec(DatasetKind.UNPAIRED, 3, 16)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny convnets on a shared 2-core machine run several times faster on one thread.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny(name: str, spec: DataSpec, **overrides):
     cls = get_method(name)
     torch.manual_seed(0)

@@ -6,20 +6,11 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
 from studio.cli import main
 from studio.engine import RunDirectory
 from studio.engine.events import Images, Metric, Scalars, Status
 from studio.engine.state import RunState
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def accumulate(folder):
