@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +43,17 @@ def update_settings(**values: Any) -> None:
     data = load_settings()
     data.update(values)
     atomic_write_bytes(settings_path(), json.dumps(data, indent=2).encode("utf-8"))
+
+
+@contextmanager
+def isolated_settings(folder: str | Path) -> Iterator[None]:
+    """Use `folder` for the settings file meanwhile: checks and benchmarks leave the user's settings alone."""
+    saved = os.environ.get("STUDIO_CONFIG_DIR")
+    os.environ["STUDIO_CONFIG_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("STUDIO_CONFIG_DIR", None)
+        else:
+            os.environ["STUDIO_CONFIG_DIR"] = saved

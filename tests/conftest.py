@@ -21,6 +21,17 @@ torch.set_num_threads(int(THREADS))
 
 
 @pytest.fixture(autouse=True)
+def torch_threads():
+    """Every test starts on the suite's torch threads (STUDIO_TEST_THREADS, default 1): tiny networks run
+    fastest on one, and on a shared 2-core machine more are up to ten times slower. A test that changes
+    the count has it put back."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(THREADS))
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
 def no_qthread_left_running(monkeypatch):
     """Fail a test that leaves a QThread running (every started QThread is recorded)."""
     try:

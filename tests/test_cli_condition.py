@@ -183,7 +183,7 @@ def test_quickdraw_categories_make_classes(tmp_path, monkeypatch):
     for name, n in (("cat", 3), ("dog", 5)):
         (tmp_path / "quickdraw").mkdir(exist_ok=True)
         np.save(tmp_path / "quickdraw" / f"{name}.npy", np.full((n, 784), 7 if name == "cat" else 200, np.uint8))
-    monkeypatch.setattr("studio.data.quickdraw.fetch_into_cache", lambda *args, **kwargs: None)
+    monkeypatch.setattr("studio.data.sources.quickdraw.fetch_into_cache", lambda *args, **kwargs: None)
     ds = open_dataset("quickdraw:cat,dog", cache_dir=tmp_path)
     assert ds.label_names == ["cat", "dog"] and ds.labels.tolist() == [0] * 3 + [1] * 5 and len(ds) == 8
     dogs = open_dataset("quickdraw:cat,dog", cache_dir=tmp_path, classes=["dog"])

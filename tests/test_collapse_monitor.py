@@ -183,7 +183,7 @@ def test_the_command_line_prints_one_warning_line(tmp_path, ignores_z, capsys):
 # --- in the window -------------------------------------------------------------------------------
 def train_in_window(window, qtbot, run_dir, shapes):
     window.train_in_window(config(checkpoint_every=EVERY), run_dir, shapes)
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     window.runs.poll()
 
 
@@ -219,8 +219,8 @@ def test_a_followed_run_shows_its_collapse_too(window, qtbot, tmp_path, shapes, 
     assert window.monitor_tab.sample_view.image is not None
 
 
-def test_the_train_tab_switches_the_monitor_for_the_run_and_its_processes(window):
-    from studio.gui.train_tab import train_command
+def test_the_train_tab_switches_the_monitor_for_the_run_and_its_processes(window, tmp_path):
+    from studio.engine.launch import train_command
 
     tab = window.train_tab
     assert tab.collapse_check.isChecked()  # on by default
@@ -231,5 +231,7 @@ def test_the_train_tab_switches_the_monitor_for_the_run_and_its_processes(window
     tab.restore({"collapse_check": False})
     assert not tab.collapse_check.isChecked()
     off = RunConfig(device="cuda", collapse_check=False)
-    assert "--no-collapse-check" in train_command(off, "runs/x", 2)
-    assert "--no-collapse-check" not in train_command(RunConfig(device="cuda"), "runs/x", 2)
+    command = train_command(off, tmp_path / "gpus", 2)
+    assert RunConfig.load(command[command.index("--config") + 1]).collapse_check is False
+    command = train_command(RunConfig(device="cuda"), tmp_path / "gpus", 2)
+    assert RunConfig.load(command[command.index("--config") + 1]).collapse_check is True

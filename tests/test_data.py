@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from studio.data import DatasetError, DatasetKind, list_builtins, list_sources, open_dataset
-from studio.data import download as download_mod
+from studio.data.sources import download as download_mod
 
 
 def save_image(path: Path, size=(16, 16), colour=(200, 30, 30), mode="RGB", fmt=None) -> Path:
@@ -616,3 +616,10 @@ def test_a_folder_split_into_train_val_test_reads_the_split_and_labels_below_it(
         open_dataset(root, split="test")
     save_image(tmp_path / "pets" / "extra.png")  # an image outside the split folders: no split folders then
     assert len(open_dataset(root)) == 11
+
+
+def test_open_dataset_names_an_option_it_does_not_have():
+    """The options are LoadOptions' fields, carried as one value to the decoders: a misspelt one is named."""
+    with pytest.raises(TypeError, match=r"no option 'sise'; the options are classes, .*size"):
+        open_dataset("builtin:shapes", sise=16)
+    assert len(open_dataset("builtin:shapes", size=8, count=5, cache_dir="")) == 5

@@ -14,9 +14,11 @@ import torch
 from PIL import Image
 
 from studio.cli import main as studio_main
-from studio.data import decoded_cache, open_dataset, parallel
-from studio.data import images as images_mod
-from studio.data.fastjpeg import jpeg_header
+from studio.data import open_dataset
+from studio.data.cache import decoded_cache
+from studio.data.decode import images as images_mod
+from studio.data.decode import parallel
+from studio.data.decode.fastjpeg import jpeg_header
 
 COUNT = 40  # above decoded_cache.MIN_ITEMS and parallel.INLINE_BELOW: cached, and decoded by workers
 

@@ -1,4 +1,4 @@
-"""The JPEG fast path (studio/data/fastjpeg.py): scaled while decoding, the same picture as a full decode."""
+"""The JPEG fast path (studio/data/decode/fastjpeg.py): scaled while decoding, the same picture as a full decode."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.data import fastjpeg, open_dataset
-from studio.data import parallel
+from studio.data import open_dataset
+from studio.data.decode import fastjpeg, parallel
 
 
 def _photo(path, width=178, height=218, seed=0):

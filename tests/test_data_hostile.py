@@ -21,11 +21,11 @@ import torch
 from PIL import Image, ImageFile
 
 from studio.data import DatasetError, open_dataset
-from studio.data import images as images_mod
-from studio.data.images import pil_guard
+from studio.data.decode import images as images_mod
+from studio.data.decode.images import pil_guard
 from studio.data.options import LoadOptions
-from studio.data.safe_pickle import safe_loads
-from studio.data.zips import unsafe_member, zip_members
+from studio.data.sources.safe_pickle import safe_loads
+from studio.data.sources.zips import unsafe_member, zip_members
 
 SIZES = [(1, 1), (2, 3), (7, 5), (16, 16), (31, 17), (64, 64)]
 PNG_MODES = ["1", "L", "LA", "P", "P+trns", "RGB", "RGBA", "I;16"]
@@ -449,9 +449,9 @@ def test_hostile_arrays(tmp_path):
 
 
 def test_the_quick_extension_check_agrees_with_splitext():
-    from studio.data.collection import is_metadata
-    from studio.data.folders import split_candidates
-    from studio.data.images import is_image_name
+    from studio.data.decode.collection import is_metadata
+    from studio.data.decode.images import is_image_name
+    from studio.data.sources.folders import split_candidates
 
     names = ["a.png", "A.JPG", ".png", "..png", "x..png", "d.jpg/file", "d/.png", "d/..jpeg", "d/x.JpEg",
              "noext", "trail.", "._a.png", "__MACOSX/a.png", "a.png.txt", "a.tar.gz", "dir.d/b.webp", "b.tif"]

@@ -9,7 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from studio.data import DatasetError, decoded_cache, open_dataset
+from studio.data import DatasetError, open_dataset
+from studio.data.cache import decoded_cache
 from studio.data.dataset import DatasetKind
 
 RED, BLUE, GREEN = (220, 20, 20), (20, 20, 220), (20, 200, 20)
@@ -235,7 +236,7 @@ def test_studio_train_runs_on_a_translation_folder(layout, aligned, domains, tmp
 
 def test_turning_pairs_again_keeps_one_note_naming_the_sides_as_they_are(aligned):
     """Data loaded A→B and turned for a run (the trainer's chosen_data) says once which side is the input."""
-    from studio.data.paired import orient
+    from studio.data.sources.paired import orient
 
     ds = open_dataset(aligned)
     assert [n for n in ds.notes if "direction" in n] == ["input left halves → target right halves (direction AtoB)"]

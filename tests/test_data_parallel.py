@@ -1,4 +1,4 @@
-"""The parallel runner (studio/data/parallel.py): workers and this process share the chunks and the output."""
+"""The parallel runner (studio/data/decode/parallel.py): workers and this process share the chunks and the output."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from studio.data import parallel
+from studio.data.decode import parallel
 
 N = 300
 
@@ -123,7 +123,7 @@ def test_a_decoder_crash_names_the_files_it_was_decoding(tmp_path, monkeypatch):
     from PIL import Image
 
     from studio.data import DatasetError, open_dataset
-    from studio.data import images as images_mod
+    from studio.data.decode import images as images_mod
 
     for i in range(N):
         Image.new("RGB", (8, 8), (i % 256, 0, 0)).save(tmp_path / f"{i:04d}.png")
@@ -136,8 +136,43 @@ def test_a_decoder_crash_names_the_files_it_was_decoding(tmp_path, monkeypatch):
         time.sleep(0.002)  # slow enough for the worker to take a chunk
         return real(data, **kw)
 
-    monkeypatch.setattr("studio.data.collection.decode_squares", crashing)
+    monkeypatch.setattr("studio.data.decode.collection.decode_squares", crashing)
     expected = (re.escape(f"{tmp_path}: the image decoder crashed (worker exit code 11) on one of ")
                 + r"\d+ files from \d{4}\.png to \d{4}\.png; move those files out")
     with pytest.raises(DatasetError, match=expected):
         open_dataset(tmp_path, size=8, decoded_cache=False)
+
+
+def _read_members(openers, rows):
+    """Each member's bytes and the process that read them."""
+    time.sleep(0.02)  # long enough for a worker to start and take chunks too
+    out = []
+    for opener in openers:
+        with opener() as fh:
+            out.append((fh.read(), os.getpid()))
+    return out
+
+
+@needs_fork
+def test_zip_members_reopen_their_archive_in_each_worker_process(tmp_path):
+    """The runner knows files only as openers: a zip member reads through its own process's handle."""
+    import pickle
+    import zipfile
+
+    from studio.data.decode.openers import ZipMember
+
+    archive = tmp_path / "members.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(N):
+            zf.writestr(f"m{i:04d}.bin", bytes([i % 251]) * (100 + i))
+    source = open(parallel.__file__, encoding="utf-8").read()
+    assert "import zipfile" not in source and "archive" not in source.lower()  # no archive format known there
+    with zipfile.ZipFile(archive) as zf:
+        openers = [ZipMember(archive, info, zf) for info in zf.infolist()]
+        results = parallel.run(_read_members, openers, lambda done: None, workers=2)
+    assert [data for data, _ in results] == [bytes([i % 251]) * (100 + i) for i in range(N)]
+    assert len({pid for _, pid in results}) == 2  # both processes read, each through its own handle
+    again = pickle.loads(pickle.dumps(openers[7]))  # the handle stays behind; the copy reopens the archive
+    assert again.handle is None
+    with again() as fh:
+        assert fh.read() == bytes([7]) * 107

@@ -1,12 +1,12 @@
-"""Centre squares resized together (studio/data/resize.py) are the squares resized one by one."""
+"""Centre squares resized together (studio/data/decode/resize.py) are the squares resized one by one."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from studio.data import resize
-from studio.data.resize import ResizeBatch, centre_squares
+from studio.data.decode import resize
+from studio.data.decode.resize import ResizeBatch, centre_squares
 
 
 def _alone(square: np.ndarray, size: int) -> np.ndarray:

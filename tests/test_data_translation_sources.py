@@ -13,8 +13,9 @@ import pytest
 import test_data
 from PIL import Image
 
-from studio.data import DatasetError, archives, open_dataset
+from studio.data import DatasetError, open_dataset
 from studio.data.dataset import DatasetKind
+from studio.data.sources import archives
 from studio.errors import Cancelled
 
 # The local HTTP server of the quickdraw download tests, and no back-off between retries.

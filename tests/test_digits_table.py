@@ -10,7 +10,7 @@ import torch
 
 from studio.cli import main as cli_main
 from studio.data import open_dataset
-from studio.data.sklearn_digits import HELD_OUT_DIGITS, TRAIN_DIGITS, held_out_digits, ink_form
+from studio.data.sources.sklearn_digits import HELD_OUT_DIGITS, TRAIN_DIGITS, held_out_digits, ink_form
 from studio.experiments import protocols as protocols_mod
 from studio.experiments.protocols import nearest_real_ratio, sample_figures
 from studio.experiments.table import TABLES

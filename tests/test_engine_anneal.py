@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from studio.engine import RunConfig, Trainer
 from studio.engine.config import LR_ANNEAL_FLOOR
@@ -30,7 +29,6 @@ def test_lr_factor_is_constant_then_linear_to_the_floor():
 
 
 def test_trainer_anneals_every_optimizer_and_a_resume_continues_the_schedule(tmp_path):
-    torch.set_num_threads(1)
     trainer = Trainer(config(10, 0.5), run_dir=tmp_path / "run")
     trainer.train_steps(5)
     assert rates(trainer) == [pytest.approx(2e-4)] * 2  # the first half runs at the preset's rate

@@ -19,13 +19,12 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTextBrowser  # noqa: E402
 
+from studio.engine.state import RunState  # noqa: E402
 from studio.gui import main_window  # noqa: E402
 from studio.gui.main_window import MainWindow  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
 
 pytestmark = pytest.mark.gui
-# The machines running the tests are shared: one thread per trainer keeps tiny runs from thrashing.
-torch.set_num_threads(1)
 
 WAIT = 120_000  # ms; generous because CI machines are shared
 
@@ -127,6 +126,9 @@ def test_start_pause_resume_stop_and_checkpoint(window, qtbot, tmp_path):
     load(qtbot, window)
     run_dir = tmp_path / "run"
     tiny_run(window, run_dir, steps=100_000, log_every=1, sample_every=3)
+    states, ends = [], []
+    window.runs.stateChanged.connect(states.append)
+    window.runs.ended.connect(lambda state, message: ends.append((state, message)))
     assert window.start_training()
     session, monitor = window.runs.session, window.monitor_tab
     qtbot.waitUntil(lambda: monitor.scalar_updates >= 3 and monitor.sample_grids >= 1, timeout=WAIT)
@@ -139,24 +141,28 @@ def test_start_pause_resume_stop_and_checkpoint(window, qtbot, tmp_path):
     window.toggle_pause()
     qtbot.waitUntil(lambda: window.run_state == "paused", timeout=WAIT)
     assert window.train_tab.pause_button.text() == "Resume"
-    paused_at = session.worker.step
+    paused_at = session.trainer.step
     time.sleep(0.5)
     qtbot.wait(100)
-    assert session.worker.step == paused_at  # no steps while paused
+    assert session.trainer.step == paused_at  # no steps while paused
 
     window.toggle_pause()
     qtbot.waitUntil(lambda: window.run_state == "running", timeout=WAIT)
-    qtbot.waitUntil(lambda: session.worker.step > paused_at + 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: session.trainer.step > paused_at + 1, timeout=WAIT)
 
     started = time.monotonic()
     window.train_tab.stop_button.click()
     qtbot.waitUntil(lambda: not session.is_running(), timeout=WAIT)
     assert time.monotonic() - started < 30  # stop answers within a step; the rest is writing the checkpoint
-    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=WAIT)
-    assert session.final_state == "stopped"
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
+    assert window.runs.state is RunState.STOPPED
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     assert window.train_tab.start_button.isEnabled()
-    assert monitor.state == "stopped"
+    assert monitor.state is RunState.STOPPED
+    # The controller said each change once, as the enum, and the end once.
+    assert states == [RunState.STARTING, RunState.RUNNING, RunState.PAUSED, RunState.RUNNING, RunState.STOPPED]
+    assert all(type(s) is RunState for s in states)
+    assert [(type(s), s) for s, _ in ends] == [(RunState, RunState.STOPPED)] and "step" in ends[0][1]
 
 
 def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
@@ -166,8 +172,8 @@ def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
     run_dir = tmp_path / "run"
     tiny_run(window, run_dir, steps=6, log_every=2, sample_every=2)
     window.start_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
-    assert window.runs.session.final_state == "finished"
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
+    assert window.runs.state == "finished"
     monitor = window.monitor_tab
     assert len(monitor.timelapse_frames()) == 4  # steps 0, 2, 4, 6
     monitor.show_frame(0)
@@ -182,8 +188,8 @@ def test_finished_run_then_timelapse_gif_and_continue(window, qtbot, tmp_path):
     # Continue the same run to more steps: it resumes from step 6 and keeps its history.
     window.train_tab.steps.setValue(10)
     assert window.continue_run(run_dir)
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
-    assert window.runs.session.final_state == "finished" and window.runs.session.worker.step == 10
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
+    assert window.runs.state == "finished" and window.runs.session.trainer.step == 10
     series = window.monitor_tab.panels["Adversarial losses"].series["d_loss"]
     assert series.x.tolist()[:3] == [2, 4, 6] and series.x[-1] == 10
 
@@ -202,7 +208,7 @@ def test_closing_mid_run_asks_stops_and_keeps_the_checkpoint(window, qtbot, tmp_
     monkeypatch.setattr(main_window, "confirm_close_while_training", lambda *a, **k: asked.append(2) or True)
     assert window.close()
     assert asked == [1, 2]
-    assert not window.runs.session.is_running() and window.runs.session.final_state == "stopped"
+    assert not window.runs.session.is_running() and window.runs.state == "stopped"
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     from studio import settings
 
@@ -215,8 +221,8 @@ def test_worker_errors_show_a_readable_banner(window, qtbot, tmp_path):
     missing = tmp_path / "no-such-folder"
     config = RunConfig(method="dcgan", dataset=str(missing), preset="tiny", steps=5)
     window.train_in_window(config, tmp_path / "run", dataset=None)
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
-    assert window.runs.session.final_state == "error"
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
+    assert window.runs.state == "error"
     assert not window.banner.isHidden() and "Training failed" in window.banner.text
     assert str(missing) in window.banner.text and not window.runs.session.is_running()
 
@@ -235,21 +241,26 @@ def test_divergence_offers_resume_with_a_lower_learning_rate(window, qtbot, tmp_
         return out
 
     monkeypatch.setattr(BCEGAN, "train_phase", exploding)
+    shown = []
+    show_error = window.show_error
+    monkeypatch.setattr(window, "show_error", lambda *args: shown.append(args[0]) or show_error(*args))
     load(qtbot, window)
     run_dir = tmp_path / "run"
     tiny_run(window, run_dir, steps=12, log_every=1, sample_every=50, checkpoint_every=4)
     window.start_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
-    assert window.runs.session.final_state == "diverged"
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
+    assert window.runs.state is RunState.DIVERGED
+    qtbot.wait(600)  # two more polls: the end is told once
+    assert shown == ["Training diverged"]
     assert "Training diverged" in window.banner.text and "step 7" in window.banner.text
     assert window.banner.action_button.text() == "Resume from last checkpoint with a lower learning rate"
 
     monkeypatch.setattr(BCEGAN, "train_phase", real_phase)
     window.banner.action_button.click()
     session = window.runs.session
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(session.final_state), timeout=WAIT)
-    assert session.final_state == "finished" and session.worker.step == 12  # from the step-4 checkpoint
-    method = session.worker.trainer.method
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
+    assert window.runs.state == "finished" and session.trainer.step == 12  # from the step-4 checkpoint
+    method = session.trainer.method
     assert method.params.lr_g == pytest.approx(1e-4) and method.params.lr_d == pytest.approx(1e-4)
     assert all(g["lr"] == pytest.approx(1e-4) for opt in method.opts.values() for g in opt.param_groups)
 
@@ -317,7 +328,6 @@ def test_window_and_train_settings_are_remembered(qtbot, tmp_path, monkeypatch):
     assert second.theme == "light" and second.menu_actions["theme_light"].isChecked()
     assert (second.size().width(), second.size().height()) == (700, 500)
     second.set_theme("dark")
-
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the OpenMP runtime is found in /proc")

@@ -18,7 +18,6 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pyqtgraph")
 
-import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence  # noqa: E402
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
 
 pytestmark = pytest.mark.gui
-torch.set_num_threads(1)
 WAIT = 120_000
 
 
@@ -115,16 +113,16 @@ def answer_next_question(button: QMessageBox.StandardButton, asked: list) -> Non
 
 
 def test_double_clicking_start_starts_one_run(window, qtbot, tmp_path, monkeypatch):
-    import studio.gui.worker as worker
+    import studio.gui.run_control as run_control
 
     made = []
 
-    class CountingSession(worker.TrainingSession):
+    class CountingSession(run_control.SessionRun):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    monkeypatch.setattr(worker, "TrainingSession", CountingSession)
+    monkeypatch.setattr(run_control, "SessionRun", CountingSession)
     load(qtbot, window)
     run_dir = tmp_path / "run"
     form(window, run_dir, steps=100_000)
@@ -139,7 +137,7 @@ def test_double_clicking_start_starts_one_run(window, qtbot, tmp_path, monkeypat
     assert len(made) == 1 and window.runs.session is made[0]
     assert not start.isEnabled() and not window.menu_actions["start"].isEnabled()
     window.stop_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     assert start.isEnabled() and len(made) == 1
 
 
@@ -175,12 +173,12 @@ def test_dataset_and_method_cannot_change_under_a_running_run(window, qtbot, tmp
     assert window.train_tab.params_form.preset_name == "tiny"
 
     # Training went on undisturbed, and the charts are still this run's.
-    step = session.worker.step
-    qtbot.waitUntil(lambda: session.worker.step > step + 2, timeout=WAIT)
+    step = session.trainer.step
+    qtbot.waitUntil(lambda: session.trainer.step > step + 2, timeout=WAIT)
     assert set(window.monitor_tab.panels) >= {"Adversarial losses", "Discriminator outputs"}
 
     window.stop_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle", timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     # Unlocked again: the drop is taken now.
     assert picker.isEnabled() and panel.source_tabs.isEnabled() and window.menu_actions["open_dataset"].isEnabled()
     with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT):
@@ -215,10 +213,10 @@ def test_closing_mid_run_asks_then_stops_cleanly_and_keeps_the_checkpoint(window
     assert window.close()
     assert len(asked) == 2 and time.monotonic() - started < 60
     assert not session.is_running() and not session.thread.isRunning()
-    assert session.final_state == "stopped"
+    assert window.runs.state == "stopped"
     assert not any(t.is_running() for t in live_tasks())
     state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
-    assert state["step"] == session.worker.step > 0  # the newest step, written at the stop
+    assert state["step"] == session.trainer.step > 0  # the newest step, written at the stop
     status = json.loads((run_dir / "status.json").read_text())
     assert status["state"] == "stopped"
     # (the autouse fixture fails this test if any QThread is still running)
@@ -327,14 +325,14 @@ def test_a_damaged_run_directory_gives_a_readable_message(window, qtbot, tmp_pat
     window.train_tab.steps.setValue(6)
     started = window.continue_run(run_dir)
     if started:
-        qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+        qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     if how.startswith("config"):
         assert not started and str(run_dir / "config.json") in window.last_error
     elif how == "truncated-checkpoint":
         assert "not a readable checkpoint" in window.last_error and "last.pt" in window.last_error
         assert not window.banner.isHidden() and not window.is_training()
     else:  # what the trainer needs is intact: the run continues
-        assert started and window.runs.session.final_state == "finished", window.last_error
+        assert started and window.runs.state == "finished", window.last_error
 
     # File → Export model: the model or the reason.
     window.banner.clear()

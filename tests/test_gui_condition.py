@@ -18,17 +18,17 @@ from PIL import Image  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
 from studio.engine import RunConfig, Trainer  # noqa: E402
+from studio.engine.launch import train_command  # noqa: E402
 from studio.experiments import get_recipe  # noqa: E402
 from studio.gui.experiments_dialog import fill_train_tab  # noqa: E402
 from studio.gui.sample import SampleTab  # noqa: E402
 from studio.gui.tasks import live_tasks  # noqa: E402
-from studio.gui.train_tab import TrainTab, train_command  # noqa: E402
+from studio.gui.train_tab import TrainTab  # noqa: E402
 from studio.gui.translation_preview import pairs_grid  # noqa: E402
 from studio.methods.params import ConfigError  # noqa: E402
 
 pytestmark = pytest.mark.gui
 WAIT = 60_000  # ms: the test machines are shared
-torch.set_num_threads(1)
 
 
 def write_folder(root: Path, classes: dict[str, int] | None = None, flat: int = 0) -> Path:
@@ -134,8 +134,8 @@ def test_epochs_time_limit_and_lr_anneal_reach_the_run_config(qtbot, tab, tmp_pa
     config = tab.build_config()
     assert (config.epochs, config.steps, config.time_limit, config.lr_anneal) == (2, 6, 5400, 0.5)
     command = train_command(config, tmp_path / "run", 2)
-    assert command[command.index("--epochs") + 1] == "2.0" and "--steps" not in command
-    assert command[command.index("--time-limit") + 1] == "1h30m" and command[command.index("--classes") + 1] == "x,y"
+    carried = RunConfig.load(command[command.index("--config") + 1])
+    assert (carried.epochs, carried.time_limit, carried.classes, carried.lr_anneal) == (2, 5400, ["x", "y"], 0.5)
     tab.time_limit.setText("soon")
     with pytest.raises(ConfigError, match="Time limit 'soon' is not a duration"):
         tab.build_config()
@@ -198,9 +198,8 @@ def test_paired_data_offers_the_direction(qtbot, tab, tmp_path):
     assert np.array_equal(panel.preview["grid"], pairs_grid(ds.data, ds.targets))  # the loaded preview stays
     config = tab.build_config()
     assert config.direction == "BtoA" and config.classes is None and "BtoA" in box.direction.toolTip()
-    config.dataset_count = None  # (Max items cannot go to a multi-GPU run)
-    command = train_command(config, "runs/x", 2)
-    assert command[command.index("--direction") + 1] == "BtoA"
+    command = train_command(config, tmp_path / "gpus", 2)
+    assert RunConfig.load(command[command.index("--config") + 1]).direction == "BtoA"
     load(qtbot, tab, write_folder(tmp_path / "flat", flat=3))  # not paired: no direction to choose
     assert not box.isVisibleTo(tab) and not box.direction.isVisibleTo(tab)
     assert tab.method_picker.set_current("dcgan") and tab.build_config().direction == "AtoB"
@@ -276,7 +275,7 @@ def test_a_trial_keeps_its_experiment_on_the_command_line_too(tmp_path, capsys):
 
     config = get_recipe("ring-fast").run_config()
     command = train_command(config, tmp_path / "gpus", 2)
-    assert command[command.index("--experiment") + 1] == "ring-fast"
+    assert RunConfig.load(command[command.index("--config") + 1]).experiment == "ring-fast"
     run = tmp_path / "run"
     assert main(["train", "--method", "gan", "--dataset", "builtin:rings", "--preset", "tiny", "--steps", "2",
                  "--experiment", "ring-fast", "--run-dir", str(run), "--quiet"]) == 0

@@ -201,7 +201,8 @@ def test_charts_are_shown_and_a_history_redrawn_a_chart_per_turn(qtbot):
 
 
 def test_the_monitor_says_what_its_grid_holds_why_a_run_ended_and_shows_a_lone_value(qtbot):
-    from studio.engine.events import Scalars, Status
+    from studio.engine.events import Scalars
+    from studio.engine.state import RunState
     from studio.gui.monitor_tab import MonitorTab
 
     tab = MonitorTab()
@@ -214,10 +215,9 @@ def test_the_monitor_says_what_its_grid_holds_why_a_run_ended_and_shows_a_lone_v
     tab.consume([Scalars(step=2, values={"d_loss": 0.4, "g_loss": 1.9}, time=0.2)])
     tab.redraw(force=True)
     assert curve.opts["symbol"] is None
-    tab.consume([Status(step=2, state="finished", message="finished (time limit) at step 2",
-                        detail={"reason": "time limit"})])
+    tab.view.update(state=RunState.FINISHED, reason="time limit")  # as the run's controller says it
     assert "finished (time limit)" in tab.header.text()
-    tab.begin(method="dcgan", kind="images", total_steps=100)
+    tab.begin(method="dcgan", kind="images", total_steps=100)  # a new run: the last one's reason is gone
     assert tab.sample_title.text() == "Samples (fixed latent batch)" and "time limit" not in tab.header.text()
 
 

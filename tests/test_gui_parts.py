@@ -13,6 +13,7 @@ pytest.importorskip("pyqtgraph")
 
 from studio.engine.events import Images, Metric, Points, Scalars, Status  # noqa: E402
 from studio.engine.follow import RunFollower, record_to_event  # noqa: E402
+from studio.engine.state import RunState, StatusNote  # noqa: E402
 from studio.gui.series import Series  # noqa: E402
 from studio.gui.worker import EventBuffer  # noqa: E402
 
@@ -37,14 +38,14 @@ def test_event_buffer_keeps_every_scalar_but_only_the_newest_grid():
         buf(Images(step, "samples", grid + step))
         buf(Points(step, np.zeros((3, 2))))
     buf(Images(0, "real", grid))
-    buf(Status(5, "paused"))
+    buf(Status(5, RunState.PAUSED))
     events = buf.drain()
     assert [e.step for e in events if isinstance(e, Scalars)] == [1, 2, 3, 4, 5]
     samples = [e for e in events if isinstance(e, Images) and e.name == "samples"]
     assert len(samples) == 1 and samples[0].step == 5
     assert len([e for e in events if isinstance(e, Points)]) == 1
     assert any(isinstance(e, Images) and e.name == "real" for e in events)
-    assert any(isinstance(e, Status) and e.state == "paused" for e in events)
+    assert any(isinstance(e, Status) and e.state is RunState.PAUSED for e in events)
     assert buf.drain() == [] and buf.received["Scalars"] == 5
 
 
@@ -70,10 +71,11 @@ def test_follower_reads_records_torn_lines_samples_and_status(tmp_path):
     assert len(scalars) == 1 and scalars[0].values["d_loss"] == 1.2 and math.isnan(scalars[0].values["g_loss"])
     metric = next(e for e in events if isinstance(e, Metric))
     assert (metric.name, metric.value, metric.n, metric.extra) == ("kid", 0.05, 1000, {"std": 0.01})
-    assert any(isinstance(e, Status) and e.state == "alert" for e in events)
+    assert any(isinstance(e, Status) and e.state is StatusNote.ALERT for e in events)
     grid = next(e for e in events if isinstance(e, Images))
     assert grid.step == 2 and grid.image.shape == (8, 8, 3)
-    assert any(isinstance(e, Status) and e.state == "started" for e in events)
+    # An older version wrote "started" in status.json: read as the state it means.
+    assert any(isinstance(e, Status) and e.state is RunState.RUNNING for e in events)
     assert follower.poll() == []  # nothing new
 
     with open(run / "metrics.jsonl", "a") as fh:

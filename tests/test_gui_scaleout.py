@@ -17,7 +17,6 @@ import torch  # noqa: E402
 from studio.gui.main_window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.gui
-torch.set_num_threads(1)
 WAIT = 180_000
 
 
@@ -98,8 +97,8 @@ def test_gpus_choice_is_hidden_without_several_gpus(qtbot, monkeypatch, tmp_path
 
 
 def test_gpus_choice_with_two_gpus_builds_the_studio_train_command(qtbot, monkeypatch, tmp_path):
-    from studio.gui.train_tab import train_command
-    from studio.methods.params import ConfigError
+    from studio.engine.config import RunConfig
+    from studio.engine.launch import train_command
 
     monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
@@ -119,22 +118,22 @@ def test_gpus_choice_with_two_gpus_builds_the_studio_train_command(qtbot, monkey
     assert command[:4] == [sys.executable, "-m", "studio", "train"]
     args = command[4:]
     pairs = {flag: args[i + 1] for i, flag in enumerate(args[:-1]) if flag.startswith("--")}
-    assert pairs["--gpus"] == "2" and pairs["--method"] == "dcgan" and pairs["--dataset"] == "builtin:shapes"
-    assert pairs["--run-dir"] == str(tmp_path / "run") and pairs["--steps"] == "300" and pairs["--device"] == "cuda"
-    assert pairs["--preset"] == "tiny" and pairs["--size"] == "16" and "--tensorboard" in args
-    assert "batch_size=16" in args  # every hyperparameter of the form, as --set KEY=VALUE
+    assert pairs["--gpus"] == "2" and pairs["--run-dir"] == str(tmp_path / "run") and "--tensorboard" in args
+    # Every setting travels in the run's config.json: the form's hyperparameters, Max items, all of it.
+    assert pairs["--config"] == str(tmp_path / "run" / "config.json")
+    carried = RunConfig.load(pairs["--config"])
+    assert carried == config and carried.steps == 300 and carried.params["batch_size"] == 16
     t.params_form.fields["lr_g"].widget.setValue(1e-4)
-    assert "lr_g=0.0001" in train_command(t.build_config(), tmp_path / "run", 2)
+    t.dataset_panel.set_options(size=16, count=64)
+    load(qtbot, w, count=64)
+    again = train_command(t.build_config(), tmp_path / "run", 2)
+    carried = RunConfig.load(again[again.index("--config") + 1])
+    assert carried.params["lr_g"] == 1e-4 and carried.dataset_count == 64
     # The command line parses back into the same run.
     from studio.cli import build_parser
 
     parsed = build_parser().parse_args(command[3:])
-    assert parsed.gpus == 2 and parsed.steps == 300 and parsed.tensorboard and parsed.run_dir == str(tmp_path / "run")
-    # What the command line cannot carry is refused with a reason, never silently dropped.
-    t.dataset_panel.set_options(size=16, count=64)
-    load(qtbot, w, count=64)
-    with pytest.raises(ConfigError, match="Max items"):
-        train_command(t.build_config(), tmp_path / "run", 2)
+    assert parsed.gpus == 2 and parsed.config == pairs["--config"] and parsed.tensorboard
 
 
 def test_a_multi_process_run_is_started_and_followed(window, qtbot, tmp_path, monkeypatch):
@@ -143,11 +142,10 @@ def test_a_multi_process_run_is_started_and_followed(window, qtbot, tmp_path, mo
     No GPUs here: the command is the real one but with --device cpu, which makes torchrun start two CPU
     processes (gloo), the same launch and the same run directory writing as on two GPUs.
     """
-    import studio.gui.train_tab as train_tab
+    import studio.engine.launch as launch
 
-    real = train_tab.train_command
-    monkeypatch.setattr(train_tab, "train_command", lambda *a, **k: [
-        "cpu" if arg == "cuda" else arg for arg in real(*a, **k)])
+    real = launch.train_command
+    monkeypatch.setattr(launch, "train_command", lambda *a, **k: [*real(*a, **k), "--device", "cpu"])
     window.train_tab.set_gpu_count(2)
     window.train_tab.gpus.setValue(2)
     load(qtbot, window, count=0)
@@ -161,7 +159,7 @@ def test_a_multi_process_run_is_started_and_followed(window, qtbot, tmp_path, mo
     assert window.runs.process.exitCode() == 0, window.runs.backend.output
     monitor = window.monitor_tab
     assert monitor.state == "finished" and monitor.panels["Adversarial losses"].series["d_loss"].size == 6
-    assert monitor.sample_grids >= 1 and window.run_state == "idle" and window.train_tab.start_button.isEnabled()
+    assert monitor.sample_grids >= 1 and window.run_state.is_final and window.train_tab.start_button.isEnabled()
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     assert "step 6/6" in window.status.step_label.text()
 
@@ -178,9 +176,9 @@ def test_tensorboard_setting_writes_event_files(window, qtbot, tmp_path):
     form(window, run_dir, steps=3)
     t.tensorboard.setChecked(True)
     assert window.start_training()
-    assert window.tensorboard_subscriber is not None
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
-    assert window.tensorboard_subscriber is None  # closed with the run
+    assert window.run_outputs is not None and len(window.run_outputs.subscribers) == 1
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
+    assert window.run_outputs is None  # closed with the run
     events = list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -194,7 +192,7 @@ def test_tensorboard_setting_writes_event_files(window, qtbot, tmp_path):
     other = tmp_path / "plain"
     form(window, other, steps=2)
     assert window.start_training()
-    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.run_state.is_final, timeout=WAIT)
     assert not (other / "tensorboard").exists()
 
 

@@ -9,10 +9,7 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pyqtgraph")
 
-import torch  # noqa: E402
-
 pytestmark = pytest.mark.gui
-torch.set_num_threads(1)  # shared CI machines: one thread per trainer
 
 
 def test_selfcheck_command_passes_and_writes_grabs(tmp_path, capsys):

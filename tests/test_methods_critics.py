@@ -18,15 +18,6 @@ from studio.nn.losses import began_convergence, began_k_update, gradient_penalty
 CRITICS = ("wgan", "wgan-gp", "began")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks run fastest on one thread; on a shared machine two threads can be 10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def image_spec(size: int = 16, channels: int = 3, label_dim: int = 0) -> DataSpec:
     return DataSpec(DatasetKind.IMAGES, channels=channels, image_size=size, label_dim=label_dim,
                     label_names=tuple(f"c{i}" for i in range(label_dim)))

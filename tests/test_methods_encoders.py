@@ -20,15 +20,6 @@ from studio.nn.unet import UNet, UNetDecoder, UNetEncoder
 METHODS = ("vae", "vae-gan", "unet-vae-gan", "alpha-gan")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny convolutions gain nothing from threads, and on a shared 2-core machine they thrash.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def make(name: str, size: int = 16, channels: int = 3, label_dim: int = 0, **overrides):
     cls = get_method(name)
     spec = DataSpec(DatasetKind.IMAGES, channels, size, label_dim=label_dim)

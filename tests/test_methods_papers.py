@@ -251,9 +251,8 @@ def test_cyclegan_lr_scale_on_resume_scales_the_schedule(tmp_path):
                        fixed_samples=4, params={"batch_size": 2, "pool_size": 0, "lr_g": 1e-3, "lr_d": 1e-3})
     assert Trainer(config, run_dir=tmp_path / "run").run() == "finished"
     config.steps = 4
-    trainer = Trainer(config, run_dir=tmp_path / "run", resume=True)
+    trainer = Trainer(config, run_dir=tmp_path / "run", resume=True, lr_scale=0.5)
     trainer.setup()
-    trainer.scale_learning_rates(0.5)
     trainer.method.schedule_learning_rates(2, 4)
     assert lrs(trainer.method) == pytest.approx([0.5e-3])
 

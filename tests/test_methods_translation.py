@@ -10,8 +10,8 @@ import torch
 from PIL import Image
 
 from studio.cli import main
-from studio.data.builtin import outlines2shapes
 from studio.data.dataset import DatasetKind
+from studio.data.sources.builtin import outlines2shapes
 from studio.engine import RunConfig, RunDirectory, Scalars, Trainer, load_method
 from studio.grids import to_unit_range
 from studio.methods import DataSpec, get_method
@@ -20,15 +20,6 @@ from studio.nn.translators import unet_depth
 
 PAIRED = DataSpec(DatasetKind.PAIRED, 3, 16)
 UNPAIRED = DataSpec(DatasetKind.UNPAIRED, 3, 16)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny convnets on a shared 2-core machine run several times faster on one thread.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny(name: str, spec: DataSpec, **overrides):

@@ -42,10 +42,10 @@ def test_collapsed_batch_scores_low_and_covers_one_class_diverse_batch_covers_al
     assert hist_collapsed.index(200) == int(shapes.labels[1000])
 
 
-def test_classes_covered_needs_a_quarter_of_a_fair_share():
+def test_classes_covered_needs_a_fifth_of_a_fair_share():
     assert classes_covered([97, 1, 1, 1]) == 1  # stray misclassifications are not coverage
-    assert classes_covered([40, 30, 24, 6]) == 3  # 6 < a quarter of 100/4 = 6.25
-    assert classes_covered([40, 30, 23, 7]) == 4
+    assert classes_covered([40, 30, 26, 4]) == 3  # 4 < a fifth of 100/4 = 5
+    assert classes_covered([40, 30, 25, 5]) == 4
 
 
 def test_the_classifier_is_trained_once_and_loaded_from_its_cache(shapes, tmp_path, monkeypatch):
@@ -75,3 +75,28 @@ def test_collapse_watch_alerts_once_on_a_sharp_fall_and_rearms():
     assert watch.check(400, diversity=0.2, covered=1, of=4) is None  # same collapse: said once
     assert watch.check(500, diversity=0.95, covered=4, of=4) is None
     assert watch.check(600, diversity=0.1, covered=4, of=4) is not None  # a new collapse
+
+
+def test_one_classes_covered_rule_for_the_monitor_and_the_experiments():
+    """A class is covered by a fifth of its fair share (and one sample): 2% of 1,000 among 10 digits."""
+    from studio.experiments import protocols
+
+    assert classes_covered([20, 19] + [120] * 8) == 9  # 20 of 1,000 is 2%: covered; 19 is not
+    assert classes_covered([5, 4, 45, 46]) == 3  # 100 among 4: a fifth of 25 is 5
+    assert classes_covered([1, 0, 0]) == 1  # a few samples: one is enough
+    assert protocols.classes_covered is classes_covered  # the experiments' figure has no rule of its own
+    assert not hasattr(protocols, "MIN_SHARE")
+
+
+def test_both_collapse_detectors_word_a_collapse_alike():
+    from studio.metrics.collapse import Collapse, collapse_message
+
+    watch = CollapseWatch()
+    assert watch.check(100, diversity=0.8) is None
+    said = watch.check(200, diversity=0.1)
+    assert said == collapse_message(200, ["diversity 0.10 is below half its best (0.80)"])
+    live = Collapse(step=300, ratio=0.1, threshold=0.25, since=200, duplicates=[[0, 1, 2]], samples=64, cells=64)
+    assert live.message == collapse_message(300, ["since step 200 the samples have been less varied than 0.25× real "
+                                                  "images (now 0.10×)", "3 of 64 are near-duplicates"])
+    assert said.startswith("possible mode collapse at step 200: ") and live.message.startswith(
+        "possible mode collapse at step 300: ")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
 import pytest
 import torch
@@ -22,14 +21,6 @@ from studio.fastpath import Performance, implementation_flags
 from studio.methods import Batch, ConfigError, DataSpec, all_methods, get_method
 
 METHODS = sorted(all_methods())
-
-
-@pytest.fixture(autouse=True)
-def few_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(os.environ.get("STUDIO_TEST_THREADS", "1")))
-    yield
-    torch.set_num_threads(before)
 
 
 def spec_and_batch(cls, n: int = 8, size: int = 16) -> tuple[DataSpec, Batch]:

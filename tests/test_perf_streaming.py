@@ -3,8 +3,6 @@ same batch, and every evaluation records its cost (issue 8)."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import torch
@@ -14,14 +12,6 @@ from studio.data import open_dataset
 from studio.engine import RunConfig, RunDirectory, Trainer
 from studio.engine.sampler import DeviceSampler, StreamSampler, make_sampler
 from studio.methods import DataSpec
-
-
-@pytest.fixture(autouse=True)
-def few_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(os.environ.get("STUDIO_TEST_THREADS", "1")))
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ import pytest
 import torch
 
 from studio.engine import RunDirectory, load_checkpoint
+from studio.engine.state import RunState
 
 KILLS = int(os.environ.get("STUDIO_KILL_LOOP", "4"))
 SEED = int(os.environ.get("STUDIO_KILL_SEED", "20240607"))
@@ -79,7 +80,7 @@ def wait_for(what: str, condition, proc: subprocess.Popen, log: Path) -> None:
 
 def started(run: Path, proc: subprocess.Popen) -> bool:
     status = RunDirectory(run).read_status()
-    return status.get("pid") == proc.pid and status.get("state") == "started"
+    return status.get("pid") == proc.pid and status.get("state") is RunState.RUNNING
 
 
 def temp_files(run: Path) -> set[Path]:

@@ -21,16 +21,6 @@ from studio.engine import RunConfig, RunDirectory, Trainer, load_checkpoint
 from studio.engine.events import Status
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: several on a busy 2-core machine are ten times slower (both runs of a
-    comparison use the same count, so exactness does not depend on it)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def config(method: str, steps: int) -> RunConfig:
     return RunConfig(method=method, preset="tiny", steps=steps, image_size=16, dataset_count=128, log_every=1,
                      checkpoint_every=5, sample_every=1000, device="cpu")

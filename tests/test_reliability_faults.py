@@ -34,15 +34,6 @@ from studio.engine.rundir import RunDirError
 STUDIO = Path(__file__).resolve().parents[1] / "studio"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: several on a busy 2-core machine are many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny(steps: int, **overrides) -> RunConfig:
     values = dict(method="dcgan", preset="tiny", steps=steps, image_size=16, dataset_count=128, log_every=1,
                   sample_every=1000, checkpoint_every=2, device="cpu")

@@ -18,16 +18,6 @@ from studio.engine import RunConfig, RunDirectory, Trainer, load_checkpoint
 NOT_COMPARED = {"time", "images_per_sec"}  # wall-clock figures differ from run to run by nature
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: several on a busy 2-core machine are ten times slower (both runs of a
-    comparison use the same count, so exactness does not depend on it)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def config(method: str, steps: int, amp: str = "auto") -> RunConfig:
     return RunConfig(method=method, preset="tiny", steps=steps, seed=7, image_size=16, dataset_count=256,
                      log_every=1, sample_every=10, checkpoint_every=10, device="cpu", amp=amp)

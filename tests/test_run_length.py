@@ -10,10 +10,11 @@ import pytest
 from PIL import Image
 
 from studio.cli import main
-from studio.commands._progress import ProgressBar
+from studio.engine.console import ProgressBar
 from studio.engine import RunDirectory, load_checkpoint
 from studio.engine.config import RunConfig, format_duration, parse_duration
 from studio.engine.events import Status
+from studio.engine.state import StatusNote
 from studio.methods.params import ConfigError
 
 TINY = ("--method", "dcgan", "--preset", "tiny", "--size", "8", "--log-every", "1", "--sample-every", "1000",
@@ -94,5 +95,5 @@ def test_durations_read_and_write():
 
 def test_progress_bar_learns_the_steps_an_epoch_count_gives():
     bar = ProgressBar(1000, stream=io.StringIO())
-    bar(Status(0, "started", "dcgan on x from step 0 to 6", detail={"steps": 6}))
+    bar(Status(0, StatusNote.STARTED, "dcgan on x from step 0 to 6", detail={"steps": 6}))
     assert bar.total == 6

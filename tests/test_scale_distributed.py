@@ -22,15 +22,6 @@ pytestmark = pytest.mark.skipif(not dist.is_available(), reason="this PyTorch bu
 COMMON = ["--quiet", "--preset", "tiny", "--log-every", "2", "--sample-every", "100", "--checkpoint-every", "100"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Two ranks plus this process share few cores: one thread each avoids oversubscription stalls.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def data(tmp_path) -> Path:
     """64 random 16×16 colour images: cheap to open in every rank."""

@@ -16,14 +16,6 @@ from studio.methods import all_methods
 SHAPES = ["circle", "square", "triangle", "cross"]  # builtin:shapes' classes
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Trained-for-two-steps runs of each method, made on first use."""
@@ -34,12 +26,9 @@ def runs(tmp_path_factory):
         if method not in all_methods():
             pytest.skip(f"method '{method}' is not registered yet (being written concurrently)")
         if method not in made:
-            before = torch.get_num_threads()
-            torch.set_num_threads(1)
             cfg = RunConfig(method=method, preset="tiny", steps=2, dataset_count=64, image_size=16, log_every=1,
                             sample_every=100, checkpoint_every=100, device="cpu")
             assert Trainer(cfg, run_dir=root / method).run() == "finished"
-            torch.set_num_threads(before)
             made[method] = root / method
         return made[method]
 

@@ -6,19 +6,11 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
 from studio.cli import main
 from studio.engine import RunDirectory
 from studio.engine.events import Images, Metric, Scalars, Status
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from studio.engine.state import RunState
 
 
 def accumulate(folder):
@@ -59,7 +51,7 @@ def test_subscriber_writes_metrics_images_and_status(tmp_path):
     board(Scalars(10, {"k_t": 0.25}))
     board(Metric(10, "fid", 123.5, n=500))
     board(Images(10, "samples", np.zeros((8, 8), dtype=np.uint8)))  # grey grids come without a channel axis
-    board(Status(10, "finished", "finished at step 10"))
+    board(Status(10, RunState.FINISHED, "finished at step 10"))
     board.close()
     board.close()
     board(Scalars(11, {"k_t": 0.5}))  # after close: ignored, not an error

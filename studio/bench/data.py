@@ -109,7 +109,8 @@ def measure_data_loading(n: int = 20_000, log: Log = print, rounds: int = 2) -> 
     """Load times of the JPEG folders and their references (seconds), their ratios and the targets."""
     import warnings
 
-    from ..data import decoded_cache, open_dataset
+    from ..data import open_dataset
+    from ..data.cache import decoded_cache
 
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torchvision\.")
     with tempfile.TemporaryDirectory(prefix="studio-bench-data-") as tmp:

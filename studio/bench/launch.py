@@ -1,7 +1,7 @@
 """Launch: seconds from spawning `python -m studio` (offscreen) to the window's first painted frame.
 
 The window is a separate process here: the app prints the moment of its first paint when
-$STUDIO_LAUNCH_PROBE is set (`studio/gui/benchmark.py: probe_first_paint`), so this module needs
+$STUDIO_LAUNCH_PROBE is set (`studio/gui/app.py: _probe_first_paint`), so this module needs
 nothing of the window but its output line.
 """
 

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..engine.rundir import RunDirectory
+from ..engine.state import RunState
 from .common import Log
 
 SCALARS = ("d_fake", "d_loss", "d_real", "g_loss", "images_per_sec")  # what DCGAN logs
@@ -62,8 +64,7 @@ def write_long_run(folder: str | Path, records: int = 500_000, log_every: int = 
             if start:  # a loss that went NaN once in a while: written as text, as the run directory does
                 lines[0] = lines[0].replace(f"{values[0][3]!r}", '"nan"')
             fh.write("".join(lines))
-    (folder / "status.json").write_text(json.dumps({"state": "finished", "step": steps, "message": "",
-                                                    "time": time.time(), "pid": 0}), encoding="utf-8")
+    RunDirectory(folder).write_status(RunState.FINISHED, steps)
     return folder
 
 

@@ -19,15 +19,9 @@ def known_errors() -> tuple[type[BaseException], ...]:
     from ..data import DatasetError
     from ..engine.rundir import RunDirError
     from ..methods.params import ConfigError
+    from ..metrics.errors import MetricError
 
-    errors: list[type[BaseException]] = [UserError, DatasetError, RunDirError, ConfigError, FileNotFoundError]
-    try:
-        from ..metrics.errors import MetricError
-
-        errors.append(MetricError)
-    except ImportError:
-        pass
-    return tuple(errors)
+    return UserError, DatasetError, RunDirError, ConfigError, MetricError, FileNotFoundError
 
 
 def add_all_commands(subparsers) -> None:

@@ -23,7 +23,7 @@ def add_command(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import decoded_cache
+    from ..data.cache import decoded_cache
     from ..settings import update_settings
 
     if args.limit is not None:

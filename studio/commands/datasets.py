@@ -14,14 +14,9 @@ def add_command(sub) -> None:
 
 
 def list_sources() -> list[dict]:
-    """Built-in (and, where the data layer offers them, online) sources as plain dicts."""
-    try:
-        from ..data.sources import list_sources as data_sources
-    except ImportError:
-        from ..data.builtin import BUILTINS
+    """Built-in, online and file sources as plain dicts (the data layer's list)."""
+    from ..data import list_sources as data_sources
 
-        return [{"name": f"builtin:{b.name}", "kind": b.kind.value, "description": b.description, "online": False}
-                for b in BUILTINS.values()]
     return data_sources()
 
 
@@ -42,4 +37,8 @@ def run(args: argparse.Namespace) -> int:
         online = "  (downloads)" if s.get("online") else ""
         print(f"{s['name']:<32} {s['kind']:<9} {s['description']}{online}")
     print("\nFolders are recognised by their layout; docs/DATA.md shows each one and what each method accepts.")
+    from ..data.decode.fastjpeg import missing
+
+    for note in missing():
+        print(f"note: {note}")
     return 0

@@ -73,13 +73,9 @@ def _command_line(default: str) -> str:
     return "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else default
 
 
-def _progress(args: argparse.Namespace):
-    from ._progress import ProgressBar
-
-    def progress(trial: int, steps: int):
-        return [] if args.quiet or args.json else [ProgressBar(steps)]
-
-    return progress
+def _console(args: argparse.Namespace) -> str | None:
+    """Each trial's terminal view: a progress bar, or nothing with --quiet or --json."""
+    return None if args.quiet or args.json else "progress"
 
 
 def run_experiment_command(args: argparse.Namespace) -> int:
@@ -98,7 +94,7 @@ def run_experiment_command(args: argparse.Namespace) -> int:
     command = _command_line(f"studio experiment run {recipe.name}")
     log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr))
     report = run_experiment(recipe, run_dir, trials=args.trials, dataset=args.dataset, steps=args.steps,
-                            device=args.device, amp=args.amp, command=command, subscribers=_progress(args), log=log)
+                            device=args.device, amp=args.amp, command=command, console=_console(args), log=log)
     if args.json:
         print(json.dumps(report, indent=2, default=float))
     else:
@@ -106,7 +102,9 @@ def run_experiment_command(args: argparse.Namespace) -> int:
               f"{report['total_seconds'] / 60:.1f} min")
         print("\n".join(format_table(report["table"])))
         print(f"report: {run_dir}/{REPORT_MD}")
-    failed = [t for t in report["trials"] if t["state"] != "finished"]
+    from ..engine.state import RunState
+
+    failed = [t for t in report["trials"] if t["state"] != RunState.FINISHED]
     return 1 if failed else 0
 
 
@@ -124,11 +122,13 @@ def run_table_command(args: argparse.Namespace) -> int:
     run_dir = args.run_dir or f"runs/table-{args.name}"
     log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr))
     report = run_table(args.name, run_dir, only=only, steps=args.steps, device=args.device, amp=args.amp,
-                       command=_command_line(f"studio experiment table {args.name}"), subscribers=_progress(args), log=log)
+                       command=_command_line(f"studio experiment table {args.name}"), console=_console(args), log=log)
     if args.json:
         print(json.dumps(report, indent=2, default=float))
     else:
         print(f"{args.name}: {len(report['rows'])} method(s), {report['total_seconds'] / 60:.1f} min")
         print("\n".join(format_rows(report["rows"])))
         print(f"report: {run_dir}/{REPORT_MD}")
-    return 1 if any(r["state"] != "finished" for r in report["rows"]) else 0
+    from ..engine.state import RunState
+
+    return 1 if any(r["state"] != RunState.FINISHED for r in report["rows"]) else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 
@@ -37,12 +38,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--soak {args.soak}: give the minutes to soak, e.g. --soak 30")
     if args.paint_hz < 0:
         raise UserError(f"--paint-hz {args.paint_hz}: give a rate of 0 (off) or more, e.g. 60")
-    try:
-        from ..gui.selfcheck import run_selfcheck
-        from ..gui.soak import format_soak, run_soak
-    except ImportError as exc:
-        raise UserError(f"the GUI cannot be loaded ({exc}); install PySide6 and pyqtgraph "
-                        "(pip install PySide6-Essentials pyqtgraph)") from None
+    missing = [name for name in ("PySide6", "pyqtgraph") if importlib.util.find_spec(name) is None]
+    if missing:  # the window's third-party packages, named
+        raise UserError(f"the GUI cannot be loaded: {' and '.join(missing)} not installed; install PySide6 and "
+                        "pyqtgraph (pip install PySide6-Essentials pyqtgraph)")
+    from ..gui.selfcheck import run_selfcheck
+    from ..gui.soak import format_soak, run_soak
     if args.soak is not None:
         report = run_soak(args.out, args.soak, paint_hz=args.paint_hz, log=lambda m: print(m, file=sys.stderr))
         print(format_soak(report))

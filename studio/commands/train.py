@@ -13,6 +13,9 @@ from . import UserError
 def add_command(sub) -> None:
     p = sub.add_parser("train", help="train a method on a dataset", description="Train a method on a dataset, "
                        "recording config, metrics, checkpoints and sample grids in a run directory.")
+    p.add_argument("--config", metavar="FILE", default=None,
+                   help="start from the settings in FILE (a run's config.json, or a RunConfig as JSON); the other "
+                        "options change them (how the window starts a multi-GPU run: every setting travels)")
     p.add_argument("--method", default=None, help="method name (see `studio methods`); default dcgan")
     p.add_argument("--dataset", default=None, help="dataset source: builtin:shapes, a folder, a zip, .npy, ... (see `studio datasets`)")
     length = p.add_mutually_exclusive_group()
@@ -101,8 +104,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tensorboard:
         _check_tensorboard()
+    if args.config is not None and args.resume is not None:
+        raise UserError(f"--config {args.config} --resume {args.resume}: a resumed run keeps its own settings; "
+                        "give one of them")
     if args.gpus is not None:
-        _check_process_count(args.gpus, args.device)
+        _check_process_count(args.gpus, args.device or _base_config(args).device)
         if args.gpus > 1:
             return _launch_processes(args)
     # One writer per run directory: a resumed run is locked before anything else (so a run being
@@ -172,13 +178,14 @@ def _config(args: argparse.Namespace):
             raise UserError("--set cannot change a resumed run's hyperparameters (its weights and optimizers were "
                             "built with them); use --lr-scale F to change its learning rates, or start a new run")
     else:
-        config = RunConfig()
+        config = _base_config(args)
         if args.method:
             config.method = args.method
         if args.dataset:
             config.dataset = args.dataset
-        config.preset = args.preset
-        config.params = parse_overrides(args.overrides)
+        if args.preset is not None or args.config is None:
+            config.preset = args.preset
+        config.params = {**config.params, **parse_overrides(args.overrides)}
     _choose_data(args, config, resume)
     if args.epochs is not None:
         config.epochs = args.epochs  # the steps follow once the data is open (Trainer.setup)
@@ -211,6 +218,13 @@ def _config(args: argparse.Namespace):
         config.eval_metrics = [m.strip() for m in args.eval_metrics.split(",") if m.strip()]
     config.validate()
     return config
+
+
+def _base_config(args: argparse.Namespace):
+    """The settings a new run starts from: --config FILE's, else the defaults."""
+    from ..engine import RunConfig
+
+    return RunConfig.load(Path(args.config)) if args.config is not None else RunConfig()
 
 
 def _choose_data(args: argparse.Namespace, config, resume: bool) -> None:
@@ -276,30 +290,27 @@ def _lock_run_dir(run_dir: Path, command: str):
 
 def _train(args: argparse.Namespace, config, run_dir: Path | None) -> int:
     from ..engine import Trainer
-    from ._progress import ProgressBar, print_warnings
+    from ..engine.outputs import run_outputs
 
     resume = args.resume is not None
     dist = _join_process_group(config.device)  # single-process unless started by torchrun
-    board = None
+    outputs = None
     try:
-        trainer = Trainer(config, run_dir=run_dir, resume=resume)
-        if args.lr_scale is not None:
-            _scale_learning_rates(trainer, args.lr_scale)
-        if dist.is_main:
-            trainer.subscribe(print_warnings if args.quiet else ProgressBar(config.steps))
-        if args.tensorboard and dist.is_main:
-            board = _open_tensorboard(run_dir)
-            trainer.subscribe(board)
+        outputs = run_outputs(run_dir, tensorboard=args.tensorboard, steps=config.steps,
+                              console="warnings" if args.quiet else "progress")
+        if outputs.problems:
+            raise UserError(f"--tensorboard: {outputs.problems[0]}")
+        trainer = Trainer(config, run_dir=run_dir, resume=resume, subscribers=outputs.subscribers,
+                          lr_scale=1.0 if args.lr_scale is None else args.lr_scale)
         state = trainer.run()
     finally:
-        if board is not None:
-            board.close()
+        if outputs is not None:
+            for problem in outputs.close():
+                print(f"studio train: {problem}", file=sys.stderr)
         _leave_process_group()
     if not args.quiet and sys.stderr.isatty() and dist.is_main:
         sys.stderr.write("\n")
-    from ..engine.state import RunState
-
-    succeeded = RunState(state).succeeded
+    succeeded = state.succeeded
     if succeeded:
         if dist.is_main:
             said = trainer.message if trainer.message.startswith(str(state)) else f"{state}: {trainer.message}"
@@ -310,34 +321,12 @@ def _train(args: argparse.Namespace, config, run_dir: Path | None) -> int:
     return 0 if succeeded else 1
 
 
-def _scale_learning_rates(trainer, factor: float) -> None:
-    """Set the run up now so its (restored) learning rates can be scaled before training starts."""
-    if not factor > 0:
-        raise UserError(f"--lr-scale {factor}: must be positive, e.g. 0.5")
-    try:
-        trainer.setup()
-    except Exception:  # noqa: BLE001 - run() sets up again and reports the error as the run's status
-        trainer.method = None
-        return
-    trainer.scale_learning_rates(factor)
-    print(f"learning rates scaled by {factor:g}", file=sys.stderr)
-
-
 # --- scaling out (studio/engine/distributed.py, studio/engine/tensorboard.py) ---------------------
 def _check_tensorboard() -> None:
     from ..engine.tensorboard import INSTALL_HINT, tensorboard_available
 
     if not tensorboard_available():
         raise UserError(f"--tensorboard: the tensorboard package is not installed; {INSTALL_HINT}")
-
-
-def _open_tensorboard(run_dir: Path):
-    from ..engine.tensorboard import TensorBoardMissing, TensorBoardSubscriber
-
-    try:
-        return TensorBoardSubscriber(run_dir)
-    except TensorBoardMissing as exc:
-        raise UserError(f"--tensorboard: {exc}") from None
 
 
 def _join_process_group(device: str):
@@ -366,7 +355,7 @@ def _check_process_count(nproc: int, device: str | None) -> None:
 
 def _launch_processes(args: argparse.Namespace) -> int:
     """`--gpus N`: run this same command in N processes under torchrun and return its exit code."""
-    from ..engine import RunConfig, distributed
+    from ..engine import distributed
     from ..engine.checkpoint import resolve_checkpoint
     from ..engine.rundir import RunDirectory
     from ..engine.runlock import new_run_dir
@@ -377,7 +366,7 @@ def _launch_processes(args: argparse.Namespace) -> int:
     else:
         if args.run_dir is None:
             # Every rank must agree on the folder, so name (and claim) it once here.
-            args.run_dir = str(new_run_dir(args.method or RunConfig().method))
+            args.run_dir = str(new_run_dir(args.method or _base_config(args).method))
         run_dir = Path(args.run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
     # Rank 0 takes the writer lock for the job; refuse here already, before starting N processes.

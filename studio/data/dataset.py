@@ -87,7 +87,7 @@ class Dataset:
 
     def torch_dataset(self) -> torch.utils.data.Dataset:
         """A torch Dataset of `(x, label)` pairs (label -1 when unlabelled); streams large folders."""
-        from .streaming import torch_dataset
+        from .decode.streaming import torch_dataset
 
         return torch_dataset(self)
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import torch
 
-from .collection import PREVIEW_COUNT
 from .dataset import Dataset, DatasetKind
+from .decode.collection import PREVIEW_COUNT
 from .errors import DatasetError
 
 LABELLED_SOURCES = ("a folder with one sub-folder per class, a labelled source (CIFAR-10, MNIST IDX with its "

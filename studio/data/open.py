@@ -8,26 +8,27 @@ import os
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from .arrays import fit_images, open_array
-from .builtin import open_builtin
-from .celeba import ATTR_FILE, find_attr_file, open_celeba
-from .cifar import find_cifar, is_cifar_batch, open_cifar
 from .dataset import Dataset, DatasetKind
+from .decode.images import is_image_name
 from .errors import DatasetError
-from .folders import open_files, open_folder
-from .idx import find_idx_images, is_idx, open_idx
-from .images import is_image_name
 from .labels import choose_condition
-from .online import open_torchvision
-from .options import BACKGROUND, MAX_PIXELS, MEMORY_LIMIT, LoadOptions, Progress
-from .paired import open_paired, orient, paired_layout
-from .quickdraw import open_quickdraw
-from .sklearn_digits import open_sklearn
-from .translation_sources import SCHEMES as TRANSLATION_SCHEMES
-from .translation_sources import open_translation_source
-from .unpaired import is_unpaired, open_unpaired
-from .zips import open_zip
+from .options import LoadOptions
+from .sources.arrays import fit_images, open_array
+from .sources.builtin import open_builtin
+from .sources.celeba import ATTR_FILE, find_attr_file, open_celeba
+from .sources.cifar import find_cifar, is_cifar_batch, open_cifar
+from .sources.folders import open_files, open_folder
+from .sources.idx import find_idx_images, is_idx, open_idx
+from .sources.online import open_torchvision
+from .sources.paired import open_paired, orient, paired_layout
+from .sources.quickdraw import open_quickdraw
+from .sources.sklearn_digits import open_sklearn
+from .sources.translation_sources import SCHEMES as TRANSLATION_SCHEMES
+from .sources.translation_sources import open_translation_source
+from .sources.unpaired import is_unpaired, open_unpaired
+from .sources.zips import open_zip
 
 HELP = (
     "give a folder of images, a .zip of one, a .npy/.npz array, MNIST IDX files, a CIFAR-10 batch folder, "
@@ -41,59 +42,26 @@ _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar"
 def open_dataset(
     source: str | os.PathLike | Sequence[str | os.PathLike],
     *,
-    size: int | None = None,
-    channels: int | None = None,
-    seed: int | None = None,
-    count: int | None = None,
-    progress: Progress | None = None,
-    attributes: Sequence[str] | None = None,
     classes: Sequence[str] | None = None,
-    split: str = "train",
-    cache_dir: str | os.PathLike | None = None,
-    quickdraw_url: str | None = None,
-    max_pixels: int = MAX_PIXELS,
-    memory_limit: int = MEMORY_LIMIT,
-    stream: bool | None = None,
-    background: tuple[int, int, int] = BACKGROUND,
-    retries: int = 3,
-    decoded_cache: bool = True,
-    direction: str = "AtoB",
-    translation_url: str | None = None,
+    **options: Any,
 ) -> Dataset:
     """Open a dataset source; raise DatasetError naming the source and what to do when nothing is usable.
 
-    `size`/`channels` resize (square centre crop) and convert images; `count` caps how many are
-    read; `progress(done, total)` reports bytes while downloading and files while decoding;
+    `options` are the fields of `LoadOptions` (options.py, each described there), carried as one value to
+    the decoders: `size`/`channels` resize (square centre crop) and convert images; `count` caps how
+    many are read; `progress(done, total)` reports bytes while downloading and files while decoding;
     `attributes` picks CelebA attributes and `classes` a labelled source's classes (relabelled 0..k-1 in
     the order given; studio/data/labels.py), DatasetError listing the known names otherwise; `split` is
     "train", "val", "test" or "all" where a source has splits; `stream` forces (True) or forbids (False)
     decoding folders lazily from disk;
-    `decoded_cache` keeps decoded folders and zips in the cache for fast reloads (studio/data/decoded_cache.py);
+    `decoded_cache` keeps decoded folders and zips in the cache for fast reloads (studio/data/cache/decoded_cache.py);
     `direction` ("AtoB" or "BtoA") says which side of paired data is the input; `translation_url`
     replaces the pix2pix/CycleGAN archives' server (else $STUDIO_TRANSLATION_URL, else the authors').
     """
-    opts = LoadOptions(
-        size=size,
-        channels=channels,
-        seed=seed,
-        count=count,
-        progress=progress,
-        attributes=attributes,
-        split=split,
-        cache_dir=Path(cache_dir) if cache_dir else None,
-        quickdraw_url=quickdraw_url,
-        max_pixels=max_pixels,
-        memory_limit=memory_limit,
-        stream=stream,
-        background=background,
-        retries=retries,
-        decoded_cache=decoded_cache,
-        direction=direction,
-        translation_url=translation_url,
-    )
+    opts = LoadOptions.from_keywords(options)
     with _no_cyclic_gc():
         dataset = _open(source, opts)
-    return choose_condition(dataset, classes=classes, attributes=attributes)
+    return choose_condition(dataset, classes=classes, attributes=opts.attributes)
 
 
 @contextlib.contextmanager

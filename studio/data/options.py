@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import DatasetError
@@ -28,27 +28,41 @@ DIRECTIONS = ("AtoB", "BtoA")
 
 @dataclass
 class LoadOptions:
-    """What the caller asked for; every loader reads only the fields it needs."""
+    """What the caller asked for, as `open_dataset`'s keyword arguments (one value from there to the
+    decoders); every loader reads only the fields it needs."""
 
-    size: int | None = None
-    channels: int | None = None
-    seed: int | None = None
-    count: int | None = None
-    progress: Progress | None = None
-    attributes: Sequence[str] | None = None
-    split: str = "train"
-    cache_dir: Path | None = None
-    quickdraw_url: str | None = None
-    max_pixels: int = MAX_PIXELS
-    max_file_bytes: int = MAX_FILE_BYTES
-    memory_limit: int = MEMORY_LIMIT
-    stream: bool | None = None
-    background: tuple[int, int, int] = BACKGROUND
-    retries: int = 3
-    timeout: float = 30.0
+    size: int | None = None  # resize images to size×size (centre square, one filter for every format)
+    channels: int | None = None  # 1 (grey) or 3 (colour); None: the source's own
+    seed: int | None = None  # the seeded subset `count` takes, and the built-ins' drawing
+    count: int | None = None  # read at most this many items
+    progress: Progress | None = None  # progress(done, total): bytes while downloading, files while decoding
+    attributes: Sequence[str] | None = None  # CelebA's attributes to keep (labels.py chooses them)
+    split: str = "train"  # "train", "val", "test" or "all" where a source has splits
+    cache_dir: Path | None = None  # downloads and decoded sets (default: cache_root())
+    quickdraw_url: str | None = None  # where Quick, Draw! categories are downloaded from
+    max_pixels: int = MAX_PIXELS  # a larger image is refused before decoding (a decompression bomb)
+    max_file_bytes: int = MAX_FILE_BYTES  # a larger file (or zip member) is not read
+    memory_limit: int = MEMORY_LIMIT  # decoded images beyond this are streamed from disk
+    stream: bool | None = None  # True: decode folders on demand; False: never; None: when over memory_limit
+    background: tuple[int, int, int] = BACKGROUND  # what transparent pixels are composited onto
+    retries: int = 3  # download attempts
+    timeout: float = 30.0  # seconds a download may wait for data
     decoded_cache: bool = True  # keep decoded folders and zips in the cache (decoded_cache.py)
     direction: str = "AtoB"  # paired data: BtoA swaps input and target
     translation_url: str | None = None  # base URL of the pix2pix/CycleGAN archives (translation_sources.py)
+
+    def __post_init__(self) -> None:
+        self.cache_dir = Path(self.cache_dir) if self.cache_dir else None
+
+    @classmethod
+    def from_keywords(cls, options: dict) -> LoadOptions:
+        """`open_dataset`'s keyword arguments as LoadOptions; TypeError naming an option there is no such field for."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"open_dataset() has no option {unknown[0]!r}; the options are classes, "
+                            f"{', '.join(sorted(known))}")
+        return cls(**options)
 
     def report(self, done: int, total: int) -> None:
         """Forward progress to the caller; a failing callback must not stop the load."""

@@ -6,7 +6,8 @@
   samples. Without the Inception weights FID/KID are skipped and the diversity score (with a
   fallback feature extractor) stands in, with the reason in its first Metric's extra["message"].
 - A sharp fall in diversity, classes or modes covered adds a Metric named "alert" whose
-  extra["message"] says "possible mode collapse: ..."; the trainer turns it into a Status("alert").
+  extra["message"] says "possible mode collapse at step N: ..." (worded as the live monitor words its
+  collapses: metrics/collapse.py's collapse_message); the trainer turns it into a Status("alert").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 
 from ..data.dataset import Dataset, DatasetKind
 from ..methods.base import Method
+from ..metrics.collapse import collapse_message
 from ..metrics.coverage import PROTOCOL_SAMPLES, mode_coverage
 from ..metrics.diversity import (
     ClassifierFeatures,
@@ -91,7 +93,7 @@ class CollapseWatch:
             self.best_covered = max(self.best_covered, covered)
         was, self.alerting = self.alerting, bool(reasons)
         if reasons and not was:
-            return f"possible mode collapse at step {step}: " + "; ".join(reasons)
+            return collapse_message(step, reasons)
         return None
 
 

@@ -7,6 +7,8 @@ from typing import Callable, Union
 
 import numpy as np
 
+from .state import FINAL_STATES, RunState, StatusNote  # noqa: F401 - FINAL_STATES: run states after which a run is over
+
 
 @dataclass
 class Scalars:
@@ -51,13 +53,16 @@ class Status:
     (checkpoint, alert, collapse)."""
 
     step: int
-    state: str
+    state: RunState | StatusNote
     message: str = ""
-    path: str = ""  # the checkpoint written, for state "checkpoint"
+    path: str = ""  # the checkpoint written, for StatusNote.CHECKPOINT
     detail: dict = field(default_factory=dict)  # facts beyond the message, e.g. a collapse's near-duplicates
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.state, (RunState, StatusNote)):  # text from a file: status_from_text first
+            raise TypeError(f"Status.state is a RunState or a StatusNote, not {type(self.state).__name__} "
+                            f"{self.state!r}")
 
 
 Event = Union[Scalars, Images, Points, Metric, Status]
 Subscriber = Callable[[Event], None]
-
-from .state import FINAL_STATES  # noqa: E402,F401 - run states after which a run is over (one spelling: state.py)

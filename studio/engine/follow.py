@@ -2,8 +2,8 @@
 
 It turns what the run directory's writer left on disk back into the trainer's events, so a view
 that reads events (the GUI's Monitor tab) shows a run from `torchrun` exactly like an in-process one:
-new metrics.jsonl records since the last byte offset become Scalars / Metric / Status("alert" or
-"collapse"), new samples/step-N.png and reconstructions-step-N.png grids become Images, new
+new metrics.jsonl records since the last byte offset become Scalars / Metric / Status (ALERT or
+COLLAPSE), new samples/step-N.png and reconstructions-step-N.png grids become Images, new
 points-N.npy become Points, and each change of status.json becomes a Status.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from .events import Event, Images, Metric, Points, Scalars, Status
 from .rundir import GRID_PREFIXES, RunDirectory, RunDirError
-from .state import RunState
+from .state import RunState, StatusNote, status_from_text
 
 _RECORD_KEYS = ("step", "time")
 
@@ -33,6 +33,7 @@ class RunFollower:
         self.step = 0
         self.state = RunState.IDLE  # of the followed run, as its status.json says
         self.message = ""
+        self.reason = ""  # why the run ended early, where its status.json says ("time limit")
         self._last_grid_step = {name: -1 for name in GRID_PREFIXES}
         self._last_points_step = -1
         self._status_key: tuple | None = None
@@ -132,12 +133,14 @@ class RunFollower:
         if key == self._status_key:
             return None
         self._status_key = key
-        written = str(status.get("state", ""))
-        self.state = RunState.after(written) or self.state
+        if status["state"] is None:
+            return None  # a state this version does not know (a newer writer): keep the last one
+        self.state = status["state"]
         self.message = str(status.get("message", ""))
+        self.reason = str(status.get("reason", ""))
         step = _as_int(status.get("step"))
         self.step = max(self.step, step)
-        return Status(step, written, self.message)
+        return Status(step, self.state, self.message, detail={"reason": self.reason} if self.reason else {})
 
 
 def record_to_event(record: dict[str, Any]) -> Event | None:
@@ -145,9 +148,10 @@ def record_to_event(record: dict[str, Any]) -> Event | None:
     step = _as_int(record.get("step"))
     if "event" in record:
         # diverged/error also reach status.json, which the follower reports; alerts live only here.
-        if record["event"] in ("alert", "collapse"):
+        note = status_from_text(record["event"])
+        if note in (StatusNote.ALERT, StatusNote.COLLAPSE):
             detail = {k: v for k, v in record.items() if k not in ("step", "event", "message")}
-            return Status(step, str(record["event"]), str(record.get("message", "")), detail=detail)
+            return Status(step, note, str(record.get("message", "")), detail=detail)
         return None
     if "metric" in record:
         name = str(record["metric"])

@@ -36,7 +36,11 @@ from ..fileio import (  # noqa: F401 - re-exported: the run directory's writers 
     write_in_halves,
 )
 from .events import Event, Images, Metric, Points, Scalars, Status
+from .state import RunState, StatusNote, status_from_text
 
+# The statuses metrics.jsonl records as "event" lines: notes that live only there (alert, collapse) and the
+# final states a run's history should show where it failed.
+_LOGGED_STATUSES = (StatusNote.ALERT, StatusNote.COLLAPSE, RunState.DIVERGED, RunState.ERROR)
 # The image grids a run saves in samples/, by event name: the file name's prefix before "step-N.png".
 GRID_PREFIXES = {"samples": "", "reconstructions": "reconstructions-"}
 
@@ -134,8 +138,14 @@ class RunDirectory:
             with open(self.metrics_path, "r+b") as fh:
                 fh.truncate(data.rfind(b"\n") + 1)
 
-    def write_status(self, state: str, step: int, message: str = "") -> None:
-        record = {"state": state, "step": step, "message": message, "time": time.time(), "pid": os.getpid()}
+    def write_status(self, state: RunState, step: int, message: str = "", reason: str = "") -> None:
+        """status.json: the run's state (its value as text), step, message and why it ended early (a
+        "reason", where there is one), this process and the time."""
+        if not isinstance(state, RunState):
+            raise TypeError(f"status.json records a RunState, not {type(state).__name__} {state!r}")
+        record = {"state": state.value, "step": step, "message": message, "time": time.time(), "pid": os.getpid()}
+        if reason:
+            record["reason"] = reason
         atomic_write_bytes(self.status_path, json.dumps(record).encode("utf-8"))
 
     def __call__(self, event: Event) -> None:
@@ -152,15 +162,16 @@ class RunDirectory:
             atomic_write_bytes(self.samples / f"points-{event.step:07d}.npy", _npy_bytes(event.points))
         elif isinstance(event, Status):
             try:
-                if event.state not in ("checkpoint", "collapse"):  # notes that leave the run's state as it was
-                    self.write_status(event.state, event.step, event.message)
-                if event.state in ("alert", "collapse", "diverged", "error"):
-                    self._append_metrics({"step": event.step, "event": event.state, "message": event.message,
+                state = RunState.after(event.state)
+                if state is not None:  # notes (checkpoint, alert, collapse) leave the run's state as it was
+                    self.write_status(state, event.step, event.message, str(event.detail.get("reason", "")))
+                if event.state in _LOGGED_STATUSES:
+                    self._append_metrics({"step": event.step, "event": event.state.value, "message": event.message,
                                           **event.detail})
             except OSError:
                 # Recording how a run ended is best effort (the disk may be what failed): the trainer
                 # still reports the message; a write error at any other moment ends the run.
-                if event.state not in ("diverged", "error"):
+                if event.state not in (RunState.DIVERGED, RunState.ERROR):
                     raise
 
     def close(self) -> None:
@@ -184,10 +195,19 @@ class RunDirectory:
         return data
 
     def read_status(self) -> dict:
+        """status.json as written, its "state" as the RunState it names (None for text no version wrote;
+        "started", "resumed" and "alert", written there by older versions, as RUNNING); {} when there is
+        none or it cannot be read."""
         try:
-            return json.loads(self.status_path.read_text(encoding="utf-8"))
+            record = json.loads(self.status_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        if not isinstance(record, dict):
+            return {}
+        status = status_from_text(record.get("state"))
+        if isinstance(status, StatusNote):  # older versions wrote notes there, all of them while the run ran
+            status = RunState.after(status) or RunState.RUNNING
+        return {**record, "state": status}
 
     def iter_metrics(self, offset: int = 0) -> Iterator[tuple[dict, int]]:
         """(record, offset after it) for each complete line from byte `offset`; a torn last line

@@ -1,10 +1,11 @@
 """The one spelling of a run's state, and what each state allows.
 
 A run is IDLE until launched, STARTING until its first status, then RUNNING or PAUSED, and ends in
-one of the final states. The values are the strings written to status.json and metrics.jsonl, so
-a `RunState` compares equal to them. The trainer's status events also name transitions ("started",
-"resumed") and notes ("checkpoint", "alert", "collapse"); `RunState.after(status)` says which state
-each leads to.
+one of the final states. The trainer's status events also name transitions (STARTED, RESUMED) and
+notes (CHECKPOINT, ALERT, COLLAPSE): `StatusNote`; `RunState.after(status)` says which state each
+leads to. States travel as these enums everywhere; only the files hold their values as text
+(status.json, metrics.jsonl), and `status_from_text` is the one way back from that text, for files
+written by any version (the values have never changed).
 """
 
 from __future__ import annotations
@@ -57,14 +58,13 @@ class RunState(str, Enum):
         return self.is_active
 
     @classmethod
-    def after(cls, status: str) -> RunState | None:
+    def after(cls, status: RunState | StatusNote) -> RunState | None:
         """The state a trainer status leads to, or None for a note that changes nothing (checkpoint, alert)."""
-        if status in _TRANSITIONS:
+        if isinstance(status, RunState):
+            return status
+        if isinstance(status, StatusNote):
             return _TRANSITIONS[status]
-        try:
-            return cls(status)
-        except ValueError:
-            return None
+        raise TypeError(f"a run's status is a RunState or a StatusNote, not {type(status).__name__} {status!r}")
 
 
 class StatusNote(str, Enum):
@@ -84,4 +84,16 @@ _FINAL = frozenset({RunState.FINISHED, RunState.STOPPED, RunState.DIVERGED, RunS
 _TRANSITIONS = {StatusNote.STARTED: RunState.RUNNING, StatusNote.RESUMED: RunState.RUNNING,
                 StatusNote.CHECKPOINT: None, StatusNote.ALERT: None,
                 StatusNote.COLLAPSE: None}
-FINAL_STATES = tuple(s.value for s in RunState if s.is_final)
+FINAL_STATES = tuple(s for s in RunState if s.is_final)
+
+
+def status_from_text(text: object) -> RunState | StatusNote | None:
+    """The status a file spells as `text` ("finished", "alert", ...); None for text no version wrote."""
+    if not isinstance(text, str):
+        return None
+    for kind in (RunState, StatusNote):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return None

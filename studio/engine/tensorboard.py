@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .events import FINAL_STATES, Event, Images, Metric, Points, Scalars, Status
+from .events import Event, Images, Metric, Points, Scalars, Status
+from .state import RunState, StatusNote
 
 INSTALL_HINT = "pip install tensorboard (or pip install 'gan-studio[tensorboard]')"
 
@@ -69,9 +70,10 @@ class TensorBoardSubscriber:
             w.add_image(event.name, image, event.step, dataformats="HWC")
         elif isinstance(event, Points):
             return  # a 2-D scatter has no TensorBoard counterpart worth its file size
-        elif isinstance(event, Status) and event.state != "checkpoint":
-            w.add_text("status", f"{event.state}: {event.message}" if event.message else event.state, event.step)
-            if event.state in FINAL_STATES or event.state == "paused":
+        elif isinstance(event, Status) and event.state is not StatusNote.CHECKPOINT:
+            name = event.state.value
+            w.add_text("status", f"{name}: {event.message}" if event.message else name, event.step)
+            if isinstance(event.state, RunState) and (event.state.is_final or event.state is RunState.PAUSED):
                 w.flush()  # a finished or paused run shows up in TensorBoard at once
 
     def flush(self) -> None:

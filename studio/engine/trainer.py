@@ -6,6 +6,7 @@ Control (pause, resume, stop) comes from other threads through thread-safe flags
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import threading
@@ -17,7 +18,7 @@ import torch
 
 from ..data import Dataset, DatasetKind, open_dataset
 from ..data.labels import choose_condition
-from ..data.paired import orient
+from ..data.sources.paired import orient
 from ..fastpath import Performance
 from ..grids import image_grid, to_uint8, to_unit_range
 from ..methods.autoencoding import RECONSTRUCTIONS_SHOWN, reconstruction_pairs
@@ -60,12 +61,22 @@ def run_step(method: Method, draw: Callable[[], Any]) -> dict[str, torch.Tensor]
 
 
 class Trainer:
-    """Train `config.method` on `config.dataset`, recording into `run_dir` when given."""
+    """Train `config.method` on `config.dataset`, recording into `run_dir` when given.
+
+    The one way a run starts, from the command line, the window and experiments alike. The caller's
+    `config` is never changed: `self.config` is the run's own copy, resolved by `setup` (steps from
+    epochs, classes as the data spells them). `lr_scale` multiplies every learning rate once the run is
+    set up (after a resumed run's checkpoint restored its own), as resuming a diverged run does.
+    """
 
     def __init__(self, config: RunConfig, *, run_dir: str | Path | None = None, dataset: Dataset | None = None,
-                 subscribers: tuple[Subscriber, ...] = (), resume: bool = False, evaluator: Evaluator | None = None):
+                 subscribers: tuple[Subscriber, ...] = (), resume: bool = False, evaluator: Evaluator | None = None,
+                 lr_scale: float = 1.0):
         config.validate()
-        self.config = config
+        if not lr_scale > 0:
+            raise ConfigError(f"lr_scale={lr_scale} must be positive, e.g. 0.5 to halve every learning rate")
+        self.config = copy.deepcopy(config)
+        self.lr_scale = lr_scale
         self.run_dir = RunDirectory(run_dir) if run_dir is not None else None
         self.dataset = dataset
         self.subscribers: list[Subscriber] = list(subscribers)
@@ -76,6 +87,7 @@ class Trainer:
         self.step = 0
         self.state = RunState.IDLE
         self.message = ""
+        self.reason = ""  # why the run ended early, where it says ("time limit")
         self.method: Method | None = None
         self.device: torch.device | None = None
         self._snapshot_lock = threading.Lock()
@@ -128,10 +140,12 @@ class Trainer:
         for subscriber in self.subscribers:
             subscriber(event)
 
-    def _status(self, state: str, message: str = "", path: str = "", detail: dict | None = None) -> None:
+    def _status(self, state: RunState | StatusNote, message: str = "", path: str = "",
+                detail: dict | None = None) -> None:
         new_state = RunState.after(state)
         if new_state is not None:
             self.state, self.message = new_state, message
+            self.reason = (detail or {}).get("reason", "")
         self.emit(Status(self.step, state, message, path, detail or {}))
 
     def setup(self) -> None:
@@ -177,6 +191,8 @@ class Trainer:
         self._make_fixed_batch()
         if checkpoint is not None:
             self._restore(checkpoint)
+        if self.lr_scale != 1.0:
+            self._scale_learning_rates(self.lr_scale)
         self.dist.prepare(self.method, self.sampler, cfg.seed, self.step)
         if not self.dist.is_main:
             self.run_dir = None  # only rank 0 records the run; the others train and reduce
@@ -188,13 +204,13 @@ class Trainer:
             self.run_dir.create({"run": cfg.to_dict(), "params": self.method.params_dict(), "spec": spec.to_dict(),
                                  "dataset": self.dataset.describe(), "performance": perf.to_dict()})
             self.subscribers.insert(0, self.run_dir)
+        if self.lr_scale != 1.0:
+            self._status(StatusNote.ALERT, f"learning rates scaled by {self.lr_scale:g}")
 
-    def scale_learning_rates(self, factor: float) -> None:
-        """After setup: multiply every learning rate by `factor`, on the params (so later checkpoints
-        record it) and on the optimizers (a checkpoint restores their own rates): how a diverged run is
-        resumed more gently, from the window and from `studio train --resume D --lr-scale 0.5`."""
-        if not factor > 0:
-            raise ConfigError(f"lr scale {factor} must be positive")
+    def _scale_learning_rates(self, factor: float) -> None:
+        """Multiply every learning rate by `factor`, on the params (so later checkpoints record it) and on
+        the optimizers (a checkpoint restores their own rates): how a diverged run is resumed more gently,
+        from the window and from `studio train --resume D --lr-scale 0.5`."""
         params = self.method.params
         for name in vars(params):
             if name.startswith("lr") and isinstance(getattr(params, name), float):
@@ -367,7 +383,7 @@ class Trainer:
             if self.step % self.config.log_every == 0:
                 self._flush_scalars()
 
-    def run(self) -> str:
+    def run(self) -> RunState:
         """Train until `config.steps` (total, counting earlier runs when resuming) or a stop; return the final state."""
         try:
             if self.method is None:
@@ -460,20 +476,16 @@ def real_images_grid(dataset: Dataset, take: torch.Tensor) -> Any:
 
 
 def _default_evaluator(cfg: RunConfig, dataset: Dataset, device: torch.device) -> Evaluator | None:
-    """The metrics layer's in-training evaluator for this config (None where it is not installed)."""
-    try:
-        from .evaluation import make_evaluator
-    except ImportError:
-        return None
+    """The metrics layer's in-training evaluator for this config (loaded when a run evaluates)."""
+    from .evaluation import make_evaluator
+
     return make_evaluator(cfg, dataset, device)
 
 
 def _collapse_monitor(cfg: RunConfig, dataset: Dataset) -> Callable[[int, torch.Tensor, str], Any] | None:
-    """The metrics layer's live collapse monitor for this run (None when off, not installed or not images)."""
-    try:
-        from ..metrics.collapse import collapse_monitor_for
-    except ImportError:
-        return None
+    """The metrics layer's live collapse monitor for this run (None when off or not images)."""
+    from ..metrics.collapse import collapse_monitor_for
+
     return collapse_monitor_for(cfg, dataset)
 
 

@@ -3,7 +3,7 @@ so reports from different versions are never mixed up."""
 
 from __future__ import annotations
 
-from ..data.sklearn_digits import TRAIN_DIGITS
+from ..data.sources.sklearn_digits import TRAIN_DIGITS
 from .recipe import Published, Recipe, Target
 
 PACGAN = "Lin, Khetan, Fanti & Oh, PacGAN: The power of two samples in generative adversarial networks (NeurIPS 2018)"

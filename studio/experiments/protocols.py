@@ -19,7 +19,7 @@ from ..grids import image_grid, scatter_image, to_uint8
 from ..methods.base import Method, condition_vectors
 from ..methods.translation import TranslationMethod
 from ..metrics.coverage import jsd_to_uniform, mode_coverage
-from ..metrics.diversity import ClassifierFeatures, class_histogram, diversity_score
+from ..metrics.diversity import ClassifierFeatures, class_histogram, classes_covered, diversity_score
 from ..metrics.errors import MetricError
 from ..metrics.features import pick_indices, to_unit_rgb
 
@@ -29,7 +29,7 @@ METRICS = {
     "high_quality": ("high-quality samples", "%"),
     "jsd": ("JSD of the mode histogram to uniform", "nats"),
     "accuracy": ("samples drawn as the asked class", "%"),
-    "classes_covered": ("classes covered (≥ 2% of the samples each)", ""),
+    "classes_covered": ("classes covered (≥ a fifth of a fair share each: 2% of the samples among 10)", ""),
     "class_tv": ("class histogram's total variation from uniform", "%"),
     "class_jsd": ("class histogram's JSD to uniform", "nats"),
     "diversity": ("diversity (mean pairwise classifier-feature distance) / real's", "× real"),
@@ -78,7 +78,6 @@ def mixture_2d(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluatio
 
 
 
-MIN_SHARE = 0.02  # a class is covered by at least 2% of the samples (a fifth of its fair share among 10)
 BATCH = 250  # samples drawn per forward pass
 
 
@@ -114,7 +113,7 @@ def nearest_real_ratio(images: torch.Tensor, train: torch.Tensor, seed: int = 0)
 
 
 def sample_figures(images: torch.Tensor, judge: ClassifierFeatures, train: torch.Tensor, seed: int = 0) -> dict[str, float]:
-    """The unconditional figures of n samples: classes covered (≥ 2% of the samples), the class histogram's
+    """The unconditional figures of n samples: classes covered (metrics/diversity.py's rule), the class histogram's
     distance to uniform, diversity in the judge's features relative to as many training images, and the
     nearest-training-image distance relative to real images'."""
     unit = to_unit_rgb(images.cpu())
@@ -123,7 +122,7 @@ def sample_figures(images: torch.Tensor, judge: ClassifierFeatures, train: torch
     share = np.asarray(histogram, dtype=np.float64) / n
     real = train[pick_indices(len(train), min(n, len(train)), seed)]
     diversity = diversity_score(judge(unit.to(judge.device)).cpu(), judge(to_unit_rgb(real).to(judge.device)).cpu())
-    return {"classes_covered": float(sum(c >= MIN_SHARE * n for c in histogram)),
+    return {"classes_covered": float(classes_covered(histogram)),
             "class_tv": 100.0 * 0.5 * float(np.abs(share - 1.0 / k).sum()), "class_jsd": jsd_to_uniform(histogram),
             "diversity": diversity, "nearest_real": nearest_real_ratio(images, train, seed),
             "histogram": histogram}
@@ -166,7 +165,7 @@ def _translation(method: TranslationMethod, dataset: Dataset, seed: int) -> Eval
     """Translate the held-out digits' ink forms (never trained on) to real digits; the judge, trained on
     real digits, must name each translation as its source's digit. The untranslated inputs are the baseline."""
     from ..data import open_dataset
-    from ..data.sklearn_digits import TRAIN_DIGITS, held_out_digits
+    from ..data.sources.sklearn_digits import TRAIN_DIGITS, held_out_digits
 
     real = open_dataset("sklearn:digits", size=dataset.image_size, channels=dataset.channels, count=TRAIN_DIGITS)
     judge = _judge(real, method.device)
@@ -193,7 +192,7 @@ def digits(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluation:
     translations of them for pix2pix and CycleGAN; FID/KID where the Inception weights are present."""
     if isinstance(method, TranslationMethod):
         return _translation(method, dataset, seed)
-    from ..data.sklearn_digits import TRAIN_DIGITS, held_out_digits
+    from ..data.sources.sklearn_digits import TRAIN_DIGITS, held_out_digits
 
     judge = _judge(dataset, method.device)
     asked = torch.arange(n) % judge.classes if method.conditional else None

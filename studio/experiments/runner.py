@@ -18,8 +18,9 @@ from ..data import open_dataset
 from ..engine import Trainer, pick_device
 from ..engine.checkpoint import load_method
 from ..engine.config import ConfigError, RunConfig
-from ..engine.events import Subscriber
+from ..engine.outputs import Console, run_outputs
 from ..engine.rundir import RunDirectory, atomic_write_bytes
+from ..engine.state import RunState
 from .protocols import PROTOCOLS
 from .recipe import Recipe
 from .report import markdown, table
@@ -51,7 +52,7 @@ def _finished(trial_dir: Path, config: RunConfig) -> bool:
     if not (rd.checkpoints / "last.pt").exists():
         return False
     status = rd.read_status()
-    if status.get("state") != "finished" or int(status.get("step", -1)) != config.steps:
+    if status.get("state") is not RunState.FINISHED or int(status.get("step", -1)) != config.steps:
         return False
     try:
         saved = RunConfig.load(rd.config_path).to_dict()
@@ -74,14 +75,13 @@ def _trained_amp(trial_dir: Path) -> str | None:
 
 def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, dataset: str | None = None,
                    steps: int | None = None, device: str = "auto", amp: str | None = None, command: str = "",
-                   subscribers: Callable[[int, int], list[Subscriber]] | None = None,
-                   log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+                   console: Console = None, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Train and judge `trials` trials of `recipe` in run_dir/trial-K/ and write report.json and report.md.
 
     `dataset` replaces the recipe's data source, `steps` its number of steps and `amp` its precision
-    ("auto" unless given); a trial already
-    finished in its folder with the same steps is judged again, not retrained. `subscribers(trial,
-    steps)` gives extra event subscribers per trial (the CLI's progress bar). Returns the report.
+    ("auto" unless given); a trial already finished in its folder with the same steps is judged again,
+    not retrained. `console` is each trial's terminal view, as `studio train` has it (engine/outputs.py).
+    Returns the report.
     """
     if trials < 1:
         raise ValueError(f"trials={trials} must be at least 1")
@@ -97,17 +97,20 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
         reused = _finished(trial_dir, config)
         if reused:
             log(f"trial {k}: {trial_dir} already holds the finished run; judging it again")
-            method, state = load_method(trial_dir, pick_device(config.device)).method, "finished"
+            method, state = load_method(trial_dir, pick_device(config.device)).method, RunState.FINISHED
             timing = json.loads((trial_dir / TRIAL_JSON).read_text()) if (trial_dir / TRIAL_JSON).exists() else {}
             seconds, cpu_seconds = float(timing.get("seconds", 0.0)), float(timing.get("cpu_seconds", 0.0))
         else:
-            trainer = Trainer(config, run_dir=trial_dir, dataset=data,
-                              subscribers=tuple(subscribers(k, config.steps)) if subscribers else ())
-            state = trainer.run()
+            outputs = run_outputs(trial_dir, console=console, steps=config.steps)
+            trainer = Trainer(config, run_dir=trial_dir, dataset=data, subscribers=outputs.subscribers)
+            try:
+                state = trainer.run()
+            finally:
+                outputs.close()
             method, seconds, cpu_seconds = trainer.method, time.perf_counter() - t0, time.process_time() - cpu0
             atomic_write_bytes(trial_dir / TRIAL_JSON,
-                               json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "state": state}).encode())
-            if state != "finished":
+                               json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "state": state.value}).encode())
+            if state is not RunState.FINISHED:
                 log(f"trial {k}: {state}: {trainer.message}")
                 results.append({"trial": k, "seed": config.seed, "run_dir": str(trial_dir), "state": state,
                                 "message": trainer.message, "steps": trainer.step, "seconds": seconds,

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..engine.events import Subscriber
+from ..engine.outputs import Console
 from ..engine.rundir import atomic_write_bytes
+from ..engine.state import RunState
 from .catalogue import DIGITS_RECIPES
 from .protocols import METRICS
 from .recipe import Recipe
@@ -60,7 +61,7 @@ def _row(recipe: Recipe, report: dict[str, Any], grid: str | None) -> dict[str, 
 
 def run_table(name: str, run_dir: str | Path, *, only: list[str] | None = None, steps: int | None = None,
               device: str = "auto", amp: str | None = None, command: str = "",
-              subscribers: Callable[[int, int], list[Subscriber]] | None = None,
+              console: Console = None,
               log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Run (or judge again) every recipe of table `name` in run_dir/<recipe>/, one trial each, and write the
     table's report.json and report.md in run_dir. Returns the report."""
@@ -70,7 +71,7 @@ def run_table(name: str, run_dir: str | Path, *, only: list[str] | None = None, 
     for recipe in recipes:
         log(f"{recipe.name} (v{recipe.version}): {recipe.method} on {recipe.dataset}, {steps or recipe.steps:,} steps")
         report = run_experiment(recipe, run_dir / recipe.name, steps=steps, device=device, amp=amp, command=command,
-                                subscribers=subscribers, log=log)
+                                console=console, log=log)
         grid = None
         picture = run_dir / recipe.name / "trial-1" / "samples.png"
         if picture.exists():
@@ -101,7 +102,7 @@ def format_rows(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["| method | steps | " + " | ".join(c[0] for c in COLUMNS) + " | targets met | train CPU min | train wall min | eval wall s |",
              "|---|---|" + "---|" * len(COLUMNS) + "---|---|---|---|"]
     for r in rows:
-        if r["state"] != "finished":
+        if r["state"] != RunState.FINISHED:
             lines.append(f"| {r['method']} | {r['steps']:,} | {r['state']}: {r['message']} |" + " |" * (len(COLUMNS) + 3))
             continue
         met = sum(t["met"] for t in r["targets"])

@@ -76,7 +76,8 @@ def measure_window_overhead(steps: int = 300, method: str = "dcgan", preset: str
     windowed: list[float] = []
     gui_cpu: list[float] = []
     stall = StallMeter()
-    from .app import dispose, isolated_settings
+    from ..settings import isolated_settings
+    from .app import dispose
 
     with isolated_settings(root / "config"):
         window = _open_window()
@@ -172,7 +173,8 @@ def measure_run_open(run_dir: str | Path, timeout: float = 300.0) -> dict[str, A
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .app import dispose, isolated_settings
+    from ..settings import isolated_settings
+    from .app import dispose
     from .perf import process_rss_bytes
 
     with isolated_settings(Path(tempfile.mkdtemp(prefix="studio-bench-runs-config-"))):
@@ -259,25 +261,6 @@ class StallMeter:
 
         return {"p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": values[-1] * 1000, "ticks": len(values),
                 "interval_ms": self.INTERVAL * 1000}
-
-
-def probe_first_paint(window) -> None:
-    """Print `STUDIO_LAUNCH_PROBE {json}` with the wall-clock time of `window`'s first painted frame
-    (and whether torch was imported by then), then end the process. Installed by app.open_window,
-    after the deferred set-up, so it runs first."""
-    import json
-    import os
-    import sys
-
-    from .app import after_first_paint
-
-    def report() -> None:
-        record = {"painted": time.time(), "torch_loaded": "torch" in sys.modules}
-        print("STUDIO_LAUNCH_PROBE " + json.dumps(record), flush=True)
-        # A measuring process ends here: no close (which saves settings) and no deferred set-up (torch).
-        os._exit(0)
-
-    after_first_paint(window, report, fallback_ms=60_000)
 
 
 def format_overhead(result: dict[str, Any]) -> str:

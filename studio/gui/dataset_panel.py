@@ -47,16 +47,10 @@ def source_label(source: Any) -> str:
 
 
 def available_sources() -> list[dict]:
-    """Built-in and online sources for the pickers (the data layer's list, or its built-ins)."""
-    try:
-        from ..data.sources import list_sources
+    """Built-in and online sources for the pickers (the data layer's list, less the file formats)."""
+    from ..data import list_sources
 
-        return [s for s in list_sources() if not s.get("file")]
-    except ImportError:
-        from ..data.builtin import BUILTINS
-
-        return [{"name": f"builtin:{b.name}", "kind": b.kind.value, "description": b.description, "online": False}
-                for b in BUILTINS.values()]
+    return [s for s in list_sources() if not s.get("file")]
 
 
 def make_preview(dataset: Any) -> dict[str, Any]:
@@ -434,7 +428,7 @@ class DatasetPanel(QWidget):
             return
         import dataclasses
 
-        from ..data.paired import orient
+        from ..data.sources.paired import orient
         from .translation_preview import pairs_grid
 
         shown = orient(dataclasses.replace(ds, notes=list(ds.notes)), direction)

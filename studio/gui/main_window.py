@@ -36,6 +36,7 @@ from .monitor_tab import MonitorTab
 from .real_preview import load_real_preview, preview_for_run
 from .run_control import RunController
 from .run_lock_banner import lock_for_training
+from .run_view import RunView
 from .sample_view import SamplePlaceholder, SampleView, load_sample_tab
 from .status_bar import RunStatusBar
 from .tasks import BackgroundTask, live_tasks
@@ -57,17 +58,17 @@ class MainWindow(QMainWindow):
         self.ask_before_close = True
         self.last_error = ""
         self.theme = "dark"
-        self.tensorboard_subscriber: Any = None  # the TensorBoard writer of the run training in this window
+        self.run_outputs: Any = None  # the outputs (TensorBoard) of the run training in this window
         self._real_task: BackgroundTask | None = None
-        self._error_shown_for: Any = None
         self._populated = False
 
         self.banner = Banner()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)  # Fusion draws the base as a white line across a dark window
+        self.run_view = RunView()  # what the Monitor's header and the status bar say about the run shown
         self.train_tab = TrainTab()
-        self.monitor_tab = MonitorTab()
+        self.monitor_tab = MonitorTab(self.run_view)
         self.sample_tab: SampleView = SamplePlaceholder()  # the real tab replaces it in finish_setup()
         # In a scroll area, so a tab's minimum size never makes the window taller than a laptop screen.
         self.sample_page = QScrollArea()
@@ -88,7 +89,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
-        self.status = RunStatusBar(self.statusBar())
+        self.status = RunStatusBar(self.statusBar(), self.run_view)
         self.exports = Exports(self, self.status.progress)
         self.runs = RunController(self)
         self.runs.stateChanged.connect(self._on_run_state)
@@ -140,10 +141,6 @@ class MainWindow(QMainWindow):
 
     def _install_sample_tab(self) -> None:
         tab = load_sample_tab()
-        if tab is None:
-            self.sample_tab.note.setText("The latent explorer (Sample tab) is not part of this build; "
-                                         "the newest samples are shown.")
-            return
         old = self.sample_page.takeWidget()
         if old is not None:
             old.deleteLater()
@@ -260,15 +257,13 @@ class MainWindow(QMainWindow):
 
         `lock` is the run directory's writer lock, held by the session until its thread ends (none: unlocked).
         """
-        self._close_tensorboard()
-        if self.train_tab.tensorboard_enabled():
-            from ..engine.tensorboard import TensorBoardMissing, TensorBoardSubscriber
+        from ..engine.outputs import run_outputs
 
-            try:
-                self.tensorboard_subscriber = TensorBoardSubscriber(run_dir)
-                extra_subscribers = (*extra_subscribers, self.tensorboard_subscriber)
-            except (TensorBoardMissing, OSError) as exc:
-                self.show_info(f"Training without TensorBoard logs: {exc}")
+        self._close_outputs()
+        self.run_outputs = run_outputs(run_dir, tensorboard=self.train_tab.tensorboard_enabled())
+        for problem in self.run_outputs.problems:
+            self.show_info(f"{problem}; training goes on without them")
+        extra_subscribers = (*extra_subscribers, *self.run_outputs.subscribers)
         kind = dataset.kind.value if dataset is not None else kind
         self._show_new_run(config, run_dir, kind, dataset)
         if resume:
@@ -283,12 +278,12 @@ class MainWindow(QMainWindow):
 
     def _train_in_processes(self, config: Any, run_dir: Path, dataset: Any, gpus: int) -> bool:
         """Start `studio train --gpus N` for the form's settings and follow its run directory."""
+        from ..engine.launch import train_command
         from ..methods.params import ConfigError
-        from .train_tab import train_command
 
         try:
             command = train_command(config, run_dir, gpus, self.train_tab.tensorboard_enabled())
-        except ConfigError as exc:
+        except (ConfigError, OSError) as exc:  # a device the GPUs cannot be, or the run's config.json not written
             self.show_error("Cannot start", str(exc))
             return False
         self._show_new_run(config, run_dir, dataset.kind.value if dataset is not None else None, dataset)
@@ -300,7 +295,6 @@ class MainWindow(QMainWindow):
 
     def _show_new_run(self, config: Any, run_dir: Path, kind: str | None, dataset: Any) -> None:
         self.banner.clear()
-        self._error_shown_for = None
         preview = preview_for_run(self.train_tab.dataset_panel.preview, dataset, config) if dataset is not None else {}
         self.monitor_tab.begin(method=config.method, kind=kind, total_steps=config.steps, run_dir=run_dir,
                                title=Path(run_dir).name, real_grid=preview.get("grid"),
@@ -338,8 +332,10 @@ class MainWindow(QMainWindow):
         return self.continue_run(run_dir, lr_scale=0.5)
 
     def _on_run_state(self, state: RunState) -> None:
-        self.menu_actions.apply(state, self.runs.can_pause)
-        self.train_tab.set_locked(state.is_active)  # the run in progress owns its dataset and settings
+        control = self.runs.control_state  # a followed run's state is shown, but leaves the controls free
+        self.menu_actions.apply(control, self.runs.can_pause)
+        self.train_tab.set_locked(control.is_active)  # the run in progress owns its dataset and settings
+        self.run_view.update(state=state, reason=self.runs.reason, device=self.runs.device_text())
 
     # --- events ------------------------------------------------------------------------------------
     def _handle_events(self, events: list) -> None:
@@ -354,32 +350,23 @@ class MainWindow(QMainWindow):
                     self._on_status(event)
                 elif isinstance(event, Images) and event.name == "samples":
                     self.sample_tab.show_latest_grid(event.image)
-        self.status.show_run(self.monitor_tab, self.runs.total_steps, self.runs.device_text())
+        self.run_view.update(device=self.runs.device_text())  # known once the trainer has chosen its device
 
     def _on_status(self, event) -> None:
-        if event.state == StatusNote.COLLAPSE:  # about the samples on screen: a followed run's too
+        if event.state is StatusNote.COLLAPSE:  # about the samples on screen: a followed run's too
             show_collapse(self, event)
             return
-        if self.runs.backend is None or not self.runs.backend.trains:
+        if not self.runs.controls:
             return  # a run another process trains: this window follows it but does not control it
-        if event.state == StatusNote.CHECKPOINT:
+        if event.state is StatusNote.CHECKPOINT:
             self.statusBar().showMessage(event.message, 4000)
-        elif event.state == StatusNote.ALERT:
+        elif event.state is StatusNote.ALERT:
             self.show_info(event.message)
-        elif (state := RunState.after(event.state)) is not None and state.is_final:
-            self._on_final(state, event.message, event.step)
 
-    def _on_run_ended(self, state: str, message: str) -> None:
+    def _on_run_ended(self, state: RunState, message: str) -> None:
+        """The run this window trained ended (the controller says so once): its last values, then its outcome."""
         self.monitor_tab.redraw(force=True)
-        self._close_tensorboard()
-        if (final := RunState.after(state)) is not None and final.is_final:
-            self._on_final(final, message, self.monitor_tab.step)
-
-    def _on_final(self, state: RunState, message: str, step: int) -> None:
-        key = (state, message)
-        if self._error_shown_for == key:
-            return
-        self._error_shown_for = key
+        self._close_outputs()
         if state is RunState.DIVERGED:
             from ..engine.rundir import RunDirectory
 
@@ -393,13 +380,11 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"Training {message}", 10000)
 
-    def _close_tensorboard(self) -> None:
-        if self.tensorboard_subscriber is not None:
-            try:
-                self.tensorboard_subscriber.close()
-            except Exception as exc:  # noqa: BLE001 - losing the last TensorBoard events must not stop the window
-                self.statusBar().showMessage(f"TensorBoard logs not closed cleanly: {exc}", 8000)
-            self.tensorboard_subscriber = None
+    def _close_outputs(self) -> None:
+        if self.run_outputs is not None:
+            for problem in self.run_outputs.close():
+                self.statusBar().showMessage(problem, 8000)
+            self.run_outputs = None
 
     # --- following a run directory -----------------------------------------------------------------
     def open_run(self, path: str | Path | None = None) -> bool:
@@ -474,7 +459,7 @@ class MainWindow(QMainWindow):
             QApplication.processEvents()
         self.runs.stop_and_wait(60_000 if self.runs.session is not None else 15_000)
         self.runs.timer.stop()  # the run stays inspectable: its final state, its checkpoint
-        self._close_tensorboard()
+        self._close_outputs()
         self.train_tab.dataset_panel.cancel()
         for task in live_tasks():
             task.cancel()

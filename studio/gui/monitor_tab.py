@@ -4,6 +4,8 @@ grids, a timelapse.
 It reads events (from the training worker's buffer or a RunFollower) through `consume(events)`,
 which the window calls at a steady rate; curves are created once and updated in place. An opened
 run's history arrives among them as `History` snapshots (bounded curves read in bulk, `history.py`).
+What it says about the run as a whole (name, state, step, speed) is the window's `RunView`
+(`run_view.py`): the tab gives it the progress it reads and shows it in its header, as the status bar does.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .imageview import ImageView
 from .livetext import LiveText
 from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
 from .plots import CurvePanel, ScatterView
+from .run_view import RunView
 from .tasks import BackgroundTask
 
 if TYPE_CHECKING:  # the engine imports torch: loaded with the first events, not with the window
@@ -69,15 +72,14 @@ class MonitorTab(QWidget):
 
     exportFinished = Signal(str)  # path of the written GIF, or an error message starting with "⚠"
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, view: RunView | None = None, parent: QWidget | None = None):
         super().__init__(parent)
+        self.view = view if view is not None else RunView()
         self.theme = "dark"
         self._panel_of: dict[str, str] = {}
         self.method_plots: tuple = ()
         self.run_dir: Path | None = None
-        self.total_steps = 0
         self.step = 0
-        self.state = RunState.IDLE
         self.last_values: dict[str, float] = {}
         self.metrics: dict[str, tuple[int, float]] = {}
         self.rate = RateMeter()
@@ -94,13 +96,12 @@ class MonitorTab(QWidget):
         self._last_perf = 0.0
         self._last_redraw = 0.0
         self.export_task: BackgroundTask | None = None
-        self.history_note = ""  # while an opened run's history is read: how far; after: "" or why it was not
-        self.state_reason = ""  # why the run ended, where it says (" (time limit)")
-        self.precision = ""  # what the run's step computes in, from its start ("bf16 autocast", "float32")
+        self._history_note = ""  # while an opened run's history is read: how far; after: "" or why it was not
         self.samples_name = SAMPLE_TITLES["images"]
 
         self.header = LiveText("No run yet: start one on the Train tab, or File → Open run…")
         self.header.setToolTip("The run shown here and its state")
+        self.view.subscribe(self._on_view_changed)
 
         # One PlotWidget (its own view) per chart: new values repaint only the chart they belong to.
         self.charts = ChartGrid()
@@ -211,13 +212,9 @@ class MonitorTab(QWidget):
         self.rate.clear()
         self.scalar_updates = self.sample_grids = self.points_updates = self.metric_updates = 0
         self.run_dir = Path(run_dir) if run_dir else None
-        self.history_note = ""
-        self.state_reason = ""
-        self.precision = ""
-        self.total_steps = total_steps
+        self._history_note = ""
         self.step = 0
-        self.state = RunState.STARTING
-        self.title = title or (str(run_dir) if run_dir else "")
+        self.view.begin(title or (str(run_dir) if run_dir else ""), total_steps)
         self._live_grid = self._live_reconstructions = None
         self.duplicates = None
         self.sample_title.setToolTip("")
@@ -254,6 +251,15 @@ class MonitorTab(QWidget):
         self.charts.panel(SPEED)
         self._update_header()
 
+    @property
+    def state(self) -> RunState:
+        """The run's state, as its controller says it (`RunView`)."""
+        return self.view.state
+
+    @property
+    def total_steps(self) -> int:
+        return self.view.total_steps
+
     def set_real_grid(self, image: np.ndarray | None) -> None:
         self.real_view.set_image(image)
 
@@ -265,18 +271,18 @@ class MonitorTab(QWidget):
     def _method_plots(method: str | None) -> tuple:
         if not method:
             return ()
-        try:
-            from ..methods import get_method
+        from ..methods import get_method
 
+        try:
             return tuple(get_method(method).plots)
         except Exception:  # noqa: BLE001 - an unknown method (a newer run) still shows its scalars in "Other"
             return ()
 
     @staticmethod
     def _has_encoder(method: str | None) -> bool:
-        try:
-            from ..methods import get_method
+        from ..methods import get_method
 
+        try:
             return bool(method) and get_method(method).has_encoder
         except Exception:  # noqa: BLE001 - an unknown method: its reconstruction grids (if any) still show
             return False
@@ -308,13 +314,11 @@ class MonitorTab(QWidget):
             elif isinstance(event, Metric):
                 self._on_metric(event)
             elif isinstance(event, Status):
-                self.state = RunState.after(event.state) or self.state
-                if RunState.after(event.state) is not None:  # why a run ended early: "(time limit)"
-                    reason = event.detail.get("reason") if isinstance(event.detail, dict) else None
-                    self.state_reason = f" ({reason})" if reason else ""
-                self.step = max(self.step, event.step) if event.state != StatusNote.STARTED else event.step
-                if event.state == StatusNote.STARTED and isinstance(event.detail, dict) and "amp" in event.detail:
-                    self.precision = "bf16 autocast" if event.detail["amp"] == "bf16" else "float32"
+                self.step = max(self.step, event.step) if event.state is not StatusNote.STARTED else event.step
+                if event.state is StatusNote.STARTED and event.detail.get("steps"):  # a length given in epochs
+                    self.view.update(total_steps=int(event.detail["steps"]))
+                if event.state is StatusNote.STARTED and "amp" in event.detail:  # what --amp auto chose
+                    self.view.update(precision="bf16 autocast" if event.detail["amp"] == "bf16" else "float32")
         if newest_grid is not None:
             self._live_grid = newest_grid.image
             self.sample_grids += 1
@@ -337,7 +341,7 @@ class MonitorTab(QWidget):
             self.redraw(force=True, staggered=True)
         else:
             self.redraw()
-        self._update_header()
+        self._publish_progress()
         self._update_perf()
 
     def redraw(self, force: bool = False, staggered: bool = False) -> int:
@@ -380,9 +384,7 @@ class MonitorTab(QWidget):
         if history.complete:
             if history.metric_curves:
                 self._show_metrics()  # once: a new text re-lays-out the tab, repainting every chart
-            self.history_note = history.error
-            for note in history.notes:  # alerts: the state they imply, as if they had come live
-                self.state = RunState.after(note.state) or self.state
+            self._history_note = history.error
         else:
             # Where the curves will end, from the share of bytes read (within the run's length when known):
             # the x axes are set once, not widened (re-rendered, every chart re-laid-out) as each part arrives.
@@ -391,7 +393,7 @@ class MonitorTab(QWidget):
                 reach = min(reach, self.total_steps)
             for panel in self.panels.values():
                 panel.reach = reach
-            self.history_note = (f"reading its history {100 * history.done // max(history.total, 1)}%"
+            self._history_note = (f"reading its history {100 * history.done // max(history.total, 1)}%"
                                  f" ({history.records:,} records)")
 
     def _panel_for(self, key: str) -> CurvePanel:
@@ -443,13 +445,24 @@ class MonitorTab(QWidget):
         self.sample_view.set_image(grid)
 
     # --- header and performance -----------------------------------------------------------------
+    def _publish_progress(self) -> None:
+        """What this tab read from the run's events, for its header and the status bar (`RunView`)."""
+        self.view.update(step=self.step, images_per_sec=self.last_values.get("images_per_sec"),
+                         steps_per_sec=self.rate.steps_per_sec(), note=self._history_note)
+
+    def _on_view_changed(self, changed: frozenset[str]) -> None:
+        if changed & {"title", "state", "reason", "step", "total_steps", "note", "precision"}:
+            self._update_header()
+
     def _update_header(self) -> None:
-        total = f"/{self.total_steps}" if self.total_steps else ""
-        state = "" if self.state is RunState.IDLE else f" · {self.state}{self.state_reason}"
-        title = getattr(self, "title", "")
-        note = f" · {self.history_note}" if self.history_note else ""
-        precision = f" · {self.precision}" if self.precision else ""
-        self.header.setText(f"step {self.step}{total}{state}{precision}{note}", bold=f"{title} · " if title else "")
+        view = self.view
+        total = f"/{view.total_steps}" if view.total_steps else ""
+        reason = f" ({view.reason})" if view.reason else ""
+        state = "" if view.state is RunState.IDLE else f" · {view.state}{reason}"
+        title = view.title
+        note = f" · {view.note}" if view.note else ""
+        precision = f" · {view.precision}" if view.precision else ""
+        self.header.setText(f"step {view.step}{total}{state}{precision}{note}", bold=f"{title} · " if title else "")
 
     def _update_perf(self, force: bool = False) -> None:
         now = time.monotonic()

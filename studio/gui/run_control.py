@@ -2,7 +2,7 @@
 
 The window shows at most one run at a time, from one of three back-ends:
 
-- `SessionRun`: the Trainer on this window's QThread (`worker.py`): pausable, its events queued in memory;
+- `SessionRun` (`worker.py`): the Trainer on this window's QThread: pausable, its events queued in memory;
 - `ProcessRun`: `studio train --gpus N` under torchrun in its own processes, read back from its run
   directory (stoppable, not pausable);
 - `FollowRun`: a run directory anyone else writes (`studio train` in a terminal): shown, not controlled.
@@ -21,8 +21,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
 from ..engine.state import RunState
+from .worker import SessionRun
 
-PULL_MS = 250  # 4 Hz: the newest state, steadily; every wake-up of the GUI thread takes a core from training
 FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
 # While the window draws a history's curves, the reader thread waits (at most PAINT_PAUSE_S): sharing
 # the GIL with it, each of the many calls a repaint makes into Qt waits its turn, and a repaint of
@@ -30,57 +30,6 @@ FOLLOW_MS = 500  # ~2 Hz: a followed run is read from disk
 PAINT_PAUSE_S = 0.4
 SMALL_HISTORY_BYTES = 1 << 20  # a followed run's metrics.jsonl up to this size is read at once, beyond on a thread
 OUTPUT_KEPT = 8000  # characters of a training process's newest output, for the error message
-
-
-class SessionRun:
-    """Training on this window's QThread."""
-
-    trains, can_pause, poll_ms = True, True, PULL_MS
-
-    def __init__(self, controller: RunController, config: Any, run_dir: Path, dataset: Any, resume: bool,
-                 lr_scale: float, extra_subscribers: tuple, lock: Any) -> None:
-        from .worker import TrainingSession
-
-        self.run_dir, self.total_steps = Path(run_dir), config.steps
-        self._device_text = ""
-        self.session = TrainingSession(config, run_dir, dataset=dataset, resume=resume, lr_scale=lr_scale,
-                                       parent=controller, extra_subscribers=extra_subscribers, lock=lock)
-        self.session.ended.connect(lambda state, message: controller._on_backend_ended(state, message, self))
-
-    def start(self) -> None:
-        self.session.start()
-
-    def is_alive(self) -> bool:
-        return self.session.is_running()
-
-    def poll(self) -> list:
-        return self.session.buffer.drain()
-
-    def pause(self) -> None:
-        self.session.pause()
-
-    def resume(self) -> None:
-        self.session.resume()
-
-    def stop(self) -> None:
-        self.session.stop()
-
-    def stop_and_wait(self, wait_ms: int) -> None:
-        self.session.stop_and_wait(wait_ms)
-
-    def device_text(self) -> str:
-        # Described once, when the trainer has chosen its device (the status bar asks on every poll).
-        if not self._device_text and self.session.worker.trainer.device is not None:
-            from ..engine.device import describe_device
-
-            self._device_text = describe_device(self.session.worker.trainer.device)
-        return self._device_text
-
-    def snapshot(self) -> dict | None:
-        return self.session.snapshot()
-
-    def release(self) -> None:
-        pass  # the session ends by itself (stop first): nothing to let go of
 
 
 class ProcessRun:
@@ -113,6 +62,11 @@ class ProcessRun:
 
     def poll(self) -> list:
         return self.follower.poll()
+
+    def state(self) -> tuple[RunState, str]:
+        """As the run's status.json says (STARTING until the processes have written one)."""
+        state = self.follower.state
+        return (RunState.STARTING if state is RunState.IDLE else state), self.follower.reason
 
     def pause(self) -> None:  # processes can be stopped, not paused
         pass
@@ -253,6 +207,10 @@ class FollowRun:
             return news + self.follower.poll(metrics=False)
         return self.follower.poll()
 
+    def state(self) -> tuple[RunState, str]:
+        """As the run's status.json says."""
+        return self.follower.state, self.follower.reason
+
     def release(self) -> None:
         if self.task is not None and self.task.is_running():
             self.task.cancel()
@@ -277,16 +235,25 @@ Backend = SessionRun | ProcessRun | FollowRun
 
 
 class RunController(QObject):
-    """The window's one run: which back-end runs it, its state, and its events at a steady rate."""
+    """The window's one run: which back-end runs it, its state, and its events at a steady rate.
 
-    stateChanged = Signal(object)  # RunState of the run this window controls (IDLE while only following)
+    It owns the run's life: `state` is the state of the run shown (whichever back-end runs it: the
+    trainer's own, or its status.json's for a run read from disk), announced by `stateChanged` once per
+    change; a run this window trains ends with `ended`, once, carrying its final state and message.
+    Views read these and never work a state out of the run's events.
+    """
+
+    stateChanged = Signal(RunState)  # the state of the run shown, at each change
     eventsArrived = Signal(list)  # the newest events, oldest first (an empty list: nothing new, redraw)
-    ended = Signal(str, str)  # a run this window trained ended: final state, message
+    ended = Signal(RunState, str)  # a run this window trained ended: its final state, its message
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.backend: Backend | None = None
         self.state = RunState.IDLE
+        self.reason = ""  # why the run shown ended early, where it says ("time limit")
+        self.message = ""  # the final message of the last run this window trained
+        self._ended: Backend | None = None  # the back-end whose end has been announced
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.poll)
 
@@ -309,7 +276,8 @@ class RunController(QObject):
     def _begin(self, backend: Backend) -> None:
         self.detach()
         self.backend = backend
-        self._set_state(RunState.STARTING if backend.trains else RunState.IDLE)
+        self.message = ""
+        self._set_state(RunState.STARTING if backend.trains else RunState.IDLE, "")
         backend.start()
         self.timer.start(backend.poll_ms)
 
@@ -324,6 +292,16 @@ class RunController(QObject):
     def is_training(self) -> bool:
         """True while a run trains in this window's thread or in processes it started."""
         return self.backend is not None and self.backend.trains and self.backend.is_alive()
+
+    @property
+    def controls(self) -> bool:
+        """Whether the run shown is one this window trains (a followed run is shown, not controlled)."""
+        return self.backend is not None and self.backend.trains
+
+    @property
+    def control_state(self) -> RunState:
+        """The state the window's controls follow: the run's own when this window trains it, else IDLE."""
+        return self.state if self.controls else RunState.IDLE
 
     @property
     def can_pause(self) -> bool:
@@ -360,10 +338,11 @@ class RunController(QObject):
     def total_steps(self) -> int:
         return self.backend.total_steps if self.backend is not None else 0
 
-    # --- for tests and the status bar: the back-end's own objects, None for other kinds ----------------
+    # --- for tests, selfcheck and closing: the back-end's own objects, None for other kinds -------------
     @property
-    def session(self):
-        return getattr(self.backend, "session", None)
+    def session(self) -> SessionRun | None:
+        """The run training on this window's thread, if that is the back-end."""
+        return self.backend if isinstance(self.backend, SessionRun) else None
 
     @property
     def process(self):
@@ -375,29 +354,29 @@ class RunController(QObject):
 
     # --- events ------------------------------------------------------------------------------------
     def poll(self) -> None:
-        """Timer slot: what the run produced since the last poll, as `eventsArrived`."""
-        if self.backend is None:
+        """Timer slot: what the run produced since the last poll, as `eventsArrived`, after its state."""
+        backend = self.backend
+        if backend is None:
             return
-        events = self.backend.poll()
-        if self.backend.trains:
-            from ..engine.events import Status
-
-            for event in events:
-                if isinstance(event, Status):
-                    new = RunState.after(event.state)
-                    if new is not None and not new.is_final:
-                        self._set_state(new)
+        events = backend.poll()
+        state, reason = backend.state()
+        # A trained run's final state is announced with its end (its thread or processes have finished).
+        if not (backend.trains and state.is_final) and self._ended is not backend:
+            self._set_state(state, reason)
         self.eventsArrived.emit(events)
 
-    def _on_backend_ended(self, state: str, message: str, backend: Backend) -> None:
-        if backend is not self.backend or not backend.trains:
-            return  # a run this window no longer shows
+    def _on_backend_ended(self, state: RunState, message: str, backend: Backend) -> None:
+        if backend is not self.backend or not backend.trains or self._ended is backend:
+            return  # a run this window no longer shows, or one whose end was announced
         self.poll()
         self.timer.stop()
-        self._set_state(RunState.IDLE)
-        self.ended.emit(str(state), message)
+        self._ended = backend
+        self.message = message
+        self._set_state(state, backend.state()[1] if state.is_final else "")
+        self.ended.emit(state, message)
 
-    def _set_state(self, state: RunState) -> None:
+    def _set_state(self, state: RunState, reason: str) -> None:
+        self.reason = reason
         if state is not self.state:
             self.state = state
             self.stateChanged.emit(state)

@@ -1,6 +1,7 @@
-"""The stand-in for the Sample tab when the latent explorer is not built, and the loader of the real one.
+"""The stand-in for the Sample tab until the latent explorer is loaded, and the loader of the real one.
 
-The window talks to either only through `SampleView` (studio/gui/sample/protocol.py).
+The window shows the stand-in from its first paint and replaces it once torch is loaded (the explorer
+imports it); it talks to either only through `SampleView` (studio/gui/sample/protocol.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .sample.protocol import SampleView, Snapshot
 
 
 class SamplePlaceholder(QWidget):
-    """Stands in for the Sample tab when studio.gui.sample is not installed: the newest sample grid."""
+    """Stands in for the Sample tab until the window's deferred set-up loads it: the newest sample grid."""
 
     shortcut_keys: tuple[str, ...] = ()
 
@@ -47,10 +48,8 @@ class SamplePlaceholder(QWidget):
         pass
 
 
-def load_sample_tab() -> SampleView | None:
-    """The latent explorer, or None when this build has none (the studio runs without it)."""
-    try:
-        from .sample import SampleTab  # built separately (and imports torch)
-    except ImportError:
-        return None
+def load_sample_tab() -> SampleView:
+    """The latent explorer (it imports torch: loaded after the window's first paint)."""
+    from .sample import SampleTab
+
     return SampleTab()

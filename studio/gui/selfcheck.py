@@ -43,7 +43,7 @@ def run_selfcheck(out_dir: str | Path, steps: int = 40, timeout: float = 300.0, 
     """Run the check, write DIR/{train,monitor,sample}.png and DIR/selfcheck.json; the dict says `ok`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    from .app import isolated_settings
+    from ..settings import isolated_settings
 
     # The check must neither read nor change the user's saved window and form.
     with isolated_settings(out / "config"):
@@ -102,8 +102,8 @@ def _run(out: Path, steps: int, timeout: float, dataset: str, count: int) -> dic
             result["errors"].append(f"training did not end within {timeout:.0f} s")
             window.runs.session.stop_and_wait()
         monitor = window.monitor_tab
-        result.update(steps_done=window.runs.session.worker.step, final_state=window.runs.session.final_state,
-                      final_message=window.runs.session.final_message, scalar_updates=monitor.scalar_updates,
+        result.update(steps_done=window.runs.session.trainer.step, final_state=window.runs.state,
+                      final_message=window.runs.message, scalar_updates=monitor.scalar_updates,
                       sample_grids=monitor.sample_grids, curves={t: {k: len(s) for k, s in p.series.items()}
                                                                  for t, p in monitor.panels.items()},
                       checkpoint=str(RunDirectory(run_dir).last_checkpoint),
@@ -132,10 +132,8 @@ def _grab(window, path: Path) -> str:
 
 
 def _sample_hook(window, out: Path) -> dict[str, Any]:
-    try:
-        from .sample import selfcheck_hook
-    except ImportError:
-        return {"skipped": "studio.gui.sample has no selfcheck_hook"}
+    from .sample import selfcheck_hook
+
     try:
         return dict(selfcheck_hook(window, out) or {})
     except Exception as exc:  # noqa: BLE001

@@ -71,7 +71,7 @@ class Track:
 
 def run_soak(out_dir: str | Path, minutes: float, paint_hz: float = 0.0, log=print) -> dict[str, Any]:
     """Soak the window for `minutes`; writes DIR/soak.json (and soak-end.png) and returns the report."""
-    from .app import isolated_settings
+    from ..settings import isolated_settings
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -161,9 +161,9 @@ class _Soak:
         self.window_memory.start = self.none_references.start = time.monotonic()  # from the first step on
         self._run_for(seconds, [self.window_memory, self.none_references], lambda: window.runs.session.is_running())
         window.stop_training()
-        self._wait(lambda: bool(window.runs.session.final_state), 120)
+        self._wait(lambda: window.runs.state.is_final, 120)
         self.report["phases"]["window_training"] = {
-            "steps": window.monitor_tab.step, "final_state": window.runs.session.final_state,
+            "steps": window.monitor_tab.step, "final_state": window.runs.state,
             "sample_grids": window.monitor_tab.sample_grids}
 
     def _follow_command_line_run(self, seconds: float) -> None:

@@ -1,18 +1,20 @@
-"""The window's status bar: device, step, speed and ETA of the run shown, and a progress bar for exports."""
+"""The window's status bar: device, step, speed and ETA of the run shown (the window's `RunView`), and a
+progress bar for exports."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
-from ..engine.state import RunState
 from .exports import PROGRESS_TIP
 from .perf import format_duration
+from .run_view import RunView
 
 
 class RunStatusBar:
-    """Permanent widgets added to `bar`; `show_run` fills them from the Monitor tab."""
+    """Permanent widgets added to `bar`, showing `view` (the run shown) as it changes."""
 
-    def __init__(self, bar: QStatusBar) -> None:
+    def __init__(self, bar: QStatusBar, view: RunView) -> None:
+        self.view = view
         self.device_label = QLabel("device: –")
         self.device_label.setToolTip("The device the run trains on")
         self.step_label = QLabel("step –")
@@ -33,13 +35,17 @@ class RunStatusBar:
             label.setMinimumWidth(metrics.horizontalAdvance(longest) + 16)
         for w in (self.progress, self.device_label, self.step_label, self.speed_label, self.eta_label):
             bar.addPermanentWidget(w)
+        view.subscribe(self._on_view_changed)
 
-    def show_run(self, monitor, total: int, device_text: str) -> None:
-        """The Monitor tab's step, speed and ETA for a run of `total` steps (0: unknown)."""
-        self.device_label.setText(f"device: {device_text or '–'}")
-        self.step_label.setText(f"step {monitor.step}/{total}" if total else f"step {monitor.step}")
-        ips = monitor.last_values.get("images_per_sec")
-        self.speed_label.setText(f"{ips:,.0f} images/s" if ips is not None else "– images/s")
-        state = monitor.state
-        eta = monitor.rate.eta(monitor.step, total) if not state.is_final and state is not RunState.PAUSED else None
-        self.eta_label.setText(f"ETA {format_duration(eta)}" if eta is not None else "ETA –")
+    def _on_view_changed(self, changed: frozenset[str]) -> None:
+        view = self.view
+        if "device" in changed:
+            self.device_label.setText(f"device: {view.device or '–'}")
+        if changed & {"step", "total_steps"}:
+            self.step_label.setText(f"step {view.step}/{view.total_steps}" if view.total_steps else f"step {view.step}")
+        if "images_per_sec" in changed:
+            ips = view.images_per_sec
+            self.speed_label.setText(f"{ips:,.0f} images/s" if ips is not None else "– images/s")
+        if changed & {"step", "total_steps", "steps_per_sec", "state"}:
+            eta = view.eta
+            self.eta_label.setText(f"ETA {format_duration(eta)}" if eta is not None else "ETA –")

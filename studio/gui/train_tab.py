@@ -5,7 +5,6 @@ It only gathers choices into a RunConfig; the window starts and controls the tra
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -53,60 +52,6 @@ LR_ANNEAL_TIP = ("Over this share of the last steps, lower every learning rate l
                  "(e.g. 0.75: from a quarter of the way on); off: constant rates")
 TENSORBOARD_MISSING = ("TensorBoard logging needs the tensorboard package, which is not installed: "
                        "pip install tensorboard (or pip install 'gan-studio[tensorboard]'), then restart the studio")
-
-
-def studio_command() -> list[str]:
-    """How to run a `studio` subcommand from here: the packaged app runs its own executable."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "studio"]
-
-
-def train_command(config: Any, run_dir: str | Path, gpus: int, tensorboard: bool = False) -> list[str]:
-    """The `studio train --gpus N ...` command line that trains `config` into `run_dir` in `gpus` processes.
-
-    Raises ConfigError for settings the command line cannot carry.
-    """
-    from ..methods.params import ConfigError
-
-    if config.dataset_count:
-        raise ConfigError(f"Max items ({config.dataset_count}) cannot be passed to a multi-GPU run; set Max items "
-                          "to all, or train on 1 GPU")
-    device = config.device or "auto"
-    if device not in ("auto", "cuda"):
-        raise ConfigError(f"{gpus} GPUs train on CUDA, but Device is {device}: set Device to auto or cuda")
-    from ..engine.config import format_duration
-
-    length = ["--epochs", repr(config.epochs)] if config.epochs else ["--steps", str(config.steps)]
-    cmd = [*studio_command(), "train", "--gpus", str(gpus), "--method", config.method, "--dataset", config.dataset,
-           "--run-dir", str(run_dir), *length, "--device", "cuda", "--seed", str(config.seed),
-           "--log-every", str(config.log_every), "--sample-every", str(config.sample_every),
-           "--checkpoint-every", str(config.checkpoint_every), "--eval-every", str(config.eval_every), "--quiet"]
-    if config.preset:
-        cmd += ["--preset", config.preset]
-    if config.image_size:
-        cmd += ["--size", str(config.image_size)]
-    if config.channels:
-        cmd += ["--channels", str(config.channels)]
-    for option in ("classes", "attributes"):
-        if getattr(config, option):
-            cmd += [f"--{option}", ",".join(getattr(config, option))]
-    cmd += ["--split", config.split, "--direction", config.direction]
-    if config.time_limit:
-        cmd += ["--time-limit", format_duration(config.time_limit)]
-    if config.lr_anneal:
-        cmd += ["--lr-anneal", repr(config.lr_anneal)]
-    if config.experiment:
-        cmd += ["--experiment", config.experiment]
-    for key, value in config.params.items():
-        text = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, float) \
-            else str(value)
-        cmd += ["--set", f"{key}={text}"]
-    if tensorboard:
-        cmd.append("--tensorboard")
-    if not config.collapse_check:
-        cmd.append("--no-collapse-check")
-    return cmd
 
 
 def default_run_dir(method: str) -> Path:

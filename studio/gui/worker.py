@@ -1,9 +1,10 @@
-"""The QThread bridge: the trainer runs on a worker thread; the UI pulls its events at a steady rate.
+"""Training on this window's QThread: `SessionRun`, the run controller's back-end for it.
 
-The trainer's subscriber (`EventBuffer`) only appends to a locked list, so the training loop never
-waits for the UI and the UI is never flooded with per-event signals: a QTimer in the window drains
-the buffer 4 times a second and draws the newest state. Control goes the other way through the
-trainer's thread-safe flags (pause, resume, stop, snapshot).
+The Trainer runs on a thread of its own (`TrainingThread`, thin: it only calls `Trainer.run`); its
+subscriber (`EventBuffer`) only appends to a locked list, so the training loop never waits for the UI
+and the UI is never flooded with per-event signals: the controller's QTimer drains the buffer 4 times
+a second and the window draws the newest state. Control goes the other way, from the controller
+straight to the trainer's thread-safe flags (pause, resume, stop, snapshot): one hop.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QThread
 
 from ..engine.events import Event, Images, Points, Status
-from ..engine.state import RunState, StatusNote
+from ..engine.state import RunState
+
+PULL_MS = 250  # 4 Hz: the newest state, steadily; every wake-up of the GUI thread takes a core from training
 
 
 class EventBuffer:
@@ -46,52 +49,67 @@ class EventBuffer:
         return events + latest
 
 
-class TrainingWorker(QObject):
-    """Holds one Trainer and runs it when its thread starts; every other method is safe from the UI thread."""
+class TrainingThread(QThread):
+    """Runs one Trainer to the end or a stop; a failure becomes an ERROR status, never an exception."""
 
-    finished = Signal(str, str)  # final state, message
-
-    def __init__(self, config: Any, run_dir: str | Path, dataset: Any = None, resume: bool = False,
-                 lr_scale: float = 1.0, extra_subscribers: tuple = ()):
+    def __init__(self, trainer: Any, buffer: EventBuffer) -> None:
         super().__init__()
-        from ..engine.trainer import Trainer
+        self.setObjectName("training")
+        self.trainer, self.buffer = trainer, buffer
+        self.state: RunState | None = None  # the final state and message, once run() has returned
+        self.message = ""
 
-        self.buffer = EventBuffer()
-        self.lr_scale = lr_scale
-        self.trainer = Trainer(config, run_dir=run_dir, dataset=dataset, subscribers=(self.buffer, *extra_subscribers),
-                               resume=resume)
-
-    @Slot()
-    def run(self) -> None:
-        """Train to the end or a stop (on the worker thread); errors become a Status, never an exception."""
+    def run(self) -> None:  # noqa: D102 - on the training thread
         state, message = RunState.ERROR, ""
         try:
-            if self.lr_scale != 1.0:
-                self._setup_with_scaled_lr()
             state = self.trainer.run()
             message = self.trainer.message
         except BaseException as exc:  # noqa: BLE001 - a dead thread must still say why
             message = f"the training thread failed: {type(exc).__name__}: {exc}"
             self.buffer(Status(self.trainer.step, RunState.ERROR, message))
-        finally:
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
-            self.finished.emit(str(state), message)
+        self.state, self.message = state, message
 
-    def _setup_with_scaled_lr(self) -> None:
-        # Resuming after divergence: the checkpoint restores its optimizers' learning rates, so they
-        # are scaled after setup, on the params (recorded in later checkpoints) and on the optimizers.
+
+class SessionRun:
+    """Training on this window's QThread: the Trainer, its thread and its event buffer, controlled directly."""
+
+    trains, can_pause, poll_ms = True, True, PULL_MS
+
+    def __init__(self, controller: Any, config: Any, run_dir: str | Path, dataset: Any = None, resume: bool = False,
+                 lr_scale: float = 1.0, extra_subscribers: tuple = (), lock: Any = None) -> None:
+        from ..engine.trainer import Trainer
+
+        self.controller = controller
+        self.run_dir = Path(run_dir)
+        self.lock = lock  # the run directory's writer lock (studio/engine/runlock.py), held until the thread ends
+        self.buffer = EventBuffer()
+        self.trainer = Trainer(config, run_dir=run_dir, dataset=dataset, subscribers=(self.buffer, *extra_subscribers),
+                               resume=resume, lr_scale=lr_scale)
+        self.thread = TrainingThread(self.trainer, self.buffer)
+        self.thread.finished.connect(self._on_thread_finished)
+        self._device_text = ""
+        self._ended = False
+
+    @property
+    def total_steps(self) -> int:
+        return self.trainer.config.steps  # the run's own: known from its epochs once the data is open
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def is_alive(self) -> bool:
+        return self.thread.isRunning()
+
+    is_running = is_alive
+
+    def poll(self) -> list:
+        return self.buffer.drain()
+
+    def state(self) -> tuple[RunState, str]:
+        """The trainer's state now (STARTING until it says otherwise) and why it ended early, if it says."""
         trainer = self.trainer
-        try:
-            trainer.setup()
-        except Exception:  # noqa: BLE001 - let run() redo the setup and report the error as a Status
-            trainer.method = None
-            return
-        trainer.scale_learning_rates(self.lr_scale)
-        self.buffer(Status(trainer.step, StatusNote.ALERT, f"learning rates scaled by {self.lr_scale:g} after divergence"))
+        return (RunState.STARTING if trainer.state is RunState.IDLE else trainer.state), trainer.reason
 
-    # --- control from the UI thread ---------------------------------------------------------------
     def pause(self) -> None:
         self.trainer.pause()
 
@@ -101,84 +119,36 @@ class TrainingWorker(QObject):
     def stop(self) -> None:
         self.trainer.stop()
 
+    def stop_and_wait(self, wait_ms: int = 60_000) -> bool:
+        """Stop, then block until the trainer has saved its checkpoint and the thread has ended."""
+        self.stop()
+        ok = self.thread.wait(wait_ms)
+        if ok:
+            QCoreApplication.sendPostedEvents(self.thread)  # the queued finished signal, now
+            self._on_thread_finished()
+        return ok
+
+    def device_text(self) -> str:
+        # Described once, when the trainer has chosen its device (the status bar asks on every poll).
+        if not self._device_text and self.trainer.device is not None:
+            from ..engine.device import describe_device
+
+            self._device_text = describe_device(self.trainer.device)
+        return self._device_text
+
     def snapshot(self) -> dict[str, Any] | None:
         """The trainer's weights for the Sample tab (None before setup)."""
         return self.trainer.snapshot()
 
-    @property
-    def paused(self) -> bool:
-        return self.trainer.paused
-
-    @property
-    def step(self) -> int:
-        return self.trainer.step
-
-
-class TrainingSession(QObject):
-    """One training run on its own QThread, from start to a clean end; the window holds at most one."""
-
-    ended = Signal(str, str)  # final state, message; emitted once the thread has finished
-
-    def __init__(self, config: Any, run_dir: str | Path, dataset: Any = None, resume: bool = False,
-                 lr_scale: float = 1.0, parent: QObject | None = None, extra_subscribers: tuple = (),
-                 lock: Any = None):
-        super().__init__(parent)
-        self.config = config
-        self.run_dir = Path(run_dir)
-        self.lock = lock  # the run directory's writer lock (studio/engine/runlock.py), held until the thread ends
-        self.worker = TrainingWorker(config, run_dir, dataset, resume, lr_scale, extra_subscribers)
-        self.thread = QThread()
-        self.thread.setObjectName("training")
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        # quit() is thread-safe; a direct connection lets the thread end even while the GUI waits on it.
-        self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
-        self.worker.finished.connect(self._on_worker_finished)
-        self.thread.finished.connect(self._on_thread_finished)
-        self.final_state = ""
-        self.final_message = ""
-        self._ended = False
-
-    @property
-    def buffer(self) -> EventBuffer:
-        return self.worker.buffer
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def pause(self) -> None:
-        self.worker.pause()
-
-    def resume(self) -> None:
-        self.worker.resume()
-
-    def stop(self) -> None:
-        self.worker.stop()
-
-    def snapshot(self) -> dict[str, Any] | None:
-        return self.worker.snapshot()
-
-    def is_running(self) -> bool:
-        return self.thread.isRunning()
-
-    def stop_and_wait(self, msecs: int = 60_000) -> bool:
-        """Stop, then block until the trainer has saved its checkpoint and the thread has ended."""
-        self.stop()
-        ok = self.thread.wait(msecs)
-        if ok:
-            QCoreApplication.sendPostedEvents(self)  # deliver the queued finished signal now
-            self._on_thread_finished()
-        return ok
-
-    def _on_worker_finished(self, state: str, message: str) -> None:
-        self.final_state, self.final_message = state, message
+    def release(self) -> None:
+        pass  # the run ends by itself (stop first): nothing to let go of
 
     def _on_thread_finished(self) -> None:
         if self._ended:
             return
         self._ended = True
         if self.lock is not None:
-            self.lock.release()  # before `ended`: a slot may continue the same run at once
-        if not self.final_state:
-            self.final_state, self.final_message = self.worker.trainer.state, self.worker.trainer.message
-        self.ended.emit(self.final_state, self.final_message)
+            self.lock.release()  # before the end is told: a slot may continue the same run at once
+        state = self.thread.state or self.trainer.state
+        message = self.thread.message if self.thread.state is not None else self.trainer.message
+        self.controller._on_backend_ended(state, message, self)

@@ -90,7 +90,7 @@ def seed_latent(method: Method, seed: int, scale: float = 1.0) -> torch.Tensor:
 def image_tensor(value: Any, spec: DataSpec) -> torch.Tensor:
     """An image keyframe's pixels as C×H×W float in [-1, 1] at the model's size and channels."""
     if isinstance(value, (str, Path)):
-        from ..data.images import BadImage, decode, path_opener
+        from ..data.decode.images import BadImage, decode, path_opener
 
         try:
             arr = decode(path_opener(Path(value)), channels=spec.channels, size=spec.image_size)

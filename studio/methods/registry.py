@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 from .base import Method
 from .params import ConfigError
@@ -22,9 +23,7 @@ def register(cls: type[Method]) -> type[Method]:
 
 def _load_all() -> None:
     # Importing every module in this package runs their @register decorators.
-    from . import __path__ as pkg_path
-
-    for info in pkgutil.iter_modules(pkg_path):
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if info.name not in ("base", "registry", "params"):
             importlib.import_module(f"{__package__}.{info.name}")
 

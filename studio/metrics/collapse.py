@@ -50,14 +50,20 @@ class Collapse:
     @property
     def message(self) -> str:
         copies = sum(len(group) for group in self.duplicates)
-        return (f"possible mode collapse at step {self.step}: since step {self.since} the samples have been less "
-                f"varied than {self.threshold:g}× real images (now {self.ratio:.2f}×); {copies} of {self.samples} "
-                "are near-duplicates")
+        return collapse_message(self.step, [f"since step {self.since} the samples have been less varied than "
+                                            f"{self.threshold:g}× real images (now {self.ratio:.2f}×)",
+                                            f"{copies} of {self.samples} are near-duplicates"])
 
     def detail(self) -> dict:
         """The facts a view needs beyond the message (written to metrics.jsonl with the event)."""
         return {"ratio": round(self.ratio, 4), "threshold": self.threshold, "since": self.since,
                 "duplicates": self.duplicates, "cells": self.cells}
+
+
+def collapse_message(step: int, reasons: list[str]) -> str:
+    """The one wording of a possible collapse, whichever detector saw it (this live monitor on the sample
+    grid, or the evaluator's fall in diversity or coverage, engine/evaluation.py): the step, then why."""
+    return f"possible mode collapse at step {step}: " + "; ".join(reasons)
 
 
 def collapse_remedies(method: str, resume: str) -> str:

@@ -146,7 +146,7 @@ def weights_url() -> str:
 def download_weights(url: str | None = None, dest: Path | None = None,
                      progress: Callable[[int, int], None] | None = None) -> Path:
     """Fetch the weights into torch's hub cache (resumable, checked, atomic); return the file."""
-    from ..data.download import DownloadError, download
+    from ..data.sources.download import DownloadError, download
 
     url = url or weights_url()
     dest = dest or hub_weights_path()

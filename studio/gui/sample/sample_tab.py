@@ -19,7 +19,7 @@ from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...data.images import is_image_name
+from ...data.decode.images import is_image_name
 from ...engine.checkpoint import LoadedRun
 from ...engine.device import pick_device
 from ...grids import to_uint8

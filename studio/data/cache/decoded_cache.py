@@ -28,9 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fastjpeg
-from .dataset import Skipped
-from .options import LoadOptions, cache_root
+from ..dataset import Skipped
+from ..options import LoadOptions, cache_root
 
 VERSION = 2  # bump when decoding changes what an image decodes to (2: scaled JPEG decoding, bicubic resize)
 DEFAULT_LIMIT_GB = 20.0
@@ -54,7 +53,7 @@ def cache_folder(cache_dir: Path | None = None) -> Path:
 
 def limit_bytes() -> int:
     """The cache's size limit from the settings (0 turns the cache off)."""
-    from ..settings import get_setting
+    from ...settings import get_setting
 
     value = get_setting(SETTING, DEFAULT_LIMIT_GB)
     try:
@@ -63,12 +62,14 @@ def limit_bytes() -> int:
         return int(DEFAULT_LIMIT_GB * 2**30)
 
 
-def entry_key(names: list[str], keys: list, opts: LoadOptions, archive: Path | None) -> str | None:
-    """The key of a load of these items with these options, or None when it cannot be cached."""
+def entry_key(names: list[str], keys: list, opts: LoadOptions, archive: Path | None,
+              decoder: str | None = None) -> str | None:
+    """The key of a load of these items with these options, or None when it cannot be cached. `decoder`
+    names the JPEG decoder the load uses (decode/fastjpeg.py): another one decodes other pixels."""
     if len(names) < MIN_ITEMS or opts.stream is True or not opts.decoded_cache:
         return None
     h = hashlib.sha256()
-    options = [VERSION, fastjpeg.available(), opts.size, opts.channels, opts.max_pixels, opts.max_file_bytes,
+    options = [VERSION, decoder, opts.size, opts.channels, opts.max_pixels, opts.max_file_bytes,
                list(opts.background), opts.memory_limit, opts.stream]
     h.update(json.dumps(options).encode())
     if archive is not None:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import torch
 
+from ..dataset import Dataset, DatasetKind
+from ..errors import DatasetError
+from ..options import LoadOptions, cache_root
 from .arrays import open_array
-from .dataset import Dataset, DatasetKind
 from .download import fetch_into_cache
-from .errors import DatasetError
-from .options import LoadOptions, cache_root
 
 DEFAULT_URL = "https://storage.googleapis.com/quickdraw_dataset/full/numpy_bitmap"
 EXAMPLES = "cat, dog, apple, bicycle, face, house, tree, The Eiffel Tower"

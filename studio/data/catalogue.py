@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .builtin import BUILTINS
-from .online import ONLINE
-from .sklearn_digits import SKLEARN_SETS
-from .translation_sources import CYCLEGAN, PIX2PIX
+from .sources.builtin import BUILTINS
+from .sources.online import ONLINE
+from .sources.sklearn_digits import SKLEARN_SETS
+from .sources.translation_sources import CYCLEGAN, PIX2PIX
 
 FILE_SOURCES = [
     ("<folder>", "a folder of images (PNG, JPEG, BMP, GIF, WebP, TIFF); sub-folders become class labels"),

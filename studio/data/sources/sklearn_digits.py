@@ -22,9 +22,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..dataset import Dataset, DatasetError, DatasetKind
+from ..options import LoadOptions
 from .arrays import fit_images
-from .dataset import Dataset, DatasetError, DatasetKind
-from .options import LoadOptions
 
 SKLEARN_SETS = {  # name -> (kind, description)
     "digits": (DatasetKind.IMAGES, "1,797 real handwritten digits 0-9 (8×8, upscaled to 32×32), bundled with scikit-learn"),

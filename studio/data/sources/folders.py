@@ -8,11 +8,11 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from .collection import Item, Labels, folder_labels, is_metadata, load_items
-from .dataset import Dataset, Skipped
-from .errors import DatasetError
-from .images import IMAGE_EXTENSIONS, is_image_name, path_opener
-from .options import LoadOptions
+from ..dataset import Dataset, Skipped
+from ..decode.collection import Item, Labels, LoadJob, folder_labels, is_metadata, load_items
+from ..decode.images import IMAGE_EXTENSIONS, is_image_name, path_opener
+from ..errors import DatasetError
+from ..options import LoadOptions
 
 SPLIT_FOLDERS = ("train", "val", "test")  # sub-folders a dataset may be split into (the `split` option picks)
 
@@ -152,7 +152,7 @@ def open_folder(root: Path, opts: LoadOptions, *, source: str | None = None) -> 
             "images both at the top level and in sub-folders: no class labels "
             "(put every image in a class sub-folder to get labels)"
         )
-    return load_items(source, items, opts, skipped=skipped, labels=Labels(names), notes=notes)
+    return load_items(LoadJob(source, items, opts, skipped, labels=Labels(names), notes=notes))
 
 
 def _within_split(rels: list[str], root: Path, opts: LoadOptions, source: str) -> tuple[list[str], str]:
@@ -180,4 +180,4 @@ def open_files(paths: Iterable[str | os.PathLike], opts: LoadOptions) -> Dataset
         else:
             # Extensions are not checked: the user named these files, so decode and report.
             items.append(Item(str(p), path_opener(p, opts.max_file_bytes), p))
-    return load_items(source, items, opts, skipped=skipped)
+    return load_items(LoadJob(source, items, opts, skipped))

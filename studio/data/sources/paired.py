@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .collection import Item, decode_in_memory, subsample, tiles_reason
-from .dataset import Dataset, DatasetKind, Skipped
-from .errors import DatasetError
+from ..dataset import Dataset, DatasetKind, Skipped
+from ..decode.collection import Item, LoadJob, decode_in_memory, subsample, tiles_reason
+from ..decode.images import BadImage, is_image_name, path_opener, probe
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .folders import SPLIT_FOLDERS, folder_items, split_folder
-from .images import BadImage, is_image_name, path_opener, probe
-from .options import LoadOptions
 
 PAIR_FOLDERS = (("A", "B"), ("input", "target"))
 ALIGNED = "aligned"
@@ -108,7 +108,7 @@ def _aligned(root: Path, opts: LoadOptions, source: str, skipped: list[Skipped])
     for sub in folders:
         items += folder_items(root / sub if sub else root, opts, skipped, f"{sub}/" if sub else "")
     items = subsample(items, opts.count, opts.seed)
-    data, _ = decode_in_memory(source, items, opts, skipped=skipped, tiles=2, what="input|target images")
+    data = decode_in_memory(LoadJob(source, items, opts, skipped, tiles=2, what="input|target images")).data
     side = data.shape[-2]
     where = ", ".join(f"{s}/" for s in folders if s) or "the folder itself"
     notes = [f"{data.shape[0]:,} aligned input|target images from {where}, each split into two {side}×{side} halves"]
@@ -134,7 +134,8 @@ def _by_name(root: Path, sides: tuple[str, str], opts: LoadOptions, source: str,
         )
     common = subsample(common, opts.count, opts.seed)
     a_items, b_items = [a_side[s] for s in common], [b_side[s] for s in common]
-    data, ok = decode_in_memory(source, a_items + b_items, opts, skipped=skipped)
+    decoded = decode_in_memory(LoadJob(source, a_items + b_items, opts, skipped))
+    data, ok = decoded.data, decoded.ok
     n = len(common)
     row = np.cumsum(ok) - 1  # the array's row of each decoded item
     keep = ok[:n] & ok[n:]

@@ -19,8 +19,8 @@ from typing import IO, NamedTuple
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from ..options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
 from . import fastjpeg
-from .options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
 from .resize import ResizeBatch, centre_squares
 
 # Half-written files must fail, not load as grey padding (Pillow's default; pinned here because

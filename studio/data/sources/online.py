@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..dataset import Dataset, DatasetKind
+from ..errors import DatasetError
+from ..options import LoadOptions, cache_root
 from .arrays import array_images
-from .dataset import Dataset, DatasetKind
-from .errors import DatasetError
-from .options import LoadOptions, cache_root
 
 ONLINE = {
     "mnist": "70,000 28×28 handwritten digits, labelled 0-9 (downloads ~12 MB)",

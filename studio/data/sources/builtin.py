@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .dataset import Dataset, DatasetKind
-from .errors import DatasetError
+from ..dataset import Dataset, DatasetKind
+from ..errors import DatasetError
 
 SHAPES = ("circle", "square", "triangle", "cross")
 COLOURS = torch.tensor(

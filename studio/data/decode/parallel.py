@@ -9,12 +9,14 @@ its workers waited for the pool's manager thread, which needs the interpreter lo
 process holds, before each task, and pixels sent through a pipe wait for the reader.) Elsewhere
 threads do the work; small lists run inline. A progress callback that raises (the GUI's Cancel)
 stops every worker after the chunk it is on.
+
+It knows files only as openers: an opener that must not share its handle across processes (a zip
+member, `openers.ZipMember`) reopens what it needs in the worker that calls it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import mmap
 import multiprocessing
 import multiprocessing.connection
@@ -22,10 +24,8 @@ import os
 import signal
 import struct
 import threading
-import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,8 @@ MAX_CHUNK = 512  # the most per task: a Cancel waits for at most one such chunk 
 
 # A job maps a chunk's openers, and the rows of `out` for them (None without `out`), to a small
 # picklable result per opener, writing each one's pixels into its row. Whole chunks, so that a job
-# can batch work across files (resizing: studio/data/resize.py).
+# can batch work across files (resizing: studio/data/decode/resize.py). A job is a value (collection.py's
+# ProbeJob and ReadJob dataclasses): what it needs travels with it.
 Job = Callable[[Sequence[Opener], "np.ndarray | None"], list[Any]]
 # What forked workers inherit: the job, the openers, the shared output (or one row's shape, or None), the chunks.
 _job: tuple[Job, Sequence[Opener], np.ndarray | tuple[int, ...] | None, list[range]] | None = None
@@ -108,15 +109,9 @@ def run(
     *,
     workers: int,
     out: np.ndarray | None = None,
-    archive: Path | None = None,
-    keys: Sequence[str] | None = None,
 ) -> list:
     """`job` over chunks of `openers` on `workers` workers, its results in file order, each file's
-    pixels in its row of `out`; `report(done)` as chunks finish.
-
-    For a zip (`archive` and its member names `keys`), each worker process opens the archive
-    itself: a file offset shared across processes would interleave their reads.
-    """
+    pixels in its row of `out`; `report(done)` as chunks finish."""
     n = len(openers)
     results: list = [None] * n
     if workers <= 1 or n == 0:
@@ -127,7 +122,7 @@ def run(
     size = chunk_size(n, workers)
     chunks = [range(s, min(n, s + size)) for s in range(0, n, size)]
     if can_fork():
-        _run_processes(job, openers, chunks, report, workers, archive, keys, out, results)
+        _run_processes(job, openers, chunks, report, workers, out, results)
     else:
         _run_threads(job, openers, chunks, report, workers, out, results)
     return results
@@ -139,17 +134,7 @@ def _inline(job: Job, openers: Sequence[Opener], chunk: range, out: np.ndarray |
     results[chunk.start : chunk.stop] = job(openers[chunk.start : chunk.stop], rows)
 
 
-def _reopen_archive(archive: Path, keys: Sequence[str]) -> None:
-    """In a worker: openers over this process's own handle on the zip (the first copy of each name)."""
-    global _job
-    zf = zipfile.ZipFile(archive)
-    first: dict[str, zipfile.ZipInfo] = {}
-    for info in zf.infolist():
-        first.setdefault(info.filename, info)
-    _job = (_job[0], [functools.partial(zf.open, first[k]) for k in keys], *_job[2:])
-
-
-def _start_worker(archive: Path | None, keys: Sequence[str] | None) -> None:
+def _start_worker() -> None:
     # The parent may have run parallel torch ops; GNU OpenMP's team does not survive a fork, so a worker
     # runs torch on one thread (no parallel region to hang in).
     import sys
@@ -159,11 +144,9 @@ def _start_worker(archive: Path | None, keys: Sequence[str] | None) -> None:
     # Ctrl-C reaches the whole process group: the caller stops the load (no chunk is taken after the
     # ones being decoded), so a worker need not print a KeyboardInterrupt of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if archive is not None:
-        _reopen_archive(archive, keys)
 
 
-def _run_processes(job, openers, chunks, report, workers, archive, keys, out, results) -> None:
+def _run_processes(job, openers, chunks, report, workers, out, results) -> None:
     """Forked workers and this process take chunks in turn from one shared counter, so nobody waits
     for a scheduler: each worker sends each chunk's results (and its pixels, unless it wrote them into
     the shared output) through a pipe of its own, read between this process's chunks."""
@@ -178,7 +161,7 @@ def _run_processes(job, openers, chunks, report, workers, archive, keys, out, re
         try:
             for _ in range(workers - 1):
                 receive, send = context.Pipe(duplex=False)
-                process = context.Process(target=_work, args=(send, counter, archive, keys), daemon=True)
+                process = context.Process(target=_work, args=(send, counter), daemon=True)
                 process.start()
                 send.close()
                 workers_and_pipes.append((process, receive))
@@ -267,9 +250,9 @@ class _ChunkCounter:
             struct.pack_into("q", self._memory, 0, self.total)
 
 
-def _work(pipe, counter, archive: Path | None, keys: Sequence[str] | None) -> None:
+def _work(pipe, counter) -> None:
     """A worker process: chunks until none are left, each one's results sent as (index, results, pixels)."""
-    _start_worker(archive, keys)
+    _start_worker()
     job, openers, rows, chunks = _job
     try:
         while (k := counter.take()) is not None:

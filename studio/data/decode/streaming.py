@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -10,8 +9,9 @@ from pathlib import Path, PurePosixPath
 import torch
 import torch.utils.data
 
+from ..options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
 from .images import BadImage, decode, path_opener, pil_guard
-from .options import BACKGROUND, MAX_FILE_BYTES, MAX_PIXELS
+from .openers import ZipMember
 
 MAX_FALLBACKS = 16  # consecutive unreadable files before a batch gives up
 
@@ -57,26 +57,15 @@ class StreamingImages(torch.utils.data.Dataset):
         self.max_pixels = max_pixels
         self.background = background
         self.failures: dict[str, str] = {}
-        self._zip: zipfile.ZipFile | None = None
-        self._zip_pid: int | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getstate__(self):
-        # An open ZipFile cannot cross into DataLoader worker processes; each worker reopens it.
-        state = self.__dict__.copy()
-        state["_zip"] = None
-        return state
-
     def _opener(self, path: Path):
         if self.archive is None:
             return path_opener(path, MAX_FILE_BYTES)
-        if self._zip is None or self._zip_pid != os.getpid():
-            self._zip = zipfile.ZipFile(self.archive)
-            self._zip_pid = os.getpid()
-        zf, member = self._zip, PurePosixPath(path).as_posix()
-        return lambda: zf.open(member)
+        # Each DataLoader worker process reads through its own handle on the zip.
+        return ZipMember(self.archive, PurePosixPath(path).as_posix())
 
     def load(self, index: int) -> torch.Tensor:
         """Decode one file; raises BadImage with the reason."""

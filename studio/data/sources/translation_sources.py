@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..dataset import Dataset
+from ..errors import DatasetError
+from ..options import LoadOptions, cache_root
 from .archives import extract_safely
-from .dataset import Dataset
 from .download import fetch_into_cache
-from .errors import DatasetError
-from .options import LoadOptions, cache_root
 from .paired import ALIGNED, open_paired
 from .unpaired import open_unpaired
 

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import decoded_cache, parallel
-from .dataset import Dataset, DatasetKind, Skipped
-from .errors import DatasetError
+from ..cache import decoded_cache
+from ..dataset import Dataset, DatasetKind, Skipped
+from ..errors import DatasetError
+from ..options import LoadOptions
+from . import fastjpeg, parallel
 from .images import BadImage, ImageInfo, Opener, decode, decode_squares, pil_guard, probe, read_bytes, tile_side
-from .options import LoadOptions
 from .resize import ResizeBatch
 
 PREVIEW_COUNT = 64
@@ -105,77 +106,94 @@ def tiles_reason(info: ImageInfo, tiles: int) -> str | None:
             f"(input|target pairs are {tiles * info.height}×{info.height})")
 
 
-def load_items(
-    source: str,
-    items: list[Item],
-    opts: LoadOptions,
-    *,
-    skipped: list[Skipped],
-    labels: Labels | None = None,
-    archive: Path | None = None,
-    notes: list[str] | None = None,
-    what: str = "images",
-) -> Dataset:
-    """Probe, decode and assemble `items`, or take them from the decoded cache; raise DatasetError if none is usable."""
-    items = subsample(items, opts.count, opts.seed)
-    notes = list(notes or [])
-    decoded = _cached_decode(source, items, opts, skipped, labels, archive, notes, what)
-    if isinstance(decoded, Dataset):  # streamed from disk
-        return decoded
-    return _assemble(source, *decoded, items, skipped, labels, notes)
+@dataclass
+class LoadJob:
+    """One load of a list of files, carried as one value from the loader that listed them to the decoders:
+    where they come from, the caller's options, and what to make of them."""
+
+    source: str  # as the user gave it, for messages
+    items: list[Item]
+    options: LoadOptions
+    skipped: list[Skipped] = field(default_factory=list)  # every file rejected so far, and why (filled in)
+    labels: Labels | None = None
+    archive: Path | None = None  # the zip the items are members of (the cache's key, streaming's reopening)
+    notes: list[str] = field(default_factory=list)
+    what: str = "images"  # what the files are, in messages: "CelebA images", "input|target images"
+    tiles: int = 1  # images side by side in each file (pix2pix's aligned input|target pairs: 2)
+
+    @property
+    def names(self) -> list[str]:
+        """The items' names; a tiled decode of the same files gives other images, and says so."""
+        return [it.name if self.tiles == 1 else f"{it.name}\0tiles={self.tiles}" for it in self.items]
 
 
-def decode_in_memory(
-    source: str, items: list[Item], opts: LoadOptions, *, skipped: list[Skipped], tiles: int = 1, what: str = "images"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every item decoded into one array held in memory (N×C×S×(S·tiles), from the decoded cache when
-    it has them) and a bool per item saying which rows it holds. `count` is not applied (the caller
-    chose the items); DatasetError when none is usable or they would not fit in the memory limit."""
-    opts = dataclasses.replace(opts, stream=None)
-    return _cached_decode(source, items, opts, skipped, None, None, [], what, tiles, in_memory=True)
+@dataclass
+class Decoded:
+    """The images a load decoded (N×C×S×(S·tiles) uint8) and, per item, whether it is among them."""
+
+    data: np.ndarray
+    ok: np.ndarray  # bool per item of the job
 
 
-def _cached_decode(source, items, opts, skipped, labels, archive, notes, what, tiles=1, in_memory=False):
-    """(images, ok) from the decoded cache or decoded now (and cached), or a streamed Dataset."""
+@dataclass
+class Streamed:
+    """Images too large for memory together: the usable items, decoded from disk while training."""
+
+    good: list[Item]
+    channels: int
+    side: int
+    total_bytes: int
+
+
+def load_items(job: LoadJob) -> Dataset:
+    """Probe, decode and assemble the job's items (after `count`), or take them from the decoded cache;
+    raise DatasetError if none is usable."""
+    job = dataclasses.replace(job, items=subsample(job.items, job.options.count, job.options.seed),
+                              notes=list(job.notes))
+    decoded = _cached_decode(job)
+    if isinstance(decoded, Streamed):
+        return _streamed(job, decoded)
+    kept = [it for it, k in zip(job.items, decoded.ok, strict=True) if k]
+    return Dataset(source=job.source, kind=DatasetKind.IMAGES, data=torch.from_numpy(decoded.data),
+                   skipped=job.skipped, notes=job.notes, **_label_fields(kept, job.labels))
+
+
+def decode_in_memory(job: LoadJob) -> Decoded:
+    """Every item decoded into one array held in memory (from the decoded cache when it has them). `count`
+    is not applied (the caller chose the items); DatasetError when none is usable or they would not fit
+    in the memory limit."""
+    decoded = _cached_decode(dataclasses.replace(job, options=dataclasses.replace(job.options, stream=None)),
+                             in_memory=True)
+    assert isinstance(decoded, Decoded)  # in memory: a DatasetError rather than a stream
+    return decoded
+
+
+def _cached_decode(job: LoadJob, in_memory: bool = False) -> Decoded | Streamed:
+    """The job's images from the decoded cache, or decoded now (and cached), or the plan to stream them."""
+    skipped = job.skipped
     try:
-        # Tiled decodes of the same files are different images: their key says so.
-        names = [it.name if tiles == 1 else f"{it.name}\0tiles={tiles}" for it in items]
-        key = decoded_cache.entry_key(names, [it.key for it in items], opts, archive)
-        cached = decoded_cache.load(key, opts.cache_dir) if key else None
+        key = decoded_cache.entry_key(job.names, [it.key for it in job.items], job.options, job.archive,
+                                      decoder=fastjpeg.available())
+        cached = decoded_cache.load(key, job.options.cache_dir) if key else None
         if cached is not None:
             skipped.extend(cached.skipped)
-            opts.report(1, 1)
-            return cached.data, cached.ok
+            job.options.report(1, 1)
+            return Decoded(cached.data, cached.ok)
         before = len(skipped)
-        decoded = _decode_items(source, items, opts, skipped, labels, archive, notes, what, tiles, in_memory)
-        if isinstance(decoded, Dataset):  # streamed from disk: nothing decoded to keep
-            return decoded
-        data, ok = decoded
-        if key:
-            decoded_cache.store_later(key, data, ok, list(skipped[before:]), source, opts.cache_dir)
-        return data, ok
+        decoded = _decode_items(job, in_memory)
+        if key and isinstance(decoded, Decoded):  # streamed from disk: nothing decoded to keep
+            decoded_cache.store_later(key, decoded.data, decoded.ok, list(skipped[before:]), job.source,
+                                      job.options.cache_dir)
+        return decoded
     finally:
         skipped.sort(key=lambda s: s.path)  # one list in path order, whichever pass rejected a file
 
 
-def _assemble(source, data: np.ndarray, ok: np.ndarray, items, skipped, labels, notes) -> Dataset:
-    kept = [it for it, k in zip(items, ok, strict=True) if k]
-    return Dataset(
-        source=source,
-        kind=DatasetKind.IMAGES,
-        data=torch.from_numpy(data),
-        skipped=skipped,
-        notes=notes,
-        **_label_fields(kept, labels),
-    )
-
-
-def _decode_items(source, items, opts, skipped, labels, archive, notes, what, tiles,
-                  in_memory) -> Dataset | tuple[np.ndarray, ...]:
-    """The decoded images and which items they are, or a streamed Dataset when they would not fit in
+def _decode_items(job: LoadJob, in_memory: bool) -> Decoded | Streamed:
+    """The decoded images and which items they are, or the plan to stream them when they would not fit in
     memory (`in_memory`: a DatasetError instead)."""
+    source, items, opts, skipped, tiles, what = job.source, job.items, job.options, job.skipped, job.tiles, job.what
     n = len(items)
-    workers = parallel.worker_count(n)
     side = opts.size
     # With the size known, each file is read once: header, checks and pixels in one go. Colour is
     # decoded unless asked otherwise; a set that turns out all grey keeps one channel afterwards.
@@ -185,8 +203,9 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what, ti
     with pil_guard(opts.max_pixels):
         # Uninitialised: rows of files that fail are never used.
         out = parallel.output_array((n, guess, side, side * tiles)) if one_pass else None
-        job = _read_job(guess, side, opts, tiles) if one_pass else _probe_job(opts, tiles)
-        results = _run(source, job, items, opts, workers, archive, 0, total, out)
+        first: ProbeJob | ReadJob = (ReadJob(guess, side, opts.max_pixels, opts.background, tiles) if one_pass
+                                     else ProbeJob(opts.max_pixels, tiles))
+        results = _run(job, first, items, 0, total, out)
         good_idx = [i for i, r in enumerate(results) if isinstance(r, ImageInfo)]
         for item, r in zip(items, results, strict=True):
             if not isinstance(r, ImageInfo):
@@ -206,7 +225,7 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what, ti
             )
         if stream:
             opts.report(total, total)
-            return _streamed(source, good, opts, channels, side, skipped, labels, archive, notes, total_bytes)
+            return Streamed(good, channels, side, total_bytes)
         if one_pass and (channels == guess or _grey(opts.background)):
             # Grey sources decoded as colour repeat one channel (so does a grey background): keep the first.
             data = out[good_idx] if len(good_idx) < n else out
@@ -215,8 +234,8 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what, ti
             ok[good_idx] = True
         else:
             decoded = parallel.output_array((len(good), channels, side, side * tiles))
-            job = _read_job(channels, side, opts, tiles, probed=True)
-            reasons = _run(source, job, good, opts, workers, archive, total - len(good), total, decoded)
+            read = ReadJob(channels, side, opts.max_pixels, opts.background, tiles, probed=True)
+            reasons = _run(job, read, good, total - len(good), total, decoded)
             good_ok = np.array([r is None for r in reasons])
             for item, reason in zip(good, reasons, strict=True):
                 if reason is not None:
@@ -226,28 +245,21 @@ def _decode_items(source, items, opts, skipped, labels, archive, notes, what, ti
             ok[np.asarray(good_idx)[good_ok]] = True
     if not ok.any():
         _nothing_usable(source, skipped, what)
-    return data, ok
+    return Decoded(data, ok)
 
 
 def _grey(background: tuple[int, int, int]) -> bool:
     return len(set(background)) == 1
 
 
-def _run(source: str, job, items: list[Item], opts: LoadOptions, workers: int, archive: Path | None, start: int,
-         total: int, out: np.ndarray | None = None) -> list:
-    """Run a job over every item on `workers` workers, reporting progress from `start` of `total`."""
+def _run(job: LoadJob, work: ProbeJob | ReadJob, items: list[Item], start: int, total: int,
+         out: np.ndarray | None = None) -> list:
+    """Run `work` over every item on every core, reporting progress from `start` of `total`."""
     try:
-        return parallel.run(
-            job,
-            [it.opener for it in items],
-            lambda done: opts.report(start + done, total),
-            workers=workers,
-            out=out,
-            archive=archive,
-            keys=[str(it.key) for it in items] if archive is not None else None,
-        )
+        return parallel.run(work, [it.opener for it in items], lambda done: job.options.report(start + done, total),
+                            workers=parallel.worker_count(len(job.items)), out=out)
     except parallel.WorkerCrashed as exc:
-        raise DatasetError(f"{source}: {_crash_message(exc, items)}") from None
+        raise DatasetError(f"{job.source}: {_crash_message(exc, items)}") from None
 
 
 def _crash_message(exc: parallel.WorkerCrashed, items: list[Item]) -> str:
@@ -261,48 +273,58 @@ def _crash_message(exc: parallel.WorkerCrashed, items: list[Item]) -> str:
             "dataset (or re-save them with an image editor) and load again")
 
 
-# Jobs run in worker processes, a chunk of files at a time: a small picklable result per file, its
-# pixels written into its row.
+# The jobs that run in worker processes, a chunk of files at a time: values carrying what they need, a small
+# picklable result per file, its pixels written into its row.
 
 
-def _probe_job(opts: LoadOptions, tiles: int = 1):
-    def job(openers: Sequence[Opener], rows: None) -> list[ImageInfo | str]:
-        results = []
+@dataclass(frozen=True)
+class ProbeJob:
+    """Read each file's header: its ImageInfo, or the reason it cannot be used."""
+
+    max_pixels: int
+    tiles: int = 1
+
+    def __call__(self, openers: Sequence[Opener], rows: None) -> list[ImageInfo | str]:
+        results: list[ImageInfo | str] = []
         for opener in openers:
             try:
-                info = probe(opener, opts.max_pixels)
-                results.append(tiles_reason(info, tiles) or info)
+                info = probe(opener, self.max_pixels)
+                results.append(tiles_reason(info, self.tiles) or info)
             except BadImage as exc:
                 results.append(str(exc))
         return results
 
-    return job
 
-
-def _read_job(channels: int, side: int, opts: LoadOptions, tiles: int = 1, probed: bool = False):
+@dataclass(frozen=True)
+class ReadJob:
     """Read, check and decode each file at once, its pixels into its row. The results are each file's
     ImageInfo (None for files already `probed`), or the reason it failed."""
 
-    def job(openers: Sequence[Opener], rows: np.ndarray) -> list[ImageInfo | str | None]:
+    channels: int
+    side: int
+    max_pixels: int
+    background: tuple[int, int, int]
+    tiles: int = 1
+    probed: bool = False
+
+    def __call__(self, openers: Sequence[Opener], rows: np.ndarray) -> list[ImageInfo | str | None]:
         results: list[ImageInfo | str | None] = []
-        batch = ResizeBatch(rows, side)
+        batch = ResizeBatch(rows, self.side)
         for row, opener in enumerate(openers):
             try:
                 info, squares = decode_squares(
-                    read_bytes(opener), channels=channels, size=side, max_pixels=opts.max_pixels,
-                    background=opts.background, tiles=tiles,
+                    read_bytes(opener), channels=self.channels, size=self.side, max_pixels=self.max_pixels,
+                    background=self.background, tiles=self.tiles,
                 )
             except BadImage as exc:
                 results.append(str(exc))
                 continue
-            reason = None if probed else tiles_reason(info, tiles)
+            reason = None if self.probed else tiles_reason(info, self.tiles)
             if reason is None:
                 batch.add(row, squares)
-            results.append(reason or (None if probed else info))
+            results.append(reason or (None if self.probed else info))
         batch.flush()
         return results
-
-    return job
 
 
 def _label_fields(items: list[Item], labels: Labels | None) -> dict:
@@ -315,37 +337,39 @@ def _label_fields(items: list[Item], labels: Labels | None) -> dict:
     return {"labels": torch.from_numpy(idx), "label_names": list(labels.names)}
 
 
-def _streamed(source, good, opts, channels, side, skipped, labels, archive, notes, total_bytes) -> Dataset:
+def _streamed(job: LoadJob, plan: Streamed) -> Dataset:
+    opts, skipped, notes = job.options, job.skipped, job.notes
     preview: list[np.ndarray] = []
-    for item in good:
+    for item in plan.good:
         if len(preview) >= PREVIEW_COUNT:
             break
         try:
             preview.append(
                 decode(
-                    item.opener, channels=channels, size=side, max_pixels=opts.max_pixels, background=opts.background
+                    item.opener, channels=plan.channels, size=plan.side, max_pixels=opts.max_pixels,
+                    background=opts.background,
                 )
             )
         except BadImage as exc:
             skipped.append(Skipped(item.name, str(exc)))
     if not preview:
-        _nothing_usable(source, skipped, "images")
-    if total_bytes > opts.memory_limit:
+        _nothing_usable(job.source, skipped, "images")
+    if plan.total_bytes > opts.memory_limit:
         notes.append(
-            f"{len(good):,} images at {side}×{side} would need {total_bytes / 2**30:.1f} GiB; "
+            f"{len(plan.good):,} images at {plan.side}×{plan.side} would need {plan.total_bytes / 2**30:.1f} GiB; "
             "they are decoded from disk while training (pass a smaller size to hold them in memory)"
         )
     else:
         notes.append("images are decoded from disk while training (stream=True)")
     return Dataset(
-        source=source,
+        source=job.source,
         kind=DatasetKind.IMAGES,
         data=torch.from_numpy(np.stack(preview)),
         skipped=skipped,
         notes=notes,
-        stream_paths=[Path(it.key) for it in good],
-        stream_archive=archive,
-        **_label_fields(good, labels),
+        stream_paths=[Path(it.key) for it in plan.good],
+        stream_archive=job.archive,
+        **_label_fields(plan.good, job.labels),
     )
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .collection import Item, Labels, is_metadata, load_items
-from .dataset import Dataset, Skipped
-from .errors import DatasetError
+from ..dataset import Dataset, Skipped
+from ..decode.collection import Item, Labels, LoadJob, is_metadata, load_items
+from ..decode.images import is_image_name, path_opener
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .folders import walk_files
-from .images import is_image_name, path_opener
-from .options import LoadOptions
 from .zips import member_opener, open_archive, zip_members
 
 ATTR_FILE = "list_attr_celeba.txt"
@@ -112,10 +112,10 @@ def open_celeba(root: Path, opts: LoadOptions, *, source: str | None = None) -> 
     if folder is None and zip_path is not None:
         with open_archive(zip_path, source) as zf:
             members = zip_members(zf, opts, skipped)
-            items = _match({n: member_opener(zf, info) for n, info in members.items()}, rows, columns, wanted, skipped)
-            return load_items(
-                source, items, opts, skipped=skipped, labels=labels, archive=zip_path, notes=notes, what="CelebA images"
-            )
+            openers = {n: member_opener(zf, info, zip_path) for n, info in members.items()}
+            items = _match(openers, rows, columns, wanted, skipped)
+            return load_items(LoadJob(source, items, opts, skipped, labels=labels, archive=zip_path, notes=notes,
+                                      what="CelebA images"))
     if folder is None:
         raise DatasetError(
             f"{source}: no CelebA images found; put the img_align_celeba folder (or "
@@ -125,7 +125,7 @@ def open_celeba(root: Path, opts: LoadOptions, *, source: str | None = None) -> 
     paths = {rel: base + rel for rel in walk_files(folder, skipped)}
     openers = {rel: path_opener(p, opts.max_file_bytes) for rel, p in paths.items()}
     items = _match(openers, rows, columns, wanted, skipped, keys=paths)
-    return load_items(source, items, opts, skipped=skipped, labels=labels, notes=notes, what="CelebA images")
+    return load_items(LoadJob(source, items, opts, skipped, labels=labels, notes=notes, what="CelebA images"))
 
 
 def _match(

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dataset import Dataset, DatasetKind, Skipped
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .arrays import array_images
-from .dataset import Dataset, DatasetKind, Skipped
-from .errors import DatasetError
-from .options import LoadOptions
 
 # IDX type codes (big-endian on disk).
 _DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

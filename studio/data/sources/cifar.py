@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..dataset import Dataset, DatasetKind, Skipped
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .arrays import array_images
-from .dataset import Dataset, DatasetKind, Skipped
-from .errors import DatasetError
-from .options import LoadOptions
 from .safe_pickle import MAX_PICKLE_BYTES, safe_load
 
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]

@@ -14,9 +14,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .dataset import Dataset, DatasetKind
-from .errors import DatasetError
-from .options import LoadOptions
+from ..dataset import Dataset, DatasetKind
+from ..errors import DatasetError
+from ..options import LoadOptions
 
 IMAGE_KEYS = ("x", "images", "image", "data", "x_train", "train_images", "imgs", "arr_0")
 LABEL_KEYS = ("y", "labels", "label", "targets", "y_train", "train_labels")

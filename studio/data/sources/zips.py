@@ -10,11 +10,12 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .collection import Item, Labels, folder_labels, load_items
-from .dataset import Dataset, Skipped
-from .errors import DatasetError
+from ..dataset import Dataset, Skipped
+from ..decode.collection import Item, Labels, LoadJob, folder_labels, load_items
+from ..decode.openers import ZipMember
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .folders import split_candidates
-from .options import LoadOptions
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".7z", ".rar")
 
@@ -64,9 +65,9 @@ def zip_members(zf: zipfile.ZipFile, opts: LoadOptions, skipped: list[Skipped]) 
     return usable
 
 
-def member_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo):
-    """An opener for one member; ZipExtFile never yields more than the declared size."""
-    return lambda: zf.open(info)
+def member_opener(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Path) -> ZipMember:
+    """An opener for one member of `archive` (open as `zf` here; reopened by any other process)."""
+    return ZipMember(archive, info, zf)
 
 
 def open_zip(path: Path, opts: LoadOptions, *, source: str | None = None) -> Dataset:
@@ -78,7 +79,7 @@ def open_zip(path: Path, opts: LoadOptions, *, source: str | None = None) -> Dat
         names = split_candidates(list(members), skipped)
         classes, label_ids = folder_labels(names)
         items = [
-            Item(n, member_opener(zf, members[n]), n, None if label_ids is None else label_ids[i])
+            Item(n, member_opener(zf, members[n], path), n, None if label_ids is None else label_ids[i])
             for i, n in enumerate(names)
         ]
-        return load_items(source, items, opts, skipped=skipped, labels=Labels(classes), archive=path)
+        return load_items(LoadJob(source, items, opts, skipped, labels=Labels(classes), archive=path))

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import torch
 
+from ..dataset import Dataset, DatasetKind, Skipped
+from ..decode.collection import Item, LoadJob, decode_in_memory, subsample
+from ..errors import DatasetError
+from ..options import LoadOptions
 from .arrays import fit_images
-from .collection import Item, decode_in_memory, subsample
-from .dataset import Dataset, DatasetKind, Skipped
-from .errors import DatasetError
 from .folders import folder_items
-from .options import LoadOptions
 
 SPLITS = {"train": ("train",), "test": ("test",), "all": ("train", "test")}
 
@@ -58,5 +58,5 @@ def _domain(root: Path, domain: str, splits, opts: LoadOptions, source: str, ski
     for split in splits:
         items += folder_items(root / f"{split}{domain}", opts, skipped, f"{split}{domain}/")
     items = subsample(items, opts.count, opts.seed)
-    data, _ = decode_in_memory(f"{source} (domain {domain})", items, opts, skipped=skipped)
+    data = decode_in_memory(LoadJob(f"{source} (domain {domain})", items, opts, skipped)).data
     return torch.from_numpy(data)

@@ -10,8 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .errors import DatasetError
-from .options import LoadOptions, Progress
+from ..errors import DatasetError
+from ..options import LoadOptions, Progress
 
 CHUNK = 1 << 16
 BACKOFF_S = 0.5  # wait BACKOFF_S × attempt between retries: enough for a flaky link to recover

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from .errors import DatasetError
+from ..errors import DatasetError
 from .zips import unsafe_member
 
 MAX_TOTAL_BYTES = 16 * 2**30  # edges2handbags, the largest pix2pix set, is about 9 GB unpacked

@@ -9,12 +9,13 @@ import time
 def warning_line(event) -> str | None:
     """The one line an alert or a collapse prints, or None for any other event."""
     from ..engine.events import Status
+    from ..engine.state import StatusNote
 
     if not isinstance(event, Status):
         return None
-    if event.state == "alert":
+    if event.state is StatusNote.ALERT:
         return f"alert: {event.message}"
-    if event.state == "collapse":
+    if event.state is StatusNote.COLLAPSE:
         from ..metrics.collapse import collapse_remedies
 
         remedies = collapse_remedies(str(event.detail.get("method", "")), "studio train --resume DIR --lr-scale 0.5")
@@ -41,8 +42,9 @@ class ProgressBar:
 
     def __call__(self, event) -> None:
         from ..engine.events import Metric, Scalars, Status
+        from ..engine.state import StatusNote
 
-        if isinstance(event, Status) and event.state == "started" and event.detail.get("steps"):
+        if isinstance(event, Status) and event.state is StatusNote.STARTED and event.detail.get("steps"):
             self.total = int(event.detail["steps"])  # a run sized in epochs knows its steps once the data is open
         elif isinstance(event, Scalars):
             self.last = event.values

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ..threads import one_thread
+from ...threads import one_thread
 
 BUFFER_BYTES = 16 * 2**20  # squares of one shape held before they are resized: bounds the memory
 MAX_BATCH = 256

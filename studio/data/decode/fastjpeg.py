@@ -20,10 +20,13 @@ import numpy as np
 _SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _SCAN_MARKER = 0xDA
 
+_MISSING: list[str] = []  # what a missing decoder costs, for `studio datasets` to say
+
 try:  # the fastest decoder, a dependency; its absence (a platform without wheels) costs speed, not files
     import simplejpeg
 except ImportError:  # pragma: no cover - depends on the installation
     simplejpeg = None
+    _MISSING.append("simplejpeg is not installed: JPEGs decode more slowly (pip install simplejpeg)")
 
 try:  # torchvision is optional for the data layer: without it Pillow decodes every file
     import torch
@@ -37,6 +40,8 @@ try:  # torchvision is optional for the data layer: without it Pillow decodes ev
     )
 except (ImportError, RuntimeError):  # pragma: no cover - depends on the installation
     _decode_jpeg = None
+    _MISSING.append("torchvision's JPEG decoder is not available: without simplejpeg, Pillow decodes every JPEG "
+                    "(pip install torchvision)")
 
 
 class JpegHeader(NamedTuple):
@@ -81,6 +86,11 @@ def available() -> str | None:
     if simplejpeg is not None:
         return "simplejpeg"
     return "torchvision" if _decode_jpeg is not None else None
+
+
+def missing() -> list[str]:
+    """What the missing JPEG decoders (simplejpeg, torchvision) cost and how to install them; [] when none is."""
+    return list(_MISSING)
 
 
 def scales() -> bool:
