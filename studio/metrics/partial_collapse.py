@@ -1,0 +1,123 @@
+"""The partial-collapse alarm: samples that are varied, even sharp, but reach only part of the data.
+
+The live collapse monitor (collapse.py) calls a collapse onto essentially one image. A generator that
+draws five of ten digits passes it (its samples vary), and FID folds that into one number with
+quality. Coverage (Naeem et al. 2020: the share of real images with a generated sample inside their
+k-nearest-neighbour ball) and recall (Kynkäänniemi et al. 2019) measure exactly what is missing, and
+are read against what the data itself scores: the real-vs-real baseline, one half of the real images
+measured against the other (real_features.py).
+
+    share = coverage / baseline coverage   (and likewise recall)
+
+The run is flagged when either share stays below `threshold` for PATIENCE evaluations running, after
+the warm-up; once per collapse (re-armed when both recover). When a run ends (finished, time limit or
+stopped) past its warm-up, its last evaluation is judged without the patience (`verdict`): a run
+shorter than warm-up plus patience still gets a verdict. The default threshold comes from the digits recipes'
+measurements in docs/EVALUATION.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PATIENCE = 2  # evaluations in a row below the threshold
+DEFAULT_THRESHOLD = 0.5  # share of the real-vs-real baseline (docs/EVALUATION.md shows the measurements)
+JUDGED = ("coverage", "recall")
+
+
+@dataclass
+class PartialCollapse:
+    """What the judge saw when it called a partial collapse: enough to word the warning."""
+
+    step: int
+    since: int  # the first evaluation of the run of low ones
+    figures: dict[str, tuple[float, float]]  # name -> (value, real-vs-real baseline), for coverage and recall
+    threshold: float
+    features: str  # which features the figures were measured in
+    n: int  # samples (and real images) each figure used
+    k: dict[str, int]
+    final: bool = False  # called by the end-of-run verdict
+    duplicates: list[list[int]] = field(default_factory=list)  # nearest-duplicate pairs of grid cells
+    cells: int = 0
+
+    def share(self, name: str) -> float:
+        value, baseline = self.figures[name]
+        return value / baseline if baseline > 0 else 0.0
+
+    @property
+    def message(self) -> str:
+        coverage, covered_real = self.figures["coverage"]
+        parts = [f"the samples cover {coverage:.0%} of the real images' neighbourhoods against {covered_real:.0%} for "
+                 f"real images themselves ({self.share('coverage'):.2f}× the real-vs-real baseline)"]
+        if "recall" in self.figures:
+            recall, recall_real = self.figures["recall"]
+            parts.append(f"recall {recall:.2f} against {recall_real:.2f} ({self.share('recall'):.2f}×)")
+        when = (f"the run ended partly collapsed (step {self.step}, low since step {self.since})" if self.final
+                else f"partial mode collapse at step {self.step} (low since step {self.since})")
+        return (f"{when}: " + "; ".join(parts)
+                + f"; below {self.threshold:g}× for the data ({self.features} features, N={self.n:,})")
+
+    def detail(self) -> dict[str, Any]:
+        """The facts a view needs beyond the message (written to metrics.jsonl with the event)."""
+        out: dict[str, Any] = {"kind": "partial", "since": self.since, "threshold": self.threshold,
+                               "features": self.features, "n": self.n, "final": self.final,
+                               "duplicates": self.duplicates, "cells": self.cells}
+        for name, (value, baseline) in self.figures.items():
+            out[name] = round(value, 4)
+            out[f"{name}_baseline"] = round(baseline, 4)
+            out[f"k_{name}"] = self.k.get(name)
+        return out
+
+
+def judged_figures(metrics: list[Any]) -> dict[str, Any]:
+    """The metrics (events with name, value, n, extra) the judge reads: coverage and recall with a baseline."""
+    return {m.name: m for m in metrics if m.name in JUDGED and "baseline" in m.extra}
+
+
+class PartialCollapseJudge:
+    """Call with (step, an evaluation's metrics) at each evaluation; returns a `PartialCollapse` when one is
+    called. `verdict()` at the end of a run judges the last evaluation without the patience."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, warmup: int = 500, patience: int = PATIENCE):
+        self.threshold = threshold
+        self.warmup = warmup
+        self.patience = patience
+        self.low: list[int] = []  # steps of the current run of low evaluations (past the warm-up)
+        self.flagged = False
+        self.last: tuple[int, dict[str, Any]] | None = None  # the last evaluation judged: (step, figures)
+
+    def __call__(self, step: int, metrics: list[Any]) -> PartialCollapse | None:
+        """Judge one evaluation's metrics (None when they hold no coverage with a baseline)."""
+        figures = judged_figures(metrics)
+        if "coverage" not in figures:
+            return None
+        self.last = (step, figures)
+        shares = [m.value / float(m.extra["baseline"]) if float(m.extra["baseline"]) > 0 else 1.0
+                  for m in figures.values()]
+        if min(shares) >= self.threshold:
+            self.low, self.flagged = [], False  # recovered: a later collapse is a new one
+            return None
+        if step < self.warmup:
+            return None
+        self.low.append(step)
+        if self.flagged or len(self.low) < self.patience:
+            return None
+        return self._called()
+
+    def verdict(self) -> PartialCollapse | None:
+        """At the run's end: a collapse when the last evaluation (past the warm-up) was low and none is called yet."""
+        if self.flagged or self.last is None or not self.low or self.low[-1] != self.last[0]:
+            return None
+        return self._called(final=True)
+
+    def _called(self, final: bool = False) -> PartialCollapse:
+        self.flagged = True
+        step, figures = self.last
+        coverage = figures["coverage"]
+        return PartialCollapse(
+            step=step, since=self.low[0], threshold=self.threshold,
+            figures={name: (float(m.value), float(m.extra["baseline"])) for name, m in figures.items()},
+            features=str(coverage.extra.get("features", "?")), n=int(coverage.n),
+            k={name: int(m.extra.get("k", 0)) for name, m in figures.items()}, final=final,
+        )
