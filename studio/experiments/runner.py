@@ -19,6 +19,7 @@ from ..engine import Trainer, pick_device
 from ..engine.checkpoint import load_method
 from ..engine.config import ConfigError, RunConfig
 from ..engine.events import Subscriber
+from ..engine.metrics_columns import scan_metrics
 from ..engine.rundir import RunDirectory, atomic_write_bytes
 from .protocols import PROTOCOLS
 from .recipe import Recipe
@@ -59,6 +60,12 @@ def _finished(trial_dir: Path, config: RunConfig) -> bool:
         return False
     wanted = config.to_dict()
     return all(saved.get(k) == v for k, v in wanted.items() if k not in REUSE_IGNORES)
+
+
+def collapses_called(trial_dir: Path) -> list[dict[str, Any]]:
+    """The collapses the live monitors called while the trial trained: step, kind (total or partial), message."""
+    return [{"step": int(r.get("step", 0)), "kind": str(r.get("kind", "total")), "message": str(r.get("message", ""))}
+            for r in scan_metrics(RunDirectory(trial_dir).metrics_path).records if r.get("event") == "collapse"]
 
 
 def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, dataset: str | None = None,
@@ -110,6 +117,7 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
             np.save(trial_dir / "samples.npy", evaluation.samples)
         results.append({"trial": k, "seed": config.seed, "run_dir": str(trial_dir), "state": state,
                         "steps": config.steps, "seconds": seconds, "cpu_seconds": cpu_seconds, "reused": reused,
+                        "collapse": collapses_called(trial_dir),
                         "eval_seconds": time.perf_counter() - t0 - (0.0 if reused else seconds),
                         "metrics": evaluation.metrics, "details": evaluation.details, "pictures": pictures})
         log(f"trial {k}: " + ", ".join(f"{n} {v:.4g}" for n, v in evaluation.metrics.items())
