@@ -258,7 +258,7 @@ def test_the_command_line_prints_one_warning_line(tmp_path, monkeypatch, capsys)
                  "--run-dir", str(tmp_path / "run")]) == 0
     lines = [line for line in capsys.readouterr().err.splitlines() if "collapse" in line]
     assert len(lines) == 1 and lines[0].startswith("warning: partial mode collapse at step 20")
-    assert "below 0.6× for the data" in lines[0] and "pack=2" in lines[0]
+    assert "flagged below 0.6×" in lines[0] and "pack=2" in lines[0]
 
 
 def test_a_set_too_small_for_the_baseline_says_so_once_and_trains_on(tmp_path, digits):
@@ -287,3 +287,48 @@ def test_a_dcgan_trained_on_three_digits_reads_precise_but_partial(tmp_path, dig
     assert share["recall"] < 0.5 and share["coverage"] < 0.5  # three tenths of it
     [called] = collapses(events)
     assert called.detail["kind"] == "partial" and called.step == 400  # evaluations at 200 and 400 low
+
+
+# --- in the window ---------------------------------------------------------------------------------
+WAIT = 60_000
+Qt = pytest.importorskip("PySide6.QtCore").Qt
+PRDC_TITLE = "Precision · recall · coverage"
+
+
+def check_prdc_chart(monitor):
+    panel = monitor.charts.panels[PRDC_TITLE]
+    assert set(panel.curves) == {"precision (N=400)", "recall (N=400)", "coverage (N=400)"}  # density: a figure
+    assert set(panel.baselines) == {"precision, real vs real", "recall, real vs real", "coverage, real vs real"}
+    coverage = panel.baselines["coverage, real vs real"]
+    assert 0.8 < coverage.value() <= 1 and coverage.pen.style() == Qt.PenStyle.DashLine
+    assert coverage.pen.color() == panel.curves["coverage (N=400)"].opts["pen"].color()
+    assert "density (N=400)" in monitor.metric_label.text()
+    assert panel.item.getAxis("left").labelText == "classifier features · dashed: real vs real"
+
+
+def test_the_window_charts_the_figures_against_their_baselines_and_flags_the_partial_collapse(
+        window, qtbot, tmp_path, digits, monkeypatch):
+    draws_classes(monkeypatch, digits, [0, 1, 2])
+    window.train_in_window(config(checkpoint_every=10), tmp_path / "run", digits)
+    qtbot.waitUntil(lambda: window.run_state == "idle" and bool(window.runs.session.final_state), timeout=WAIT)
+    window.runs.poll()
+    qtbot.waitUntil(lambda: "Partial mode collapse" in window.banner.text, timeout=WAIT)
+    text = window.banner.text
+    assert "partial mode collapse at step 20 (low since step 10): the samples cover " in text
+    assert "nearest-duplicate pairs of the sample grid are outlined" in text and "pack=2" in text
+    monitor = window.monitor_tab
+    assert "nearest-duplicate pairs outlined" in monitor.sample_title.text()
+    check_prdc_chart(monitor)
+    monitor.charts.show_all_now()
+    window.tabs.setCurrentWidget(monitor)
+    window.grab().save(str(tmp_path / "partial-collapse.png"))
+
+
+def test_an_opened_run_shows_its_baselines_and_its_partial_collapse(window, qtbot, tmp_path, digits, monkeypatch):
+    draws_classes(monkeypatch, digits, [4, 5])
+    train(tmp_path / "run", digits)
+    assert window.open_run(tmp_path / "run")
+    qtbot.waitUntil(lambda: PRDC_TITLE in window.monitor_tab.charts.panels
+                    and "Partial mode collapse" in window.banner.text, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(window.monitor_tab.charts.panels[PRDC_TITLE].baselines) == 3, timeout=WAIT)
+    check_prdc_chart(window.monitor_tab)

@@ -190,10 +190,10 @@ class CollapseMonitor:
 
     def _with_pairs(self, partial: PartialCollapse | None) -> PartialCollapse | None:
         if partial is not None and self.last is not None:
-            _step, features, layout, cells = self.last
+            grid_step, features, layout, cells = self.last
             partial.duplicates = [[preview_cell(i, layout), preview_cell(j, layout)]
                                   for i, j in nearest_pairs(features, self.real_close)]
-            partial.cells = cells
+            partial.cells, partial.grid_step = cells, grid_step
         return partial
 
 

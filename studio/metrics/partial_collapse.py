@@ -40,6 +40,7 @@ class PartialCollapse:
     final: bool = False  # called by the end-of-run verdict
     duplicates: list[list[int]] = field(default_factory=list)  # nearest-duplicate pairs of grid cells
     cells: int = 0
+    grid_step: int | None = None  # the step of the sample grid the pairs are on
 
     def share(self, name: str) -> float:
         value, baseline = self.figures[name]
@@ -56,13 +57,13 @@ class PartialCollapse:
         when = (f"the run ended partly collapsed (step {self.step}, low since step {self.since})" if self.final
                 else f"partial mode collapse at step {self.step} (low since step {self.since})")
         return (f"{when}: " + "; ".join(parts)
-                + f"; below {self.threshold:g}× for the data ({self.features} features, N={self.n:,})")
+                + f"; flagged below {self.threshold:g}× ({self.features} features, N={self.n:,})")
 
     def detail(self) -> dict[str, Any]:
         """The facts a view needs beyond the message (written to metrics.jsonl with the event)."""
         out: dict[str, Any] = {"kind": "partial", "since": self.since, "threshold": self.threshold,
                                "features": self.features, "n": self.n, "final": self.final,
-                               "duplicates": self.duplicates, "cells": self.cells}
+                               "duplicates": self.duplicates, "cells": self.cells, "grid_step": self.grid_step}
         for name, (value, baseline) in self.figures.items():
             out[name] = round(value, 4)
             out[f"{name}_baseline"] = round(baseline, 4)
