@@ -40,12 +40,12 @@ MAX_IMAGES = 20_000  # features of more real images than this buy nothing for a 
 ORDER_SEED = 0
 
 
-def features_cache_dir() -> Path:
+def features_cache_dir(cache_dir: Path | None = None) -> Path:
     """Where the features of sets that are no decoded-cache entry are kept: <cache root>/features."""
-    return cache_root() / "features"
+    return cache_root(cache_dir) / "features"
 
 
-def cache_path(dataset: Dataset, extractor: FeatureExtractor) -> Path:
+def cache_path(dataset: Dataset, extractor: FeatureExtractor, cache_dir: Path | None = None) -> Path:
     """The file that holds (or will hold) `dataset`'s features by `extractor`."""
     tag = hashlib.sha1(f"{extractor.identity}|{PREPROCESSING}|{VERSION}".encode()).hexdigest()[:16]
     entry = decoded_cache.entry_of(dataset.data) if dataset.stream_paths is None else None
@@ -53,7 +53,7 @@ def cache_path(dataset: Dataset, extractor: FeatureExtractor) -> Path:
         key, cache_dir = entry
         return decoded_cache.sidecar_path(key, f"features-{tag}.npy", cache_dir)
     content = hashlib.sha1(f"{dataset_fingerprint(dataset)}|{len(dataset)}|{tag}".encode()).hexdigest()
-    return features_cache_dir() / f"{content}.npy"
+    return features_cache_dir(cache_dir) / f"{content}.npy"
 
 
 def image_order(total: int) -> torch.Tensor:
@@ -72,13 +72,14 @@ def _batches(dataset: Dataset, order: torch.Tensor, batch_size: int) -> Iterator
 
 
 def real_features(dataset: Dataset, extractor: FeatureExtractor, count: int, *, batch_size: int = 100,
-                  progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+                  progress: Callable[[int, int], None] | None = None, cache_dir: Path | None = None) -> torch.Tensor:
     """Features (float32, count×dim) of the first `count` images of the fixed order (all when fewer),
-    from the disk cache when they were computed before, else computed now and kept."""
+    from the disk cache when they were computed before, else computed now and kept (`cache_dir`: the
+    cache root for sets that are no decoded-cache entry; an entry's are kept beside it)."""
     if not dataset.is_images:
         raise MetricError(f"{dataset.source} holds 2-D points, not images")
     count = min(count, len(dataset), MAX_IMAGES)
-    path = cache_path(dataset, extractor)
+    path = cache_path(dataset, extractor, cache_dir)
     cached = _read(path)
     if cached is not None and cached.shape[0] >= count:
         return cached[:count]
