@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+import torch
 
 from studio.cli import main
 from studio.engine import Metric, RunConfig, RunDirectory, Status, Trainer
@@ -125,3 +126,20 @@ def test_compare_adds_the_last_precision_recall_density_and_coverage_against_rea
     assert (row["coverage_last"], row["coverage_baseline"], row["prdc_n"], row["prdc_features"]) == (
         "0.42", "0.952", "808", "classifier")
     assert row["recall_last"] == "0.33" and row["fid_last"] == ""
+
+
+def test_an_evaluation_leaves_the_trainings_random_streams_alone(tmp_path):
+    def noisy_evaluator(method, step):  # as the classifier's training does: reseeds, then draws
+        torch.manual_seed(12345)
+        torch.rand(100)
+        return [Metric(step, "diversity", 0.5, 10)]
+
+    weights = []
+    for evaluator, every in ((None, 0), (noisy_evaluator, 5)):
+        cfg = RunConfig(method="dcgan", dataset="builtin:shapes", preset="tiny", image_size=16, dataset_count=128,
+                        steps=20, device="cpu", log_every=5, sample_every=10, checkpoint_every=20, eval_every=every,
+                        prdc_every=0)
+        trainer = Trainer(cfg, run_dir=tmp_path / f"run{every}", evaluator=evaluator)
+        assert trainer.run() == "finished", trainer.message
+        weights.append(torch.cat([p.detach().flatten() for p in trainer.method.nets["generator"].parameters()]))
+    assert torch.equal(weights[0], weights[1])

@@ -344,7 +344,10 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)  # time the evaluation, not the training queued before it
         started = time.perf_counter()
-        metrics = (evaluate or self.evaluator)(self.method, self.step)
+        # The evaluation draws (and its classifier trains) from random streams of its own: the training's
+        # stay as they were, so a run trains the same with evaluation on or off, resumed or not.
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            metrics = (evaluate or self.evaluator)(self.method, self.step)
         seconds = round(time.perf_counter() - started, 4)  # its cost, in metrics.jsonl beside each figure
         for metric in metrics:
             metric.extra.setdefault("eval_seconds", seconds)
