@@ -72,7 +72,7 @@ class RunConfig:
     # The partial-collapse alarm (studio/metrics/partial_collapse.py): precision, recall, density and coverage
     # of eval_samples samples every prdc_every steps (0: off), read against the data's real-vs-real baseline.
     prdc_every: int = 500
-    partial_threshold: float = PARTIAL_THRESHOLD  # flag when coverage or recall stays below this share of it
+    partial_threshold: float = PARTIAL_THRESHOLD  # flag when recall stays below this share of its baseline
     # Over this share of the run's last steps every learning rate falls linearly to LR_ANNEAL_FLOOR of
     # its value (0: constant). Settling the generator is what makes 2-D samples land within 3σ of a mode.
     lr_anneal: float = 0.0
