@@ -341,3 +341,25 @@ def test_an_opened_run_shows_its_baselines_and_its_partial_collapse(window, qtbo
                     and "Partial mode collapse" in window.banner.text, timeout=WAIT)
     qtbot.waitUntil(lambda: len(window.monitor_tab.charts.panels[PRDC_TITLE].baselines) == 3, timeout=WAIT)
     check_prdc_chart(window.monitor_tab)
+
+
+def test_a_translator_is_measured_against_its_targets_in_their_own_classifiers_features(tmp_path, monkeypatch):
+    from studio.metrics import diversity
+
+    paired = open_dataset("sklearn:digits-paired", size=SIDE)
+    trained_on = []
+    real_classifier = diversity.label_classifier
+
+    def spy(dataset, *args, **kwargs):
+        trained_on.append(dataset.data)
+        return real_classifier(dataset, *args, **kwargs)
+
+    monkeypatch.setattr(diversity, "label_classifier", spy)
+    events = []
+    cfg = config(method="pix2pix", dataset="sklearn:digits-paired", channels=None, steps=10, prdc_every=10,
+                 collapse_warmup=1000, eval_samples=200)
+    trainer = Trainer(cfg, run_dir=tmp_path / "run", dataset=paired, subscribers=(events.append,))
+    assert trainer.run() == "finished", trainer.message
+    assert len(trained_on) == 1 and trained_on[0] is paired.targets  # not the ink-form inputs
+    [coverage] = [e for e in events if isinstance(e, Metric) and e.name == "coverage"]
+    assert coverage.extra["features"] == "classifier" and coverage.n == 200

@@ -163,12 +163,18 @@ class ImageEvaluator:
         self.classifier: ClassifierFeatures | None = None
         if self.show_diversity and has_single_labels(self.dataset):
             self.classifier = label_classifier(self.dataset, self.device)
+        real_set = Dataset(self.dataset.source, DatasetKind.IMAGES, self.real)
+        if self.dataset.kind == DatasetKind.IMAGES:
+            real_set.labels, real_set.label_names = self.dataset.labels, self.dataset.label_names
+            real_set.multi_label = self.dataset.multi_label
+            if self.dataset.stream_paths is not None:
+                real_set = self.dataset  # streamed: its files (data holds only a preview), decoded as read
+        elif self.dataset.kind == DatasetKind.PAIRED and self.dataset.labels is not None:
+            # A translator's real images are the targets, labelled as their pairs: their classifier, not the inputs'.
+            real_set.labels, real_set.label_names = self.dataset.labels, self.dataset.label_names
         # Diversity and precision/recall share one choice: Inception, else the classifier, else shrunken pixels.
         self.features: FeatureExtractor = (self.inception or self.classifier
-                                           or diversity_features(self.dataset, self.device))
-        real_set = Dataset(self.dataset.source, DatasetKind.IMAGES, self.real)
-        if self.dataset.kind == DatasetKind.IMAGES and self.dataset.stream_paths is not None:
-            real_set = self.dataset  # streamed: its files (data holds only a preview), decoded as read
+                                           or diversity_features(real_set, self.device))
         self.real_stats: Statistics | None = None
         if self.inception is not None and wants_inception:
             self.real_stats = real_statistics(real_set, self.inception, n=self.n, seed=self.seed, batch_size=BATCH,
