@@ -47,8 +47,11 @@ def show_collapse(window: Any, event: Any) -> None:
                                  "partial" if partial else "total")
     message = html.escape(event.message, quote=False)
     if partial:
-        pairs = (f" The {len(duplicates)} nearest-duplicate pairs of the sample grid are outlined on the Monitor tab."
-                 if duplicates else "")
+        pairs = ""
+        if duplicates:
+            which = "pair" if len(duplicates) == 1 else f"{len(duplicates)} pairs"
+            pairs = f" The nearest-duplicate {which} of the sample grid {'is' if len(duplicates) == 1 else 'are'} " \
+                    "outlined on the Monitor tab."
         text = f"<b>Partial mode collapse:</b> {message}.{pairs}"
     else:
         text = f"<b>Mode collapse:</b> {message}, outlined on the Monitor tab's samples."

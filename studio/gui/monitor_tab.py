@@ -426,7 +426,8 @@ class MonitorTab(QWidget):
         """Outline the near-duplicate cells the collapse monitor found at `step` (one colour per group; `pairs`:
         the nearest-duplicate pairs of a partial collapse) on the live sample grid, until the next run begins."""
         self.duplicates = (step, groups, cells)
-        found = f"{len(groups)} nearest-duplicate pairs" if pairs else f"{sum(len(g) for g in groups)} near-duplicates"
+        found = (f"{len(groups)} nearest-duplicate pair{'s' if len(groups) != 1 else ''}" if pairs
+                 else f"{sum(len(g) for g in groups)} near-duplicates")
         self.sample_title.setText(f"{self.samples_name} · {found} outlined (step {step})")
         self.sample_title.setToolTip("Cells outlined in one colour are near-copies of one another: the collapse "
                                      "monitor found them on the samples of the step named")

@@ -99,6 +99,7 @@ class CurvePanel:
             item.addItem(line, ignoreBounds=True)
             self.reference_lines.append(line)
         self.baselines: dict[str, pg.InfiniteLine] = {}  # lines that arrive with the data, in their curve's colour
+        self.legend_notes: dict[str, pg.PlotDataItem] = {}  # legend entries that explain lines, not curves
 
     def add_curve(self, key: str, label: str | None = None, markers: bool = False) -> Series:
         """The series of `key`, creating its curve on first use (`markers`: a dot on each value, for sparse series)."""
@@ -110,12 +111,21 @@ class CurvePanel:
             self.series.setdefault(key, Series())
             self.curves[key] = curve
             self.marked[key] = markers
+            for text, sample in self.legend_notes.items():  # notes on the lines stay below the curves' names
+                self.item.legend.removeItem(sample)
+                self.item.legend.addItem(sample, text)
         return self.series[key]
 
-    def set_baseline(self, name: str, y: float, colour: Any) -> None:
-        """A dashed line at `y` called `name`, unlabelled, in `colour` (its curve's: the chart's axis says what
-        dashed lines are), moved there when it exists: a figure's baseline that arrives with the figure, such
-        as precision's real-vs-real value. Baselines of one chart often lie too close together to label."""
+    def set_baseline(self, name: str, y: float, colour: Any, legend: str = "") -> None:
+        """A dashed line at `y` called `name`, unlabelled, in `colour` (its curve's), moved there when it
+        exists: a figure's baseline that arrives with the figure, such as precision's real-vs-real value.
+        Baselines of one chart often lie too close together to label: the legend gets one dashed entry
+        saying what they are (`legend`)."""
+        if legend and legend not in self.legend_notes:
+            colour_of_note = REFERENCE_COLOURS["dark"]
+            sample = pg.PlotDataItem(pen=pg.mkPen(colour_of_note, width=1.2, style=Qt.PenStyle.DashLine))
+            self.item.legend.addItem(sample, legend)
+            self.legend_notes[legend] = sample
         line = self.baselines.get(name)
         if line is None:
             line = pg.InfiniteLine(pos=y, angle=0, movable=False, pen=pg.mkPen(colour, width=1.2,
