@@ -1,7 +1,8 @@
 """The Monitor's chart of precision, recall and coverage (studio/metrics/prdc.py), each with its
 real-vs-real baseline as a dashed line in the curve's colour (one legend entry says what the dashed
-lines are), and the chart's axis saying which features they were measured in. Density is a figure of the metrics line, not a curve: it passes 1
-freely, and on the same axis it would flatten the three shares."""
+lines are), and the chart's axis saying which features they were measured in. Density is a figure of
+the metrics line, not a curve: it passes 1 freely, and on the same axis it would flatten the three
+shares."""
 
 from __future__ import annotations
 
