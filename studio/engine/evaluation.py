@@ -209,17 +209,22 @@ class ImageEvaluator:
             return []
         if not self._ready:
             self._setup()
-        if prdc_due and self.prdc_problem:
-            problem, self.prdc_problem, self.prdc_every = self.prdc_problem, "", 0
-            return [alert_metric(step, problem)]
+        said: list[Metric] = []
+        if prdc_due and self.prdc_problem:  # said once; the figures are off for the rest of the run
+            said.append(alert_metric(step, self.prdc_problem))
+            self.prdc_problem, self.prdc_every, prdc_due = "", 0, False
+            if not main:
+                return said
         if prdc_due:
             self.last_prdc_step = step
         wants_inception = main and self.real_stats is not None
         wants_features = (main and self.show_diversity) or prdc_due
-        labels = sample_labels(method, self.n, self.dataset, self.seed)
+        # Precision and recall alone use as many samples as the real halves hold: no more are drawn.
+        n = self.n if main else min(self.n, self.reference.n)
+        labels = sample_labels(method, n, self.dataset, self.seed)
         reference = self.dataset.data if method.needs_reference else None
         inception_feats, feats, predictions = [], [], []
-        for batch in generated_batches(method, self.n, BATCH, self.seed, labels, reference):
+        for batch in generated_batches(method, n, BATCH, self.seed, labels, reference):
             images = to_unit_rgb(batch.to(self.device))  # every extractor lives on self.device
             if self.inception is not None and (wants_inception or (wants_features and self.features is self.inception)):
                 inception_feats.append(self.inception(images).float().cpu())
@@ -248,7 +253,7 @@ class ImageEvaluator:
         message = None
         if main:
             message = self.watch.check(step, diversity, covered, self.classifier.classes if self.classifier else 0)
-        return metrics + ([alert_metric(step, message)] if message else [])
+        return said + metrics + ([alert_metric(step, message)] if message else [])
 
     def _prdc_metrics(self, step: int, generated: torch.Tensor) -> list[Metric]:
         """Precision, recall, density and coverage with their k, N, features and real-vs-real baseline."""
