@@ -325,7 +325,7 @@ def test_the_window_charts_the_figures_against_their_baselines_and_flags_the_par
     qtbot.waitUntil(lambda: "Partial mode collapse" in window.banner.text, timeout=WAIT)
     text = window.banner.text
     assert "partial mode collapse at step 20 (low since step 10): the samples reach " in text
-    assert "pairs of the sample grid are outlined" in text and "pack=2" in text
+    assert "nearest-duplicate pairs are outlined on the samples" in text and "pack=2" in text
     monitor = window.monitor_tab
     assert "nearest-duplicate pairs outlined" in monitor.sample_title.text()
     check_prdc_chart(monitor)

@@ -49,9 +49,8 @@ def show_collapse(window: Any, event: Any) -> None:
     if partial:
         pairs = ""
         if duplicates:
-            which = "pair" if len(duplicates) == 1 else f"{len(duplicates)} pairs"
-            pairs = f" The nearest-duplicate {which} of the sample grid {'is' if len(duplicates) == 1 else 'are'} " \
-                    "outlined on the Monitor tab."
+            pairs = (" The nearest-duplicate pair is" if len(duplicates) == 1
+                     else f" The {len(duplicates)} nearest-duplicate pairs are") + " outlined on the samples."
         text = f"<b>Partial mode collapse:</b> {message}.{pairs}"
     else:
         text = f"<b>Mode collapse:</b> {message}, outlined on the Monitor tab's samples."
