@@ -127,7 +127,7 @@ def evaluation(step, recall, coverage=0.9, baseline=0.9):
 
 
 def test_the_judge_waits_out_the_warm_up_and_two_low_evaluations_and_re_arms():
-    judge = PartialCollapseJudge(threshold=0.5, warmup=200)
+    judge = PartialCollapseJudge(threshold=0.5, warmup=200, patience=2)
     calls = [judge(step, evaluation(step, 0.3)) for step in (100, 200, 300, 400)]
     assert [c is not None for c in calls] == [False, False, True, False]  # 100 is in the warm-up
     called = calls[2]
@@ -224,8 +224,8 @@ def test_a_generator_of_three_digits_is_flagged_partial_and_recorded(tmp_path, d
     assert 0.8 < coverage.extra["baseline"] <= 1 and coverage.value < 0.4
     assert figures[(10, "precision")].extra["k"] == 3 and figures[(10, "precision")].value > 0.8  # real digits
     [called] = collapses(events)
-    assert called.step == 20 and called.detail["kind"] == "partial" and called.detail["since"] == 10
-    assert called.message.startswith("partial mode collapse at step 20 (low since step 10): the samples reach ")
+    assert called.step == 30 and called.detail["kind"] == "partial" and called.detail["since"] == 10
+    assert called.message.startswith("partial mode collapse at step 30 (low since step 10): the samples reach ")
     assert called.detail["duplicates"] and all(len(pair) == 2 for pair in called.detail["duplicates"])
     run = RunDirectory(tmp_path / "run")
     [record] = [r for r in run.read_metrics() if r.get("event") == "collapse"]
@@ -234,7 +234,7 @@ def test_a_generator_of_three_digits_is_flagged_partial_and_recorded(tmp_path, d
     assert {r["metric"] for r in run.read_metrics() if r.get("step") == 30 and "metric" in r} == {
         "precision", "recall", "density", "coverage"}
     followed = [e for e in RunFollower(tmp_path / "run").poll() if isinstance(e, Status) and e.state == "collapse"]
-    assert [(e.step, e.detail["kind"]) for e in followed] == [(20, "partial")]
+    assert [(e.step, e.detail["kind"]) for e in followed] == [(30, "partial")]
 
 
 def test_a_generator_of_every_digit_is_never_flagged(tmp_path, digits, monkeypatch):
@@ -262,11 +262,11 @@ def test_the_command_line_prints_one_warning_line(tmp_path, monkeypatch, capsys)
     digits = open_dataset("sklearn:digits", size=SIDE, channels=1)
     draws_classes(monkeypatch, digits, [0, 1])
     assert main(["train", "--method", "dcgan", "--preset", "tiny", "--dataset", "sklearn:digits", "--size", str(SIDE),
-                 "--channels", "1", "--steps", "20", "--sample-every", "10", "--prdc-every", "10", "--eval-samples",
+                 "--channels", "1", "--steps", "30", "--sample-every", "10", "--prdc-every", "10", "--eval-samples",
                  "300", "--collapse-warmup", "0", "--partial-threshold", "0.6", "--device", "cpu", "--quiet",
                  "--run-dir", str(tmp_path / "run")]) == 0
     lines = [line for line in capsys.readouterr().err.splitlines() if "collapse" in line]
-    assert len(lines) == 1 and lines[0].startswith("warning: partial mode collapse at step 20")
+    assert len(lines) == 1 and lines[0].startswith("warning: partial mode collapse at step 30")
     assert "flagged below 0.6×" in lines[0] and "pack=2" in lines[0]
 
 
@@ -295,7 +295,7 @@ def test_a_dcgan_trained_on_three_digits_reads_precise_but_partial(tmp_path, dig
     assert share["precision"] > 0.7  # sharp digits, inside the real manifold
     assert share["recall"] < 0.5 and share["coverage"] < 0.5  # three tenths of it
     [called] = collapses(events)
-    assert called.detail["kind"] == "partial" and called.step == 400  # evaluations at 200 and 400 low
+    assert called.detail["kind"] == "partial" and called.step == 600  # evaluations at 200, 400 and 600 low
 
 
 # --- in the window ---------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ def test_the_window_charts_the_figures_against_their_baselines_and_flags_the_par
     window.runs.poll()
     qtbot.waitUntil(lambda: "Partial mode collapse" in window.banner.text, timeout=WAIT)
     text = window.banner.text
-    assert "partial mode collapse at step 20 (low since step 10): the samples reach " in text
+    assert "partial mode collapse at step 30 (low since step 10): the samples reach " in text
     assert "nearest-duplicate pairs are outlined on the samples" in text and "pack=2" in text
     monitor = window.monitor_tab
     assert "nearest-duplicate pairs outlined" in monitor.sample_title.text()
