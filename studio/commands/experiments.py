@@ -68,10 +68,10 @@ def _command_line(default: str) -> str:
 
 
 def _progress(args: argparse.Namespace):
-    from ._progress import ProgressBar
+    from ._progress import ProgressBar, print_warnings
 
-    def progress(trial: int, steps: int):
-        return [] if args.quiet or args.json else [ProgressBar(steps)]
+    def progress(trial: int, steps: int):  # quiet: no bar, but a collapse still prints its one line
+        return [print_warnings] if args.quiet or args.json else [ProgressBar(steps)]
 
     return progress
 
