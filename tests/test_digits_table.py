@@ -92,12 +92,17 @@ def test_the_table_command_runs_end_to_end(tmp_path, monkeypatch, capsys):
     report = json.loads((run_dir / "report.json").read_text())
     gan, pix2pix = report["rows"]
     assert {"classes_covered", "class_tv", "diversity", "nearest_real"} <= set(gan["metrics"])
+    prdc = {"precision", "recall", "density", "coverage"}
+    assert prdc | {f"{name}_baseline" for name in prdc} <= set(gan["metrics"])
+    assert 0.5 < gan["metrics"]["coverage_baseline"] <= 1 and "in classifier features" in gan["details"]["prdc"]
+    assert gan["collapse"] == []  # 2 steps: inside the monitors' warm-up
     assert {"translation_accuracy", "input_accuracy", "translation_error"} <= set(pix2pix["metrics"])
     assert gan["cpu_seconds"] > 0 and gan["seconds"] > 0 and not gan["reused"]
     assert [t["metric"] for t in gan["targets"]] == ["classes_covered", "diversity"]
     assert (run_dir / "grids" / "gan.png").exists() and (run_dir / "grids" / "pix2pix.png").exists()
     md = (run_dir / "report.md").read_text()
     assert "![gan](grids/gan.png)" in md and "FID/KID" in md
+    assert "| coverage (real) |" in md and "| collapse flagged in training |" in md
     # Again: the finished trials are judged, not retrained, and say so.
     assert cli_main(["experiment", "table", "digits", "--only", "gan", "--steps", "2", "--run-dir", str(run_dir),
                      "--quiet"]) == 0

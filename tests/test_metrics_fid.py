@@ -188,3 +188,49 @@ def test_download_weights_from_a_local_server_into_the_hub_cache(tmp_path, monke
         assert not other.exists() and not list(other.parent.glob("*.download*"))
         with pytest.raises(MetricError, match="HTTP 404"):
             download_weights(f"{server.url}/missing.pth", other)
+
+
+@pytest.mark.slow  # Inception on 24 images at 299×299: half a minute on a small CPU
+def test_prdc_prints_all_four_with_k_and_n_in_inception_features(tmp_path, monkeypatch, capsys, calibrated_weights):
+    from prdc import compute_prdc
+
+    from studio.data import open_dataset
+    from studio.metrics.features import InceptionFeatures
+    from studio.metrics.stats import real_statistics
+
+    a = write_pngs(tmp_path / "a", 12, noise)
+    b = write_pngs(tmp_path / "b", 12, two_bands)
+    monkeypatch.setenv("STUDIO_FID_WEIGHTS", str(calibrated_weights))
+    assert main(["fid", str(a), str(b), "--prdc", "--json", "--device", "cpu"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    figures = result["prdc"]
+    assert figures["features"] == "inception" and result["fid"] > 100
+    assert (figures["k_precision_recall"], figures["k_density_coverage"], figures["n_real"], figures["n_generated"]) \
+        == (3, 5, 12, 12)
+    extractor = InceptionFeatures(calibrated_weights, "cpu")  # the features the command kept: read, not computed
+    real, fake = (real_statistics(open_dataset(str(folder)), extractor, keep_features=True).features.double().numpy()
+                  for folder in (a, b))
+    for k, names in ((3, ("precision", "recall")), (5, ("density", "coverage"))):
+        expected = compute_prdc(real, fake, nearest_k=k)
+        for name in names:
+            assert figures[name] == pytest.approx(float(expected[name]), abs=1e-6)
+    assert main(["fid", str(a), str(a), "--prdc", "--device", "cpu"]) == 0  # a set against itself
+    out = capsys.readouterr().out
+    assert "precision 1.0000  recall 1.0000  (k=3)" in out and "coverage 1.0000  (k=5)" in out
+    assert "N=12 real (A), M=12 generated (B), inception features" in out
+
+
+def test_prdc_without_weights_says_which_features_it_used_and_skips_fid(tmp_path, monkeypatch, capsys):
+    a = write_pngs(tmp_path / "a", 12, noise)
+    b = write_pngs(tmp_path / "b", 12, two_bands)
+    monkeypatch.setenv("STUDIO_FID_WEIGHTS", str(tmp_path / "nowhere.pth"))
+    assert main(["fid", str(a), str(b), "--prdc"]) == 0
+    captured = capsys.readouterr()
+    assert "FID" not in captured.out and "pixels features" in captured.out and "precision 0." in captured.out
+    assert "\nFID not measured and precision/recall/density/coverage in pixels features: " in captured.err
+    assert WEIGHTS_FILE in captured.err
+    assert main(["fid", str(a), str(b), "--prdc", "--save-stats", str(tmp_path / "s.npz")]) == 2
+    assert "--save-stats writes Inception statistics" in capsys.readouterr().err
+    few = write_pngs(tmp_path / "few", 4, noise)
+    assert main(["fid", str(few), str(b), "--prdc"]) == 1
+    assert "need at least 6 real images" in capsys.readouterr().err

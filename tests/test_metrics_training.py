@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+import torch
 
 from studio.cli import main
 from studio.engine import Metric, RunConfig, RunDirectory, Status, Trainer
@@ -105,3 +106,40 @@ def test_compare_keeps_last_and_best_fid_with_their_n(tmp_path, capsys):
     assert "0.1250 ± 0.0100 (N=1,000" in out
     assert main(["compare", str(tmp_path / "nope")]) == 2
     assert "nope: no such run directory" in capsys.readouterr().err
+
+
+def test_compare_adds_the_last_precision_recall_density_and_coverage_against_real(tmp_path, capsys):
+    run = RunDirectory(tmp_path / "began")
+    run.create({"run": {"method": "began", "dataset": "sklearn:digits"}})
+    for step, coverage in ((500, 0.61), (1000, 0.42)):
+        for name, value, baseline, k in (("precision", 0.9, 0.907, 3), ("recall", 0.33, 0.92, 3),
+                                         ("density", 1.1, 0.98, 5), ("coverage", coverage, 0.952, 5)):
+            run(Metric(step, name, value, 808, {"k": k, "baseline": baseline, "n_real": 808, "features": "classifier"}))
+    run.close()
+    assert main(["compare", str(tmp_path / "began")]) == 0
+    out = capsys.readouterr().out
+    assert "| precision (last) | recall (last) | density (last) | coverage (last) | features of P/R/D/C |" in out
+    assert "0.420 (real 0.952, N=808, step 1,000) | classifier |" in out
+    out_csv = tmp_path / "t.csv"
+    assert main(["compare", str(tmp_path / "began"), "--csv", "--out", str(out_csv)]) == 0
+    [row] = list(csv.DictReader(io.StringIO(out_csv.read_text())))
+    assert (row["coverage_last"], row["coverage_baseline"], row["prdc_n"], row["prdc_features"]) == (
+        "0.42", "0.952", "808", "classifier")
+    assert row["recall_last"] == "0.33" and row["fid_last"] == ""
+
+
+def test_an_evaluation_leaves_the_trainings_random_streams_alone(tmp_path):
+    def noisy_evaluator(method, step):  # as the classifier's training does: reseeds, then draws
+        torch.manual_seed(12345)
+        torch.rand(100)
+        return [Metric(step, "diversity", 0.5, 10)]
+
+    weights = []
+    for evaluator, every in ((None, 0), (noisy_evaluator, 5)):
+        cfg = RunConfig(method="dcgan", dataset="builtin:shapes", preset="tiny", image_size=16, dataset_count=128,
+                        steps=20, device="cpu", log_every=5, sample_every=10, checkpoint_every=20, eval_every=every,
+                        prdc_every=0)
+        trainer = Trainer(cfg, run_dir=tmp_path / f"run{every}", evaluator=evaluator)
+        assert trainer.run() == "finished", trainer.message
+        weights.append(torch.cat([p.detach().flatten() for p in trainer.method.nets["generator"].parameters()]))
+    assert torch.equal(weights[0], weights[1])

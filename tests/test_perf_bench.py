@@ -50,9 +50,15 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert runs["records"] == 20_000 and runs["compare_steps"] == 200_000 and runs["compare_seconds"] > 0
     assert runs["records_shown"] == 20_000 and runs["seconds_to_curves"] > 0 and runs["ui_stall"]["ticks"] > 0
     assert runs["longest_block_ms"] >= runs["open_call_ms"] > 0 and runs["memory_growth_mb"] is not None
+    cost, load = result["eval"]["cost"], result["eval"]["features_load"]
+    assert cost["step_s"] > 0 and cost["eval_s"] > 0 and 0 < cost["share"] < 1 and cost["interval_steps"] == 500
+    assert cost["features"] == "classifier" and cost["samples"] == 100  # builtin:shapes is labelled
+    assert load["in_memory_ms"] > 0 and load["decoded_entry_ms"] > 0 and load["images"] == 1000
     assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "bf16_dcgan_cpu", "window", "ui_stall",
                                       "frechet_speed", "frechet_value", "launch", "run_block", "run_stall", "run_curves",
-                                      "run_memory", "data_first_load", "data_celeba", "data_cached_load"}
+                                      "run_memory", "data_first_load", "data_celeba", "data_cached_load",
+                                      "eval_share", "eval_features_load"}
+    assert result["targets"]["eval_share"]["holds"] is None  # --quick: 100 samples, not 1,000
     assert result["targets"]["data_cached_load"]["holds"] is None  # --quick loads 256 images, not 20,000
     assert result["targets"]["run_curves"]["holds"] is None  # --quick opens 20,000 records, not 500,000
     assert result["targets"]["frechet_speed"]["holds"] is None  # --quick measures 128 dimensions, not 2048

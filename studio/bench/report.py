@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .data import data_targets
+from .eval import describe as describe_eval
+from .eval import eval_targets
 from .runs import describe_run_open
 from .training import TRAIN_METHODS
 
@@ -24,8 +26,8 @@ TARGET_RUN_CURVES_S = 2.0  # curves shown
 TARGET_RUN_MEMORY_MB = 300.0  # memory growth
 
 RESULT_KEYS = ("studio_bench", "quick", "device", "device_type", "torch", "python", "cpu", "cpu_count", "threads",
-               "load_average_start", "load_average_end", "seconds", "train", "amp", "window", "ui_stall", "runs", "fid",
-               "launch", "data", "targets")
+               "load_average_start", "load_average_end", "seconds", "train", "amp", "window", "ui_stall", "runs",
+               "fid", "launch", "data", "eval", "targets")
 
 
 def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -72,6 +74,7 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out[key] = {"target": "opening a 500,000-record run: " + text.format(limit), "value": figure,
                     "holds": None if figure is None or not full else figure < limit}
     out.update(data_targets(result.get("data") or {}))
+    out.update(eval_targets(result.get("eval") or {}))
     return out
 
 
@@ -126,6 +129,8 @@ def format_report(result: dict[str, Any]) -> str:
                      f"(x{d['cached_vs_first']:.0f} faster); {d['celeba_images']:,} 178x218 to 64 px: full-size "
                      f"decode+resize {d['celeba_reference_s']:.2f} s, studio {d['celeba_load_s']:.2f} s "
                      f"(x{d['celeba_vs_reference']:.2f})")
+    if result.get("eval"):
+        lines += describe_eval(result["eval"])
     lines += ["", "Targets:"]
     for t in result["targets"].values():
         mark = {True: "holds", False: "FAILS", None: "not measured"}[t["holds"]]

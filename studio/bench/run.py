@@ -9,6 +9,7 @@ from typing import Any
 
 from .common import Log
 from .data import measure_data_loading
+from .eval import eval_section
 from .fid import fid_section
 from .launch import measure_launch
 from .report import targets
@@ -89,6 +90,11 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
     result["data"] = {}
     if "data" not in skip:  # a JPEG folder first and cached, against one-thread torchvision loops
         result["data"] = measure_data_loading(256 if quick else 20_000, log=log, rounds=1 if quick else 2)
+
+    result["eval"] = {}
+    if "eval" not in skip:
+        log("live evaluation (precision, recall, density, coverage) of a 32x32 DCGAN run; cached real features")
+        result["eval"] = eval_section(dev, quick, width, log)
 
     result["load_average_end"] = _load()
     result["seconds"] = time.perf_counter() - began

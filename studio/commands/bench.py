@@ -6,19 +6,19 @@ import argparse
 import json
 import sys
 
-PARTS = ("train", "amp", "window", "runs", "fid", "launch", "data")
+PARTS = ("train", "amp", "window", "runs", "fid", "launch", "data", "eval")
 
 
 def add_command(sub) -> None:
     p = sub.add_parser(
-        "bench", help="measure training, window, long-run, FID and launch speed on this machine",
+        "bench", help="measure training, window, long-run, FID, launch, data and evaluation speed on this machine",
         description="Measure, side by side in one run: training images/s of the fast path against a plain "
                     "reference loop (DCGAN and WGAN-GP, 32x32, batch 64), float32 against bf16 autocast and what "
                     "--amp auto chose, headless against with the window "
                     "attached, the UI stall while training, opening a 500,000-record run in the window, FID "
                     "feature extraction and Fréchet distance against pytorch-fid, the time from launch to a visible "
-                    "window, and how fast a JPEG folder loads, first and from the decoded cache. See "
-                    "docs/BENCHMARKS.md.")
+                    "window, how fast a JPEG folder loads, first and from the decoded cache, and what the live "
+                    "evaluation (precision, recall, density, coverage) costs a run. See docs/BENCHMARKS.md.")
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--quick", action="store_true",

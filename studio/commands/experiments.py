@@ -73,9 +73,10 @@ def _command_line(default: str) -> str:
     return "studio " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else default
 
 
-def _console(args: argparse.Namespace) -> str | None:
-    """Each trial's terminal view: a progress bar, or nothing with --quiet or --json."""
-    return None if args.quiet or args.json else "progress"
+def _console(args: argparse.Namespace) -> str:
+    """Each trial's terminal view: a progress bar, or with --quiet or --json only the warnings (a collapse
+    still prints its one line, as `studio train --quiet` does)."""
+    return "warnings" if args.quiet or args.json else "progress"
 
 
 def run_experiment_command(args: argparse.Namespace) -> int:

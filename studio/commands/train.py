@@ -61,6 +61,12 @@ def add_command(sub) -> None:
                    help="flag a collapse when the samples are less varied than F × real images (default 0.25)")
     p.add_argument("--collapse-warmup", type=int, default=None, metavar="N",
                    help="steps before a collapse can be called (default 500: an untrained generator draws one blob)")
+    p.add_argument("--prdc-every", type=int, default=None, metavar="N",
+                   help="precision, recall, density and coverage of --eval-samples samples every N steps, against "
+                        "the data's real-vs-real baseline (default 500; 0 = never): the partial-collapse alarm")
+    p.add_argument("--partial-threshold", type=float, default=None, metavar="F",
+                   help="flag a partial collapse when recall stays below F × its real-vs-real baseline "
+                        "(default 0.6, measured: docs/EVALUATION.md)")
     p.add_argument("--lr-anneal", type=float, default=None, metavar="SHARE",
                    help="over this share of the last steps, lower every learning rate linearly to 2%% of its value "
                         "(e.g. 0.75; default 0: constant)")
@@ -204,7 +210,8 @@ def _config(args: argparse.Namespace):
                         ("eval_samples", args.eval_samples), ("amp", args.amp), ("channels_last", args.channels_last),
                         ("optimizer", args.optimizer), ("compile", args.compile), ("lr_anneal", args.lr_anneal),
                         ("collapse_check", args.collapse_check), ("collapse_threshold", args.collapse_threshold),
-                        ("collapse_warmup", args.collapse_warmup)):
+                        ("collapse_warmup", args.collapse_warmup), ("prdc_every", args.prdc_every),
+                        ("partial_threshold", args.partial_threshold)):
         if value is not None:
             setattr(config, attr, value)
     if args.experiment is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..methods.params import ConfigError
+from ..metrics.partial_collapse import DEFAULT_THRESHOLD as PARTIAL_THRESHOLD
 
 LR_ANNEAL_FLOOR = 0.02  # where an annealed learning rate ends, as a share of its starting value
 
@@ -68,6 +69,10 @@ class RunConfig:
     collapse_check: bool = True
     collapse_threshold: float = 0.25  # flag when the samples are less varied than this share of real images
     collapse_warmup: int = 500  # steps before a collapse can be called (an untrained generator draws one blob)
+    # The partial-collapse alarm (studio/metrics/partial_collapse.py): precision, recall, density and coverage
+    # of eval_samples samples every prdc_every steps (0: off), read against the data's real-vs-real baseline.
+    prdc_every: int = 500
+    partial_threshold: float = PARTIAL_THRESHOLD  # flag when recall stays below this share of its baseline
     # Over this share of the run's last steps every learning rate falls linearly to LR_ANNEAL_FLOOR of
     # its value (0: constant). Settling the generator is what makes 2-D samples land within 3σ of a mode.
     lr_anneal: float = 0.0
@@ -90,6 +95,9 @@ class RunConfig:
         if not 0 < self.collapse_threshold <= 1 or self.collapse_warmup < 0:
             raise ConfigError(f"collapse_threshold={self.collapse_threshold} must be in (0, 1] and "
                               f"collapse_warmup={self.collapse_warmup} at least 0")
+        if self.prdc_every < 0 or not 0 < self.partial_threshold <= 1:
+            raise ConfigError(f"prdc_every={self.prdc_every} must be 0 (off) or positive, and "
+                              f"partial_threshold={self.partial_threshold} in (0, 1]")
         if not 0.0 <= self.lr_anneal <= 1.0:
             raise ConfigError(f"lr_anneal={self.lr_anneal} must be a share of the steps between 0 (off) and 1")
         if self.epochs is not None and not self.epochs > 0:
@@ -112,6 +120,10 @@ class RunConfig:
         for name, choices in switches:
             if getattr(self, name) not in choices:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must be one of {', '.join(choices)}")
+
+    def evaluates_at(self, step: int) -> bool:
+        """Whether the trainer calls the evaluator after `step`: every eval_every and every prdc_every steps."""
+        return any(every and step % every == 0 for every in (self.eval_every, self.prdc_every))
 
     def steps_for_epochs(self, items: int, batch_size: int) -> int:
         """The steps `epochs` passes over `items` take at `batch_size` (the whole batch, over all processes)."""

@@ -18,7 +18,8 @@ def warning_line(event) -> str | None:
     if event.state is StatusNote.COLLAPSE:
         from ..metrics.collapse import collapse_remedies
 
-        remedies = collapse_remedies(str(event.detail.get("method", "")), "studio train --resume DIR --lr-scale 0.5")
+        remedies = collapse_remedies(str(event.detail.get("method", "")), "studio train --resume DIR --lr-scale 0.5",
+                                     str(event.detail.get("kind", "total")))
         return f"warning: {event.message}; {remedies}"
     return None
 

@@ -196,7 +196,7 @@ class Trainer:
         self.dist.prepare(self.method, self.sampler, cfg.seed, self.step)
         if not self.dist.is_main:
             self.run_dir = None  # only rank 0 records the run; the others train and reduce
-        if self.evaluator is None and cfg.eval_every and self.dist.is_main:
+        if self.evaluator is None and (cfg.eval_every or cfg.prdc_every) and self.dist.is_main:
             self.evaluator = _default_evaluator(cfg, self.dataset, self.device)
         if self.dist.is_main:
             self.collapse_monitor = _collapse_monitor(cfg, self.dataset)
@@ -334,12 +334,25 @@ class Trainer:
 
     def _watch_collapse(self, preview: torch.Tensor) -> None:
         """Give the live collapse monitor this interval's samples; a collapse becomes a Status("collapse")."""
-        collapse = self.collapse_monitor(self.step, preview, self.method.preview_layout)
+        self._report_collapse(self.collapse_monitor(self.step, preview, self.method.preview_layout))
+
+    def _report_collapse(self, collapse: Any) -> None:
+        """A collapse the monitor called (total or partial) as a Status("collapse"), its facts in the detail."""
         if collapse is not None:
             detail = {**collapse.detail(), "method": self.method.name, "checkpoint": self._last_good_checkpoint_step}
             self._status(StatusNote.COLLAPSE, collapse.message, detail=detail)
 
-    def _evaluate(self) -> None:
+    def _final_verdict(self) -> None:
+        """When a run ends past its warm-up, however short: one last evaluation (where none was made at this
+        step) and the collapse monitor's verdict on the last samples and figures, without its patience."""
+        if self.collapse_monitor is None or self.step < self.config.collapse_warmup:
+            return
+        final = getattr(self.evaluator, "final", None)  # the studio's evaluator; a caller's own may have none
+        if final is not None:
+            self._evaluate(final)
+        self._report_collapse(self.collapse_monitor.verdict())
+
+    def _evaluate(self, evaluate: Evaluator | None = None) -> None:
         if self.dist.active:
             self._flush_scalars()  # on every rank, so rank 0's save("best") below needs no collective
         if self.evaluator is None:
@@ -347,7 +360,10 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)  # time the evaluation, not the training queued before it
         started = time.perf_counter()
-        metrics = self.evaluator(self.method, self.step)
+        # The evaluation draws (and its classifier trains) from random streams of its own: the training's
+        # stay as they were, so a run trains the same with evaluation on or off, resumed or not.
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            metrics = (evaluate or self.evaluator)(self.method, self.step)
         seconds = round(time.perf_counter() - started, 4)  # its cost, in metrics.jsonl beside each figure
         for metric in metrics:
             metric.extra.setdefault("eval_seconds", seconds)
@@ -355,6 +371,8 @@ class Trainer:
                 self._status(StatusNote.ALERT, str(metric.extra.get("message", "")))
             else:
                 self.emit(metric)
+        if self.collapse_monitor is not None:  # coverage and recall against their real-vs-real baseline
+            self._report_collapse(self.collapse_monitor.judge_evaluation(self.step, metrics))
         primary = next((m for m in metrics if m.name in ("fid", "kid", "mode_coverage_quality")), None)
         if primary is not None and primary.name in ("fid", "kid") and math.isfinite(primary.value):
             if self._best is None or primary.value < self._best:
@@ -418,7 +436,7 @@ class Trainer:
                 self.train_steps(1)
                 if self.step % cfg.sample_every == 0:
                     self.emit_samples()
-                if cfg.eval_every and self.step % cfg.eval_every == 0:
+                if cfg.evaluates_at(self.step):
                     self._evaluate()
                 if self.step % cfg.checkpoint_every == 0:
                     self.save("last")
@@ -428,6 +446,7 @@ class Trainer:
             self._flush_scalars()
             if self.step % cfg.sample_every != 0:
                 self.emit_samples()
+            self._final_verdict()
             self.save("last")
             if timed_out:
                 spent = self.session_seconds()

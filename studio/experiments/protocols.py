@@ -41,6 +41,14 @@ METRICS = {
     "translation_error": ("held-out translation error to the true target, mean |Δ|", "L1"),
     "input_error": ("held-out inputs' error to the true target (baseline)", "L1"),
     "target_accuracy": ("held-out true targets read as their digit (the ceiling)", "%"),
+    "precision": ("precision (k=3): samples inside the real digits' manifold", "share"),
+    "recall": ("recall (k=3): real digits inside the samples' manifold", "share"),
+    "density": ("density (k=5): real neighbourhoods around each sample / k", "balls / k"),
+    "coverage": ("coverage (k=5): real digits with a sample in their neighbourhood", "share"),
+    "precision_baseline": ("precision of real digits against real digits (the baseline)", "share"),
+    "recall_baseline": ("recall of real digits against real digits (the baseline)", "share"),
+    "density_baseline": ("density of real digits against real digits (the baseline)", "balls / k"),
+    "coverage_baseline": ("coverage of real digits against real digits (the baseline)", "share"),
     "fid": ("FID (Inception), N = the samples", ""),
     "kid": ("KID (Inception) × 1000", ""),
     "judge_accuracy": ("judging classifier, held-out real digits", "%"),
@@ -161,6 +169,26 @@ def _inception_figures(images: torch.Tensor, dataset: Dataset, device: torch.dev
             f"FID/KID on {len(images):,} samples against {real.n:,} real images")
 
 
+def _prdc_figures(images: torch.Tensor, dataset: Dataset, judge: ClassifierFeatures,
+                  device: torch.device) -> tuple[dict[str, float], str]:
+    """Precision and recall (k=3), density and coverage (k=5) of the samples against one half of the training
+    digits, and of the other half against it (the real-vs-real baseline): in Inception's features where
+    pytorch-fid's weights are present, else in the judge's."""
+    from ..metrics.features import InceptionFeatures, extract, tensor_batches
+    from ..metrics.inception import find_weights
+    from ..metrics.real_features import real_reference
+
+    weights = find_weights()
+    extractor = InceptionFeatures(weights, device) if weights is not None else judge
+    reference = real_reference(dataset, extractor, len(images), batch_size=BATCH)
+    figures = reference.measure(extract(extractor, tensor_batches(images, BATCH), len(images)))
+    baseline = {f"{name}_baseline": value for name, value in reference.baseline.as_dict().items()}
+    return ({**figures.as_dict(), **baseline},
+            f"precision and recall (k={figures.k_precision_recall}), density and coverage "
+            f"(k={figures.k_density_coverage}) in {extractor.name} features: {figures.n_generated:,} samples against "
+            f"{figures.n_real:,} training digits; the baseline is the other {figures.n_real:,} against the same")
+
+
 def _translation(method: TranslationMethod, dataset: Dataset, seed: int) -> Evaluation:
     """Translate the held-out digits' ink forms (never trained on) to real digits; the judge, trained on
     real digits, must name each translation as its source's digit. The untranslated inputs are the baseline."""
@@ -189,7 +217,9 @@ def digits(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluation:
     """The digits table's one protocol, whatever the method: n samples (1,000; an equal share asked of each
     class for a conditional model) judged by a classifier trained on the real digits (`sample_figures`,
     and the conditional accuracy); reconstructions of the held-out digits for a method with an encoder;
-    translations of them for pix2pix and CycleGAN; FID/KID where the Inception weights are present."""
+    translations of them for pix2pix and CycleGAN; precision, recall, density and coverage against the
+    training digits with their real-vs-real baseline (`_prdc_figures`); FID/KID where the Inception weights
+    are present."""
     if isinstance(method, TranslationMethod):
         return _translation(method, dataset, seed)
     from ..data.sources.sklearn_digits import TRAIN_DIGITS, held_out_digits
@@ -220,7 +250,8 @@ def digits(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluation:
         details["held_out"] = f"the last {len(held)} digits" + (
             " (also in this run's training set)" if dataset.source == "sklearn:digits" and len(dataset) > TRAIN_DIGITS else "")
     inception, details["fid"] = _inception_figures(images, dataset, method.device)
-    metrics.update(inception, judge_accuracy=100.0 * judge.accuracy)
+    prdc_figures, details["prdc"] = _prdc_figures(images, dataset, judge, method.device)
+    metrics.update(inception, **prdc_figures, judge_accuracy=100.0 * judge.accuracy)
     return Evaluation(metrics=metrics, pictures={"samples.png": png_bytes(image_grid(images[order], columns=10))},
                       samples=to_uint8(images).numpy(), details=details)
 

@@ -18,6 +18,7 @@ from ..data import open_dataset
 from ..engine import Trainer, pick_device
 from ..engine.checkpoint import load_method
 from ..engine.config import ConfigError, RunConfig
+from ..engine.metrics_columns import scan_metrics
 from ..engine.outputs import Console, run_outputs
 from ..engine.rundir import RunDirectory, atomic_write_bytes
 from ..engine.state import RunState
@@ -73,6 +74,12 @@ def _trained_amp(trial_dir: Path) -> str | None:
     return performance.get("amp") if isinstance(performance, dict) else None
 
 
+def collapses_called(trial_dir: Path) -> list[dict[str, Any]]:
+    """The collapses the live monitors called while the trial trained: step, kind (total or partial), message."""
+    return [{"step": int(r.get("step", 0)), "kind": str(r.get("kind", "total")), "message": str(r.get("message", ""))}
+            for r in scan_metrics(RunDirectory(trial_dir).metrics_path).records if r.get("event") == "collapse"]
+
+
 def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, dataset: str | None = None,
                    steps: int | None = None, device: str = "auto", amp: str | None = None, command: str = "",
                    console: Console = None, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
@@ -126,6 +133,7 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
         results.append({"trial": k, "seed": config.seed, "run_dir": str(trial_dir), "state": state,
                         "steps": config.steps, "seconds": seconds, "cpu_seconds": cpu_seconds, "reused": reused,
                         "amp": _trained_amp(trial_dir),
+                        "collapse": collapses_called(trial_dir),
                         "eval_seconds": time.perf_counter() - t0 - (0.0 if reused else seconds),
                         "metrics": evaluation.metrics, "details": evaluation.details, "pictures": pictures})
         log(f"trial {k}: " + ", ".join(f"{n} {v:.4g}" for n, v in evaluation.metrics.items())

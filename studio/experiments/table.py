@@ -29,6 +29,8 @@ COLUMNS = [
     ("nearest real", ["nearest_real"]), ("asked class", ["accuracy"]),
     ("held-out recon. read (L1)", ["reconstruction_accuracy", "reconstruction_error"]),
     ("translation read (inputs, true targets)", ["translation_accuracy", "input_accuracy", "target_accuracy"]),
+    ("precision (real)", ["precision", "precision_baseline"]), ("recall (real)", ["recall", "recall_baseline"]),
+    ("density (real)", ["density", "density_baseline"]), ("coverage (real)", ["coverage", "coverage_baseline"]),
 ]
 
 
@@ -56,6 +58,7 @@ def _row(recipe: Recipe, report: dict[str, Any], grid: str | None) -> dict[str, 
             "metrics": metrics, "details": trial.get("details", {}), "targets": targets,
             "met": all(t["met"] for t in targets), "cpu_seconds": trial["cpu_seconds"], "seconds": trial["seconds"],
             "eval_seconds": trial.get("eval_seconds"), "reused": trial.get("reused", False),
+            "collapse": trial.get("collapse", []),
             "within_time": report["within_time"], "grid": grid, "amp": trial.get("amp")}
 
 
@@ -99,15 +102,19 @@ def _cell(row: dict[str, Any], figures: list[str]) -> str:
 
 def format_rows(rows: list[dict[str, Any]]) -> list[str]:
     """The table as Markdown lines: one row per method, each target's cell marked ✓ (met) or ✗."""
-    lines = ["| method | steps | " + " | ".join(c[0] for c in COLUMNS) + " | targets met | train CPU min | train wall min | eval wall s |",
-             "|---|---|" + "---|" * len(COLUMNS) + "---|---|---|---|"]
+    lines = ["| method | steps | " + " | ".join(c[0] for c in COLUMNS)
+             + " | collapse flagged in training | targets met | train CPU min | train wall min | eval wall s |",
+             "|---|---|" + "---|" * len(COLUMNS) + "---|---|---|---|---|"]
     for r in rows:
         if r["state"] != RunState.FINISHED:
-            lines.append(f"| {r['method']} | {r['steps']:,} | {r['state']}: {r['message']} |" + " |" * (len(COLUMNS) + 3))
+            lines.append(f"| {r['method']} | {r['steps']:,} | {r['state']}: {r['message']} |"
+                         + " |" * (len(COLUMNS) + 4))
             continue
         met = sum(t["met"] for t in r["targets"])
+        flagged = ", ".join(f"{c['kind']} at {c['step']:,}" for c in r.get("collapse", [])) or "no"
         lines.append(f"| {r['method']} | {r['steps']:,} | " + " | ".join(_cell(r, c[1]) for c in COLUMNS)
-                     + f" | {met}/{len(r['targets'])}{' ✓' if r['met'] else ''} | {r['cpu_seconds'] / 60:.1f} "
+                     + f" | {flagged} | {met}/{len(r['targets'])}{' ✓' if r['met'] else ''} "
+                     f"| {r['cpu_seconds'] / 60:.1f} "
                      f"| {r['seconds'] / 60:.1f} | {r['eval_seconds'] or 0:.0f} |")
     return lines
 
@@ -132,7 +139,10 @@ def markdown(report: dict[str, Any]) -> str:
              "nearest real = mean pixel distance to the nearest training digit over real digits' (0: copies); "
              "asked class = conditional accuracy; held-out reconstructions of the last 180 digits read as their "
              "digit (mean |Δ| of [0, 1] pixels); held-out ink-form digits translated and read as their digit "
-             "(the untranslated inputs' score). ✓/✗: the recipe's target met or not.", ""]
+             "(the untranslated inputs' score); precision and recall (k=3), density and coverage (k=5) of the samples "
+             "against half the training digits, in parentheses the other half's (real against real); the collapse "
+             "monitors' calls during training (total or partial, at which step). ✓/✗: the recipe's target met or not.",
+             ""]
     for r in rows:
         targets = ", ".join(f"{t['metric']} {t['target']}" for t in r["targets"])
         precision = {"bf16": "bf16 autocast", "off": "float32"}.get(r.get("amp") or "", "not recorded")

@@ -47,6 +47,7 @@ class History:
     complete: bool = False
     error: str = ""  # why the history could not be read to its end
     progress_only: bool = False  # only how far the reading is: no curves (the ones shown stay)
+    metric_extra: dict[tuple[str, int], dict] = field(default_factory=dict)  # (metric, N) -> its newest extra
 
 
 class HistoryReader:
@@ -86,6 +87,7 @@ class HistoryReader:
                     curve = h.metric_curves[key] = Series()
                 curve.append(event.step, event.value)
                 h.metrics[key] = (event.step, event.value)
+                h.metric_extra[key] = event.extra
             else:
                 h.notes.append(event)
         h.end = h.done = block.end
@@ -103,6 +105,7 @@ class HistoryReader:
                 event = record_to_event(record)
                 if isinstance(event, Metric):
                     self.history.metric_curves.setdefault((event.name, event.n), Series())
+                    self.history.metric_extra.setdefault((event.name, event.n), event.extra)
 
     def _into_curves(self) -> None:
         import numpy as np
@@ -127,7 +130,7 @@ class HistoryReader:
             return h
         return History({k: s.copy() for k, s in h.curves.items()}, {k: s.copy() for k, s in h.metric_curves.items()},
                        dict(h.metrics), dict(h.last_values), list(h.rate), list(h.notes), h.records, h.step,
-                       h.done, h.total, h.end)
+                       h.done, h.total, h.end, metric_extra=dict(h.metric_extra))
 
 
 def read_history(metrics_path: Any, report: Callable[[int, int], None] = lambda done, total: None,

@@ -37,6 +37,7 @@ from .imageview import ImageView
 from .livetext import LiveText
 from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
 from .plots import CurvePanel, ScatterView
+from .prdc_chart import chart_title, is_prdc, show_baseline
 from .run_view import RunView
 from .tasks import BackgroundTask
 
@@ -377,8 +378,11 @@ class MonitorTab(QWidget):
             self._panel_for(key).set_series(key, series)
         for (name, n), series in history.metric_curves.items():
             label = metric_label(name, n)
-            panel = self.charts.panel(self._metric_panel(name))
-            panel.set_series(label, series, markers=True)
+            extra = history.metric_extra.get((name, n), {})
+            if name != "density":
+                panel = self.charts.panel(self._metric_panel(name, extra))
+                panel.set_series(label, series, markers=True)
+                show_baseline(panel, name, label, extra)
             if (name, n) in history.metrics:  # else only expected so far (the chart is laid out early)
                 self.metrics[label] = history.metrics[(name, n)]
         if history.complete:
@@ -406,14 +410,17 @@ class MonitorTab(QWidget):
     def _on_metric(self, event: Metric) -> None:
         self.metric_updates += 1
         label = metric_label(event.name, event.n)
-        title = self._metric_panel(event.name)
-        panel = self.charts.panel(title)
-        panel.add_curve(label, label, markers=True).append(event.step, event.value)  # sparse: mark each value
+        if event.name != "density":  # a figure of the metrics line (prdc_chart.py says why)
+            panel = self.charts.panel(self._metric_panel(event.name, event.extra))
+            panel.add_curve(label, label, markers=True).append(event.step, event.value)  # sparse: mark each value
+            show_baseline(panel, event.name, label, event.extra)
         self.metrics[label] = (event.step, event.value)
         self._show_metrics()
 
     @staticmethod
-    def _metric_panel(name: str) -> str:
+    def _metric_panel(name: str, extra: dict | None = None) -> str:
+        if is_prdc(name):
+            return chart_title(extra)
         return COVERAGE if is_coverage_metric(name) else EVALUATION
 
     def _show_metrics(self) -> None:
@@ -421,12 +428,13 @@ class MonitorTab(QWidget):
                                              for k, (s, v) in self.metrics.items()))
 
     # --- a collapse's near-duplicates ----------------------------------------------------------
-    def mark_duplicates(self, step: int, groups: list[list[int]], cells: int) -> None:
-        """Outline the near-duplicate cells the collapse monitor found at `step` (one colour per group)
-        on the live sample grid, from now until the next run begins."""
+    def mark_duplicates(self, step: int, groups: list[list[int]], cells: int, pairs: bool = False) -> None:
+        """Outline the near-duplicate cells the collapse monitor found at `step` (one colour per group; `pairs`:
+        the nearest-duplicate pairs of a partial collapse) on the live sample grid, until the next run begins."""
         self.duplicates = (step, groups, cells)
-        copies = sum(len(g) for g in groups)
-        self.sample_title.setText(f"{self.samples_name} · {copies} near-duplicates outlined (step {step})")
+        found = (f"{len(groups)} nearest-duplicate pair{'s' if len(groups) != 1 else ''}" if pairs
+                 else f"{sum(len(g) for g in groups)} near-duplicates")
+        self.sample_title.setText(f"{self.samples_name} · {found} outlined (step {step})")
         self.sample_title.setToolTip("Cells outlined in one colour are near-copies of one another: the collapse "
                                      "monitor found them on the samples of the step named")
         if self._live_grid is None and self.run_dir is not None:  # a followed run: its saved grid of that step

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -85,6 +87,7 @@ class CurvePanel:
         view.sigRangeChangedManually.connect(self._on_manual_range)
         self.reference_lines = []
         self.reference_values = list((reference_lines or {}).values())
+        self.baseline_values: dict[str, float] = {}
         for name, y in (reference_lines or {}).items():
             line = pg.InfiniteLine(pos=y, angle=0, movable=False,
                                    pen=pg.mkPen(REFERENCE_COLOURS["dark"], width=1, style=Qt.PenStyle.DashLine),
@@ -95,6 +98,8 @@ class CurvePanel:
                                               "anchors": [(0, 0), (0, 1)]})
             item.addItem(line, ignoreBounds=True)
             self.reference_lines.append(line)
+        self.baselines: dict[str, pg.InfiniteLine] = {}  # lines that arrive with the data, in their curve's colour
+        self.legend_notes: dict[str, pg.PlotDataItem] = {}  # legend entries that explain lines, not curves
 
     def add_curve(self, key: str, label: str | None = None, markers: bool = False) -> Series:
         """The series of `key`, creating its curve on first use (`markers`: a dot on each value, for sparse series)."""
@@ -106,7 +111,30 @@ class CurvePanel:
             self.series.setdefault(key, Series())
             self.curves[key] = curve
             self.marked[key] = markers
+            for text, sample in self.legend_notes.items():  # notes on the lines stay below the curves' names
+                self.item.legend.removeItem(sample)
+                self.item.legend.addItem(sample, text)
         return self.series[key]
+
+    def set_baseline(self, name: str, y: float, colour: Any, legend: str = "") -> None:
+        """A dashed line at `y` called `name`, unlabelled, in `colour` (its curve's), moved there when it
+        exists: a figure's baseline that arrives with the figure, such as precision's real-vs-real value.
+        Baselines of one chart often lie too close together to label: the legend gets one dashed entry
+        saying what they are (`legend`)."""
+        if legend and legend not in self.legend_notes:
+            colour_of_note = REFERENCE_COLOURS["dark"]
+            sample = pg.PlotDataItem(pen=pg.mkPen(colour_of_note, width=1.2, style=Qt.PenStyle.DashLine))
+            self.item.legend.addItem(sample, legend)
+            self.legend_notes[legend] = sample
+        line = self.baselines.get(name)
+        if line is None:
+            line = pg.InfiniteLine(pos=y, angle=0, movable=False, pen=pg.mkPen(colour, width=1.2,
+                                                                               style=Qt.PenStyle.DashLine))
+            self.item.addItem(line, ignoreBounds=True)
+            self.baselines[name] = line
+        if line.value() != y:
+            line.setValue(y)
+        self.baseline_values[name] = float(y)
 
     def set_series(self, key: str, series: Series, label: str | None = None, markers: bool = False) -> None:
         """Show `series` (a run's history read in bulk) as the curve of `key`, in place of what it held."""
@@ -150,7 +178,7 @@ class CurvePanel:
         x_max = max([float(s.x[-1]) for s in filled] + [self.reach])
         y_lo = min(float(s.y.min()) for s in filled)
         y_hi = max(float(s.y.max()) for s in filled)
-        for ref in self.reference_values:
+        for ref in [*self.reference_values, *self.baseline_values.values()]:
             y_lo, y_hi = min(y_lo, ref), max(y_hi, ref)
         (x0, x1), (y0, y1) = self.view_range or ((0.0, 0.0), (0.0, 0.0))
         if x_max > x1 or self.view_range is None:

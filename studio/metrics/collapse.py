@@ -17,6 +17,11 @@ sample intervals in a row, after a warm-up of `warmup` steps (an untrained gener
 same grey blob for every z, which is not a collapse). It is flagged once per collapse: the monitor
 re-arms when the samples are varied again. See docs/EVALUATION.md for the measurements behind
 these numbers.
+
+The monitor also owns the run's partial-collapse judge (partial_collapse.py), which reads the
+evaluator's coverage and recall (`judge_evaluation`), and gives the end-of-run verdict for both
+(`verdict`): a run that ends past its warm-up with collapsed samples is flagged, whatever the patience.
+A total collapse's record says `kind: "total"`, a partial one's `kind: "partial"`.
 """
 
 from __future__ import annotations
@@ -29,10 +34,14 @@ from ..data.dataset import DatasetKind
 from .diversity import mean_pairwise_distance
 from .errors import MetricError
 from .features import PixelFeatures
+from .collapse_words import collapse_message
+from .partial_collapse import DEFAULT_THRESHOLD, PartialCollapse, PartialCollapseJudge
 
 THUMBNAIL_SIDE = 8
 PATIENCE = 3  # sample intervals in a row below the threshold before a collapse is called
 MIN_SAMPLES = 8  # fewer samples than this say too little about diversity: the monitor stays off
+NEAREST_PAIRS = 8  # at most this many nearest-duplicate pairs are outlined for a partial collapse
+CLOSE_QUANTILE = 0.1  # ... each closer than this share of the real batch's images are to their nearest other
 
 
 @dataclass
@@ -46,31 +55,29 @@ class Collapse:
     duplicates: list[list[int]]  # groups of grid cells whose samples are near-copies of one another
     samples: int  # how many samples were judged
     cells: int  # cells of the sample grid
+    final: bool = False  # called by the end-of-run verdict
 
     @property
     def message(self) -> str:
         copies = sum(len(group) for group in self.duplicates)
         return collapse_message(self.step, [f"since step {self.since} the samples have been less varied than "
                                             f"{self.threshold:g}× real images (now {self.ratio:.2f}×)",
-                                            f"{copies} of {self.samples} are near-duplicates"])
+                                            f"{copies} of {self.samples} are near-duplicates"], final=self.final)
 
     def detail(self) -> dict:
         """The facts a view needs beyond the message (written to metrics.jsonl with the event)."""
-        return {"ratio": round(self.ratio, 4), "threshold": self.threshold, "since": self.since,
-                "duplicates": self.duplicates, "cells": self.cells}
+        return {"kind": "total", "ratio": round(self.ratio, 4), "threshold": self.threshold, "since": self.since,
+                "duplicates": self.duplicates, "cells": self.cells, "final": self.final}
 
 
-def collapse_message(step: int, reasons: list[str]) -> str:
-    """The one wording of a possible collapse, whichever detector saw it (this live monitor on the sample
-    grid, or the evaluator's fall in diversity or coverage, engine/evaluation.py): the step, then why."""
-    return f"possible mode collapse at step {step}: " + "; ".join(reasons)
-
-
-def collapse_remedies(method: str, resume: str) -> str:
-    """The usual ways out of a collapse of `method`, `resume` naming how to resume with a lower learning rate."""
+def collapse_remedies(method: str, resume: str, kind: str = "total") -> str:
+    """The usual ways out of a collapse (`kind` total or partial) of `method`, `resume` naming how to resume
+    with a lower learning rate."""
     remedies = [f"resume from the last checkpoint with a lower learning rate ({resume})"]
     if method == "began":
         remedies.append("raise gamma (γ: more varied, less sharp samples) and train again")
+    if kind == "partial" and method in ("gan", "dcgan", "wgan", "wgan-gp"):
+        remedies.append("train again with packing (--set pack=2: the discriminator judges samples in pairs, PacGAN)")
     remedies.append("or train again with another seed")
     return "; ".join(remedies)
 
@@ -120,10 +127,12 @@ def preview_cell(i: int, layout: str) -> int:
 class CollapseMonitor:
     """Call with (step, samples) at each sample interval; returns a `Collapse` when one is called."""
 
-    def __init__(self, real: torch.Tensor, threshold: float = 0.25, warmup: int = 500, patience: int = PATIENCE):
+    def __init__(self, real: torch.Tensor, threshold: float = 0.25, warmup: int = 500, patience: int = PATIENCE,
+                 partial_threshold: float = DEFAULT_THRESHOLD):
         if real.shape[0] < 2:
             raise MetricError(f"the collapse monitor needs at least 2 real images, got {real.shape[0]}")
-        self.real_spread = mean_pairwise_distance(thumbnails(real))
+        real_features = thumbnails(real).double()
+        self.real_spread = mean_pairwise_distance(real_features)
         if self.real_spread <= 0:
             raise MetricError("the real images are all identical, so diversity has no scale")
         self.threshold = threshold
@@ -132,12 +141,19 @@ class CollapseMonitor:
         self.low: list[int] = []  # steps of the current run of low intervals
         self.flagged = False
         self.last_ratio: float | None = None
+        self.last: tuple[int, torch.Tensor, str, int] | None = None  # (step, features, layout, cells) of the last call
+        apart = torch.cdist(real_features, real_features)
+        apart.fill_diagonal_(float("inf"))
+        # Nearest-duplicate pairs of samples are closer than 9 in 10 real images are to any other of the batch.
+        self.real_close = float(apart.min(1).values.quantile(CLOSE_QUANTILE))
+        self.partial = PartialCollapseJudge(partial_threshold, warmup)
 
     def __call__(self, step: int, preview: torch.Tensor, layout: str = "samples") -> Collapse | None:
         """Judge this interval's preview batch (laid out as `layout`); the Collapse's duplicates are grid cells."""
         features = thumbnails(generated_part(preview, layout))
         ratio = mean_pairwise_distance(features) / self.real_spread
         self.last_ratio = ratio
+        self.last = (step, features, layout, len(preview))
         if ratio >= self.threshold:
             self.low, self.flagged = [], False  # varied again: a later collapse is a new one
             return None
@@ -152,6 +168,44 @@ class CollapseMonitor:
                   for group in duplicate_groups(features, self.threshold * self.real_spread)]
         return Collapse(step, ratio, self.threshold, self.low[0], groups, len(features), len(preview))
 
+    def judge_evaluation(self, step: int, metrics: list) -> PartialCollapse | None:
+        """The partial-collapse judge's call on an evaluation's metrics, with the nearest-duplicate pairs of
+        the latest sample grid; None while a total collapse is called, which says more."""
+        partial = self.partial(step, metrics)
+        return None if self.flagged else self._with_pairs(partial)
+
+    def verdict(self) -> Collapse | PartialCollapse | None:
+        """At the run's end: a collapse when the last samples (or the last evaluation) judged past the
+        warm-up were collapsed and none is called yet; without the patience."""
+        collapsed = self.last is not None and self.last_ratio < self.threshold and self.last[0] >= self.warmup
+        if collapsed and not self.flagged:
+            self.flagged = True
+            last_step, features, layout, cells = self.last
+            groups = [[preview_cell(i, layout) for i in group]
+                      for group in duplicate_groups(features, self.threshold * self.real_spread)]
+            return Collapse(last_step, self.last_ratio, self.threshold, self.low[0] if self.low else last_step, groups,
+                            len(features), cells, final=True)
+        partial = self.partial.verdict()
+        return None if self.flagged else self._with_pairs(partial)
+
+    def _with_pairs(self, partial: PartialCollapse | None) -> PartialCollapse | None:
+        if partial is not None and self.last is not None:
+            grid_step, features, layout, cells = self.last
+            partial.duplicates = [[preview_cell(i, layout), preview_cell(j, layout)]
+                                  for i, j in nearest_pairs(features, self.real_close)]
+            partial.cells, partial.grid_step = cells, grid_step
+        return partial
+
+
+def nearest_pairs(features: torch.Tensor, closer_than: float, most: int = NEAREST_PAIRS) -> list[tuple[int, int]]:
+    """The (at most `most`) pairs of rows nearest to each other, of those closer than `closer_than`, nearest first."""
+    x = features.double()
+    i, j = torch.triu_indices(x.shape[0], x.shape[0], offset=1)
+    apart = torch.cdist(x, x)[i, j]
+    close = apart < closer_than
+    order = apart[close].argsort()[:most]
+    return list(zip(i[close][order].tolist(), j[close][order].tolist(), strict=True))
+
 
 def collapse_monitor_for(cfg, dataset) -> CollapseMonitor | None:
     """The monitor for a run (a `RunConfig`) on `dataset`, or None when it is switched off or has
@@ -165,6 +219,7 @@ def collapse_monitor_for(cfg, dataset) -> CollapseMonitor | None:
         return None
     pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(cfg.seed + 3))[:cfg.fixed_samples]
     try:
-        return CollapseMonitor(real[pick], cfg.collapse_threshold, cfg.collapse_warmup)
+        return CollapseMonitor(real[pick], cfg.collapse_threshold, cfg.collapse_warmup,
+                               partial_threshold=cfg.partial_threshold)
     except MetricError:
         return None  # real images without variety (one image, repeated): nothing to compare with

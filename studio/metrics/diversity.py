@@ -23,7 +23,7 @@ from ..data.dataset import Dataset
 from ..data.options import cache_root
 from ..fileio import atomic_write_bytes
 from .errors import MetricError
-from .features import to_unit_rgb
+from .features import FeatureExtractor, PixelFeatures, to_unit_rgb
 from .stats import dataset_fingerprint
 
 PAIRS_MAX = 2000  # rows used for the pairwise mean: O(n²) memory beyond this buys nothing
@@ -164,3 +164,15 @@ def label_classifier(dataset: Dataset, device: torch.device | str = "cpu", cache
         torch.save({"state": {k: v.cpu() for k, v in model.state_dict().items()}, "accuracy": torch.tensor(accuracy)}, buf)
         atomic_write_bytes(path, buf.getvalue())
     return ClassifierFeatures(model, f"classifier:{key}", accuracy, device)
+
+
+def diversity_features(dataset: Dataset, device: torch.device | str = "cpu",
+                       inception: FeatureExtractor | None = None) -> FeatureExtractor:
+    """The features the diversity score (and precision, recall, density and coverage) are measured in:
+    Inception's where pytorch-fid's weights gave one (`inception`), else the dataset's label classifier for
+    a set with one label per image, else images shrunk to 16×16 pixels. Its `name` says which."""
+    if inception is not None:
+        return inception
+    if has_single_labels(dataset):
+        return label_classifier(dataset, device)
+    return PixelFeatures(device=device)

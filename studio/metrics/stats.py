@@ -98,7 +98,7 @@ def dataset_fingerprint(dataset: Dataset) -> str:
     digest = hashlib.sha1()
     digest.update(f"{tuple(dataset.data.shape)}|{dataset.data.dtype}|".encode())
     if dataset.stream_paths is None:
-        digest.update(dataset.data.contiguous().numpy().tobytes())
+        digest.update(dataset.data.contiguous().numpy())  # hashed in place: no copy of the images
     else:
         digest.update(str(dataset.stream_archive).encode())
         for path in dataset.stream_paths:

@@ -1,5 +1,6 @@
 """One table across runs (the table seed 004 made by hand): method, data, steps, training time, the
-last and best FID/KID with their N, and mode coverage; read from each run's config.json and metrics.jsonl.
+last and best FID/KID with their N, mode coverage, and the last precision, recall, density and coverage
+with their real-vs-real baseline, N and features; read from each run's config.json and metrics.jsonl.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class Figure:
     n: int
     step: int
     std: float | None = None  # KID's spread over subsets
+    baseline: float | None = None  # precision/recall/density/coverage: what real images score
+    features: str | None = None  # ... and the features they were measured in
 
 
 @dataclass
@@ -61,7 +64,8 @@ def summarize_run(path: str | Path) -> RunSummary:
         value = record.get(name)
         if not isinstance(value, (int, float)):
             continue  # "nan" or "inf" stored as text: not a figure to rank
-        figure = Figure(float(value), int(record.get("n", 0) or 0), step, record.get("kid_std"))
+        figure = Figure(float(value), int(record.get("n", 0) or 0), step, record.get("kid_std"),
+                        record.get("baseline"), record.get("features"))
         summary.last[name] = figure
         if name in LOWER_IS_BETTER and (name not in summary.best or figure.value < summary.best[name].value):
             summary.best[name] = figure
@@ -93,15 +97,31 @@ def _coverage(modes: tuple[int, int, float, int] | None) -> str:
     return f"{covered}/{of} modes, {100 * quality:.1f}% high quality (N={n:,})"
 
 
+PRDC = ("precision", "recall", "density", "coverage")
+
+
+def _against_real(fig: Figure | None) -> str:
+    if fig is None:
+        return "–"
+    real = f"real {fig.baseline:.3f}, " if isinstance(fig.baseline, (int, float)) else ""
+    return f"{fig.value:.3f} ({real}N={fig.n:,}, step {fig.step:,})"
+
+
+def _features(s: RunSummary) -> str:
+    return next((s.last[name].features for name in PRDC if name in s.last and s.last[name].features), None) or "–"
+
+
 COLUMNS = ("run", "method", "dataset", "steps", "training time", "FID (last)", "FID (best)", "KID (last)",
-           "KID (best)", "mode coverage")
+           "KID (best)", "mode coverage", "precision (last)", "recall (last)", "density (last)", "coverage (last)",
+           "features of P/R/D/C")
 
 
 def markdown_table(summaries: list[RunSummary]) -> str:
     """A markdown table, one row per run."""
     rows = [[s.run, s.method, s.dataset, f"{s.steps:,}", _duration(s.seconds),
              _figure(s.last.get("fid"), 2), _figure(s.best.get("fid"), 2),
-             _figure(s.last.get("kid"), 4), _figure(s.best.get("kid"), 4), _coverage(s.modes)] for s in summaries]
+             _figure(s.last.get("kid"), 4), _figure(s.best.get("kid"), 4), _coverage(s.modes),
+             *(_against_real(s.last.get(name)) for name in PRDC), _features(s)] for s in summaries]
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -110,7 +130,9 @@ def markdown_table(summaries: list[RunSummary]) -> str:
 CSV_COLUMNS = ("run", "method", "dataset", "steps", "training_seconds",
                "fid_last", "fid_last_n", "fid_best", "fid_best_n", "fid_best_step",
                "kid_last", "kid_last_std", "kid_last_n", "kid_best", "kid_best_n", "kid_best_step",
-               "modes_covered", "modes", "high_quality", "coverage_n")
+               "modes_covered", "modes", "high_quality", "coverage_n",
+               *(f"{name}{part}" for name in PRDC for part in ("_last", "_baseline")), "prdc_n", "prdc_step",
+               "prdc_features")
 
 
 def csv_table(summaries: list[RunSummary]) -> str:
@@ -125,5 +147,10 @@ def csv_table(summaries: list[RunSummary]) -> str:
             row += [last.value if last else "", *([last.std if last else ""] if name == "kid" else []),
                     last.n if last else "", best.value if best else "", best.n if best else "", best.step if best else ""]
         row += list(s.modes) if s.modes else ["", "", "", ""]
+        for name in PRDC:
+            fig = s.last.get(name)
+            row += [fig.value, fig.baseline if fig.baseline is not None else ""] if fig else ["", ""]
+        coverage = s.last.get("coverage")
+        row += [coverage.n, coverage.step, coverage.features or ""] if coverage else ["", "", ""]
         writer.writerow(row)
     return buf.getvalue()

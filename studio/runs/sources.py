@@ -50,7 +50,8 @@ def source_statistics(source: str, extractor: Callable[[], FeatureExtractor], *,
     if kind == "statistics":
         stats = load_statistics(source)
         if keep_features and stats.features is None:
-            raise MetricError(f"{source}: holds only statistics (mu, sigma); KID needs the images or the run itself")
+            raise MetricError(f"{source}: holds only statistics (mu, sigma); KID and --prdc need the images or the "
+                              "run itself")
         return stats
     if kind == "run":
         return run_statistics(source, extractor(), n or default_run_n, batch_size=batch_size, seed=seed,
@@ -59,6 +60,18 @@ def source_statistics(source: str, extractor: Callable[[], FeatureExtractor], *,
     dataset = real_images(open_dataset(source, count=n))
     return real_statistics(dataset, extractor(), n=n, seed=seed, batch_size=batch_size, keep_features=keep_features,
                            progress=progress)
+
+
+def fallback_features(source: str, n: int | None, device: torch.device) -> FeatureExtractor:
+    """The features precision/recall are measured in without Inception weights: those of the diversity score
+    (`diversity_features`) for `source` when it is a dataset (its label classifier when it has one label per
+    image), else 16×16 pixels."""
+    from ..metrics.diversity import diversity_features
+    from ..metrics.features import PixelFeatures
+
+    if source_kind(source) != "dataset":
+        return PixelFeatures(device=device)
+    return diversity_features(real_images(open_dataset(source, count=n)), device)
 
 
 def run_statistics(source: str, extractor: FeatureExtractor, n: int, *, batch_size: int = 50, seed: int = 0,

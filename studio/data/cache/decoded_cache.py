@@ -8,6 +8,10 @@ comes last and is the entry's commit mark. An entry whose files disagree with th
 (truncated, damaged header, missing half) is deleted and rebuilt, never used. The folder is kept
 under a size limit (the "dataset_cache_gb" setting) by evicting the least recently used entries.
 
+Files derived from an entry's images (the real images' features, studio/metrics/real_features.py)
+are kept beside it as `<key>.<name>` (`sidecar_path`) and deleted with it; `entry_of(images)` says
+which entry an array a load returned is.
+
 A load writes its entry on a background thread (`store_later`): writing hundreds of megabytes can
 take longer than the decoding did, and the caller need not wait for it. The writer checksums the
 images before and after writing, and drops the entry if they changed meanwhile; a lookup of the
@@ -22,6 +26,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +112,36 @@ def file_stamps(paths: list[str]) -> np.ndarray:
     return np.array(rows, dtype=np.int64).reshape(len(paths), 4)
 
 
+# The arrays loads returned, by address: (the array, weakly; its size; its key; its cache folder).
+_returned: dict[int, tuple[weakref.ref, int, str, Path | None]] = {}
+_returned_lock = threading.Lock()
+
+
+def _remember(key: str, data: np.ndarray, cache_dir: Path | None) -> None:
+    with _returned_lock:
+        for address in [a for a, (ref, *_) in _returned.items() if ref() is None]:
+            del _returned[address]
+        _returned[data.ctypes.data] = (weakref.ref(data), data.nbytes, key, cache_dir)
+
+
+def entry_of(images) -> tuple[str, Path | None] | None:
+    """(key, cache folder) of the committed entry whose images `images` is (the whole array a load returned,
+    or a torch tensor on its memory; not a copy or a part of it), or None. Waits for the entry's writer."""
+    address = images.data_ptr() if hasattr(images, "data_ptr") else images.ctypes.data
+    nbytes = images.numel() * images.element_size() if hasattr(images, "numel") else images.nbytes
+    with _returned_lock:
+        ref, size, key, cache_dir = _returned.get(address, (lambda: None, 0, "", None))
+    if ref() is None or size != nbytes:
+        return None
+    wait_for_writes(key)
+    return (key, cache_dir) if (cache_folder(cache_dir) / f"{key}.json").exists() else None
+
+
+def sidecar_path(key: str, name: str, cache_dir: Path | None = None) -> Path:
+    """Where a file derived from entry `key` is kept (`name` without dots): removed when the entry is."""
+    return cache_folder(cache_dir) / f"{key}.{name}"
+
+
 _writers: dict[str, threading.Thread] = {}
 _writers_lock = threading.Lock()
 _last_writer: threading.Thread | None = None  # the newest background write
@@ -132,6 +167,7 @@ def store_later(key: str, data: np.ndarray, ok: np.ndarray, skipped: list[Skippe
                     del _writers[key]
 
     global _last_writer
+    _remember(key, data, cache_dir)
     thread = threading.Thread(target=write, name=f"decoded-cache-{key[:8]}")
     with _writers_lock:
         _writers[key] = thread
@@ -171,6 +207,7 @@ def load(key: str, cache_dir: Path | None = None) -> Entry | None:
         remove(key, cache_dir)
         return None
     os.utime(meta_path)  # last used: what eviction goes by
+    _remember(key, data, cache_dir)
     return Entry(data, ok, skipped)
 
 
@@ -209,10 +246,12 @@ def store(key: str, data: np.ndarray, ok: np.ndarray, skipped: list[Skipped], so
 
 
 def remove(key: str, cache_dir: Path | None = None) -> None:
-    """Delete one entry's files (either may be missing)."""
+    """Delete one entry's files (either may be missing) and its sidecars."""
     folder = cache_folder(cache_dir)
     for suffix in (".json", ".npy"):
         (folder / f"{key}{suffix}").unlink(missing_ok=True)
+    for path in folder.glob(f"{key}.*"):
+        path.unlink(missing_ok=True)
 
 
 def entries(cache_dir: Path | None = None) -> list[dict]:
@@ -263,14 +302,16 @@ def clear(cache_dir: Path | None = None) -> tuple[int, int]:
 
 
 def _remove_strays(folder: Path, max_age_s: float = 3600) -> None:
-    """Arrays without a record (a load that died before committing) and old temporary files."""
+    """Arrays and sidecars without a record (a load that died before committing, an entry gone) and old
+    temporary files."""
     if not folder.is_dir():
         return
     now = time.time()
     for path in folder.iterdir():
         try:
             age = now - path.stat().st_mtime
-            stray = path.suffix == ".npy" and not path.with_suffix(".json").exists()
+            key, _, rest = path.name.partition(".")
+            stray = bool(key) and rest != "json" and not (folder / f"{key}.json").exists()
             if (path.name.endswith(".tmp") or stray) and age >= max_age_s:
                 path.unlink(missing_ok=True)
         except OSError:
