@@ -172,3 +172,47 @@ def test_table_reads_every_metric_by_name_with_n_and_k(tmp_path):
     comparison = Comparison([a, b, c])
     comparison.read()
     assert markdown_table(comparison.summaries()) == table  # the window's reading gives the same table
+
+
+def _colour_pixels(image: np.ndarray, colour: str) -> int:
+    rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(image.astype(int) - rgb).sum(axis=2) < 6).sum())
+
+
+def test_compare_plot_draws_the_runs_overlaid_without_a_window(tmp_path, capsys):
+
+    from PIL import Image
+
+    from studio.cli import main
+
+    runs = [str(p) for p in three_runs(tmp_path)]
+    out = tmp_path / "figure" / "compare.png"
+    assert main(["compare", *runs, "--plot", str(out), "--smoothing", "0.9", "--x", "epoch"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert image.shape[1] > 1000 and image.shape[0] > 600
+    for colour in RUN_COLOURS[:3]:  # every run drawn, in its colour (curves and legend)
+        assert _colour_pixels(image, colour) > 200, colour
+    assert main(["compare", *runs, "--plot", str(out), "--smoothing", "2"]) == 2
+    assert "--smoothing 2" in capsys.readouterr().err
+
+
+def test_plot_log_scale_and_smoothing_change_the_picture_not_the_runs(tmp_path):
+    from PIL import Image
+
+    from studio.runs.plot import render_png
+
+    comparison = Comparison(three_runs(tmp_path))
+    comparison.read()
+    before = {r.name: r.curves["d_loss"].y.copy() for r in comparison.runs if "d_loss" in r.curves}
+    plain = np.asarray(Image.open(render_png(comparison, tmp_path / "plain.png", smoothing=0)))
+    smoothed = np.asarray(Image.open(render_png(comparison, tmp_path / "smooth.png", smoothing=0.9)))
+    logged = np.asarray(Image.open(render_png(comparison, tmp_path / "log.png", smoothing=0,
+                                              log_charts=["Convergence (M_global)"])))
+    assert plain.shape == smoothed.shape == logged.shape
+    assert (plain != smoothed).any() and (plain != logged).any()
+    for run in comparison.runs:
+        if run.name in before:
+            assert np.array_equal(run.curves["d_loss"].y, before[run.name])
+    with pytest.raises(ValueError, match="no runs"):
+        render_png(Comparison(), tmp_path / "none.png")

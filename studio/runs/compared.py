@@ -23,13 +23,13 @@ from ..engine.metrics_columns import read_columns
 from ..engine.rundir import RunDirectory, RunDirError
 from ..engine.runinfo import as_count, run_settings
 from .compare import RunSummary, summary_from_records
+from .curve_settings import X_AXES  # what the x axis counts: training steps, passes over the data, training time
 from .series import Series
 
 MAX_RUNS = 8
 # One colour per run, the same on every chart, the legend, the grids and the PNG: eight that stay apart
 # on the dark and the light background alike.
 RUN_COLOURS = ("#4f8df5", "#f26b4f", "#3fbf7f", "#e8b730", "#b57cf2", "#f2559a", "#33b8c9", "#9a9fb3")
-X_AXES = ("step", "epoch", "time")  # what the x axis counts: training steps, passes over the data, training time
 SPEED_KEYS = ("images_per_sec",)
 OTHER, SPEED, EVALUATION = "Other", "Speed (images/s)", "Evaluation"
 
