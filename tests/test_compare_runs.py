@@ -179,7 +179,8 @@ def _colour_pixels(image: np.ndarray, colour: str) -> int:
     return int((np.abs(image.astype(int) - rgb).sum(axis=2) < 6).sum())
 
 
-def test_compare_plot_draws_the_runs_overlaid_without_a_window(tmp_path, capsys):
+def test_compare_plot_draws_the_runs_overlaid_without_a_window(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "config"))  # the remembered settings: the defaults
 
     from PIL import Image
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..engine.state import RunState, StatusNote
 from .chart_grid import ChartGrid
+from .curve_controls import with_curve_controls
 from .history import History
 from .imageview import ImageView
 from .livetext import LiveText
@@ -176,7 +177,7 @@ class MonitorTab(QWidget):
         images_layout.addWidget(self.metric_label)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.charts)
+        splitter.addWidget(with_curve_controls(self.charts))  # the smoothing slider above the charts
         splitter.addWidget(images_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)

@@ -307,3 +307,26 @@ class Comparison:
     def summaries(self) -> list[RunSummary]:
         return [run.summary() for run in self.runs]
 
+
+
+def is_run_dir(path: str | Path) -> bool:
+    """A folder a run wrote: it holds a config.json."""
+    return (Path(path) / "config.json").is_file()
+
+
+def find_runs(folder: str | Path, depth: int = 3) -> list[Path]:
+    """`folder` itself when it is a run, else the runs inside it, `depth` folders deep at most, in name order:
+    an experiment's trials (DIR/trial-K), a table's (DIR/<recipe>/trial-1), a folder of runs."""
+    folder = Path(folder)
+    if is_run_dir(folder):
+        return [folder]
+    if depth <= 0 or not folder.is_dir():
+        return []
+    found: list[Path] = []
+    try:
+        children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+    for child in children:
+        found += find_runs(child, depth - 1)
+    return found

@@ -49,3 +49,16 @@ def save_curve_settings(curves: CurveSettings) -> None:
     """Remember `curves` (OSError when the settings file cannot be written)."""
     user_settings.update_settings(**{KEY: {"smoothing": round(curves.smoothing, 3), "x_axis": curves.x_axis,
                                            "log_charts": list(curves.log_charts)}})
+
+
+def remember(smoothing: float | None = None, x_axis: str | None = None, log: tuple[str, bool] | None = None) -> None:
+    """Change one remembered setting, keeping the others as the file holds them now (two views that draw
+    curves each change only what they changed); (chart title, on) for `log`. OSError when not written."""
+    curves = load_curve_settings()
+    if smoothing is not None:
+        curves.smoothing = min(max(float(smoothing), 0.0), MAX_WEIGHT)
+    if x_axis is not None and x_axis in X_AXES:
+        curves.x_axis = x_axis
+    if log is not None:
+        curves.set_log(*log)
+    save_curve_settings(curves)

@@ -41,11 +41,11 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
 
 
 def y_range(values: Iterable[np.ndarray], references: Iterable[float] = (), log: bool = False,
-            ) -> tuple[float, float] | None:
+            margin: float | None = None) -> tuple[float, float] | None:
     """(low, high) for a chart's y axis holding `values` (arrays; non-finite entries ignored), with a
-    margin; None when there is nothing to show. On a `log` axis only positive values count and the
-    range is in log10 units (as pyqtgraph's log mode takes it). A reference line counts when it lies
-    within one span of the values."""
+    `margin` (of the span, MARGIN by default); None when there is nothing to show. On a `log` axis only
+    positive values count and the range is in log10 units (as pyqtgraph's log mode takes it). A
+    reference line counts when it lies within one span of the values."""
     parts = [np.asarray(v, dtype=np.float64) for v in values]
     parts = [v[np.isfinite(v) & ((v > 0) if log else True)] for v in parts]
     parts = [v for v in parts if len(v)]
@@ -67,7 +67,8 @@ def y_range(values: Iterable[np.ndarray], references: Iterable[float] = (), log:
     if span <= 0:  # one value, or a flat line: a small window around it
         pad = 0.5 if log else (abs(hi) * 0.05 or 0.5)
         return lo - pad, hi + pad
-    return lo - MARGIN * span, hi + MARGIN * span
+    margin = MARGIN if margin is None else margin
+    return lo - margin * span, hi + margin * span
 
 
 def all_positive(values: Iterable[np.ndarray]) -> bool:
