@@ -46,9 +46,17 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert runs["records"] == 20_000 and runs["compare_steps"] == 200_000 and runs["compare_seconds"] > 0
     assert runs["records_shown"] == 20_000 and runs["seconds_to_curves"] > 0 and runs["ui_stall"]["ticks"] > 0
     assert runs["longest_block_ms"] >= runs["open_call_ms"] > 0 and runs["memory_growth_mb"] is not None
+    concurrent = result["concurrent"]
+    assert concurrent["runs"] == 3 and concurrent["alone"]["images_per_sec"] > 0
+    for key in ("shared", "unshared"):
+        assert len(concurrent[key]["runs"]) == 3 and concurrent[key]["images_per_sec"] > 0
+    assert [r["runs_seen"] for r in concurrent["shared"]["runs"]] == [3, 3, 3]  # they saw each other
+    assert concurrent["alone"]["runs_seen"] == 1
     assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "window", "ui_stall", "frechet_speed",
                                       "frechet_value", "launch", "run_block", "run_stall", "run_curves",
-                                      "run_memory", "data_first_load", "data_celeba", "data_cached_load"}
+                                      "run_memory", "data_first_load", "data_celeba", "data_cached_load",
+                                      "concurrent"}
+    assert result["targets"]["concurrent"]["holds"] is None  # --quick: seconds of tiny runs, not the target's
     assert result["targets"]["data_cached_load"]["holds"] is None  # --quick loads 256 images, not 20,000
     assert result["targets"]["run_curves"]["holds"] is None  # --quick opens 20,000 records, not 500,000
     assert result["targets"]["frechet_speed"]["holds"] is None  # --quick measures 128 dimensions, not 2048
@@ -88,7 +96,7 @@ def test_the_bench_package_never_imports_the_gui():
 
     # And at run time: a run without a window measurement loads neither studio.gui nor Qt, and says so.
     script = ("import json, sys; from studio.bench import run_bench; "
-              "r = run_bench(quick=True, skip=('train', 'fid', 'launch'), log=lambda m: None); "
+              "r = run_bench(quick=True, skip=('train', 'fid', 'launch', 'concurrent'), log=lambda m: None); "
               "print(json.dumps({'loaded': sorted(m for m in sys.modules if m.startswith(%r)), "
               "'window': r['window'], 'holds': r['targets']['window']['holds']}))" % (upward,))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -21,10 +21,12 @@ TARGET_RUN_BLOCK_MS = 200.0  # the window's thread never held longer
 TARGET_RUN_STALL_MS = 50.0  # UI stall p99 while the history loads
 TARGET_RUN_CURVES_S = 2.0  # curves shown
 TARGET_RUN_MEMORY_MB = 300.0  # memory growth
+# Target of issue 26: runs side by side share the machine.
+TARGET_CONCURRENT = 0.8  # summed images/s of three runs at once / one run alone
 
 RESULT_KEYS = ("studio_bench", "quick", "device", "device_type", "torch", "python", "cpu", "cpu_count", "threads",
                "load_average_start", "load_average_end", "seconds", "train", "window", "ui_stall", "runs", "fid",
-               "launch", "data", "targets")
+               "launch", "data", "concurrent", "targets")
 
 
 def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -63,6 +65,11 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out[key] = {"target": "opening a 500,000-record run: " + text.format(limit), "value": figure,
                     "holds": None if figure is None or not full else figure < limit}
     out.update(data_targets(result.get("data") or {}))
+    concurrent = result.get("concurrent") or {}
+    ratio = concurrent.get("ratio")
+    out["concurrent"] = {"target": f"{concurrent.get('runs', 3)} runs at once: summed images/s >= "
+                                   f"{TARGET_CONCURRENT:g}x one run alone", "value": ratio,
+                         "holds": None if ratio is None or result.get("quick") else ratio >= TARGET_CONCURRENT}
     return out
 
 
@@ -110,6 +117,14 @@ def format_report(result: dict[str, Any]) -> str:
                      f"(x{d['cached_vs_first']:.0f} faster); {d['celeba_images']:,} 178x218 to 64 px: full-size "
                      f"decode+resize {d['celeba_reference_s']:.2f} s, studio {d['celeba_load_s']:.2f} s "
                      f"(x{d['celeba_vs_reference']:.2f})")
+    if result.get("concurrent"):
+        c = result["concurrent"]
+        alone, shared, unshared = c["alone"], c["shared"], c["unshared"]
+        lines.append(f"Runs side by side ({c['method']} width {c['width']}, {c['image_size']} px, batch {c['batch']}): "
+                     f"one alone {alone['images_per_sec']:.0f} images/s ({alone['threads']} threads); {c['runs']} "
+                     f"sharing the cores {shared['images_per_sec']:.0f} (x{shared['ratio']:.2f}), not sharing "
+                     f"{unshared['images_per_sec']:.0f} (x{unshared['ratio']:.2f}); load average "
+                     f"{c['load_average_start']} -> {c['load_average_end']}")
     lines += ["", "Targets:"]
     for t in result["targets"].values():
         mark = {True: "holds", False: "FAILS", None: "not measured"}[t["holds"]]

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from .common import Log
+from .concurrent import concurrent_section
 from .data import measure_data_loading
 from .fid import fid_section
 from .launch import measure_launch
@@ -84,6 +85,11 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
     result["data"] = {}
     if "data" not in skip:  # a JPEG folder first and cached, against one-thread torchvision loops
         result["data"] = measure_data_loading(256 if quick else 20_000, log=log, rounds=1 if quick else 2)
+
+    result["concurrent"] = {}
+    if "concurrent" not in skip:  # runs side by side, each a process of its own
+        log("runs side by side: three training runs at once against one alone")
+        result["concurrent"] = concurrent_section(quick, log)
 
     result["load_average_end"] = _load()
     result["seconds"] = time.perf_counter() - began

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-PARTS = ("train", "window", "runs", "fid", "launch", "data")
+PARTS = ("train", "window", "runs", "fid", "launch", "data", "concurrent")
 
 
 def add_command(sub) -> None:
@@ -16,7 +16,8 @@ def add_command(sub) -> None:
                     "reference loop (DCGAN and WGAN-GP, 32x32, batch 64), headless against with the window "
                     "attached, the UI stall while training, opening a 500,000-record run in the window, FID "
                     "feature extraction and Fréchet distance against pytorch-fid, the time from launch to a visible "
-                    "window, and how fast a JPEG folder loads, first and from the decoded cache. See "
+                    "window, how fast a JPEG folder loads, first and from the decoded cache, and three training runs "
+                    "side by side against one alone. See "
                     "docs/BENCHMARKS.md.")
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
