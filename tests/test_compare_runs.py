@@ -217,3 +217,19 @@ def test_plot_log_scale_and_smoothing_change_the_picture_not_the_runs(tmp_path):
             assert np.array_equal(run.curves["d_loss"].y, before[run.name])
     with pytest.raises(ValueError, match="no runs"):
         render_png(Comparison(), tmp_path / "none.png")
+
+
+def test_a_comparisons_judged_figures_go_into_its_runs_once(tmp_path):
+    from studio.experiments.comparisons import COMPARISONS, record_figures, trial_dirs
+
+    trial = write_run(tmp_path / "digits-vae" / "trial-1", method="vae", steps=50)
+    figures = {"fid": 250.0, "kid": 12.5, "reconstruction_accuracy": 80.0, "judge_accuracy": 97.0}
+    assert record_figures(trial, figures, 50, 1000, "digits") == 3  # the judge's own accuracy is not the run's
+    assert record_figures(trial, figures, 50, 1000, "digits") == 0  # judged again: not recorded twice
+    summary = summarize_run(trial)
+    assert summary.run == "digits-vae/trial-1"  # a trial is named with its experiment
+    assert (summary.last["fid"].value, summary.last["fid"].n) == (250.0, 1000)
+    assert summary.last["kid"].value == pytest.approx(0.0125)  # the studio's unit: the protocol reports ×1000
+    assert summary.last["reconstruction_accuracy"].n == 180  # the held-out digits
+    assert [p.parent.name for p in trial_dirs(COMPARISONS["vae-family"], tmp_path)] == [
+        "digits-vae", "digits-vae-gan", "digits-unet-vae-gan"]

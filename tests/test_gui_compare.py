@@ -219,7 +219,7 @@ def test_runs_come_from_history_folders_experiments_and_drops(view, qtbot, tmp_p
     for k in (1, 2):
         write_run(experiment / f"trial-{k}", steps=50)
     assert len(view.run_list.add_folder(experiment)) == 2
-    assert [r.name for r in view.comparison.runs] == ["a", "trial-1", "trial-2"]
+    assert [r.name for r in view.comparison.runs] == ["a", "experiment/trial-1", "experiment/trial-2"]
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(b))])
     view.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
@@ -257,3 +257,43 @@ def test_compare_is_one_click_from_the_monitor_and_the_run_history(window, qtbot
     view.add_runs([b])
     assert view.wait_until_read()
     window.stop_following()
+
+
+def test_file_experiments_offers_the_two_comparisons(qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from studio.experiments.comparisons import COMPARISONS
+    from studio.gui.experiments_dialog import ExperimentsDialog
+
+    dialog = ExperimentsDialog()
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert dialog.select("vae-family") and dialog.chosen is COMPARISONS["vae-family"]
+    assert ok.text() == "Run the comparison" and "VAE vs VAE-GAN vs U-Net VAE-GAN" in dialog.details.text()
+    assert "162.29" in dialog.details.text()  # seed 004's FID of the U-Net VAE-GAN, beside what will be measured
+    assert dialog.select("ae-vs-alpha-gan") and "reconstructions" in dialog.details.text()
+    assert dialog.select("ring-fast") and ok.text() == "Fill the Train tab"
+
+
+@pytest.mark.slow
+def test_a_comparison_recipe_trains_then_opens_in_compare(window, qtbot, tmp_path):
+    """Auto-encoder vs α-GAN, a few steps each, in a process of its own; then side by side, reconstructions shown."""
+    from studio.experiments.comparisons import COMPARISONS
+    from studio.gui.experiments_dialog import start_comparison
+
+    job = start_comparison(window, COMPARISONS["ae-vs-alpha-gan"], tmp_path / "compare", steps=20)
+    view = window.compare_view
+    assert window.tabs.currentWidget() is view and not view.job_row.isHidden()
+    ended = []
+    job.ended.connect(lambda ok, text: ended.append((ok, text)))
+    qtbot.waitUntil(lambda: bool(ended), timeout=240_000)
+    assert ended[0][0], ended[0][1]
+    assert view.wait_until_read()
+    assert [r.name for r in view.comparison.runs] == ["digits-ae/trial-1", "digits-alpha-gan/trial-1"]
+    assert view.grids.kind.currentData() == "reconstructions"
+    assert all(cell.view.image is not None for cell in view.grids.cells)  # each run's reconstructions at the end
+    headings = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
+    assert "reconstruction_accuracy" in headings
+    row = [view.table.item(0, c).text() for c in range(view.table.columnCount())]
+    assert "(N=180" in row[headings.index("reconstruction_accuracy")]
+    assert (tmp_path / "compare" / "comparison.md").exists()

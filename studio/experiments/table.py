@@ -16,12 +16,14 @@ from typing import Any
 from ..engine.events import Subscriber
 from ..engine.rundir import atomic_write_bytes
 from .catalogue import DIGITS_RECIPES
+from .comparisons import COMPARISONS
 from .protocols import METRICS
 from .recipe import Recipe
 from .report import number_text
 from .runner import REPORT_JSON, REPORT_MD, machine, run_experiment
 
-TABLES: dict[str, list[Recipe]] = {"digits": DIGITS_RECIPES}
+# The digits table, and the seeds' comparisons (a few of its recipes each, see comparisons.py).
+TABLES: dict[str, list[Recipe]] = {"digits": DIGITS_RECIPES, **{c.name: c.recipe_list() for c in COMPARISONS.values()}}
 # The table's columns: (heading, the figures shown in it, "figure (baseline)" pairs in parentheses).
 COLUMNS = [
     ("classes ≥ 2%", ["classes_covered"]), ("TV to uniform", ["class_tv"]), ("diversity", ["diversity"]),

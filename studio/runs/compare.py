@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,13 @@ OWN_COLUMNS = ("fid", "kid", "modes_covered", "high_quality")
 ORDER = ("precision", "recall", "density", "coverage")
 
 
+def run_name(path: str | Path) -> str:
+    """How tables and legends name a run: its folder, with the experiment's folder for a trial
+    ("digits-vae/trial-1", where every trial is called trial-1)."""
+    path = Path(path).resolve()
+    return f"{path.parent.name}/{path.name}" if re.fullmatch(r"trial-\d+", path.name) else path.name
+
+
 def summarize_run(path: str | Path) -> RunSummary:
     """Read a run directory; RunDirError names it when it is not one."""
     rundir = RunDirectory(path)
@@ -54,7 +62,7 @@ def summarize_run(path: str | Path) -> RunSummary:
     # A long run's 500,000 scalar records are never parsed: only their largest step and training time
     # matter here, found by a pre-filter (metrics_columns.scan_metrics); the few metric records are read.
     scan = scan_metrics(rundir.metrics_path)
-    return summary_from_records(Path(path).name, config, rundir.read_status(), scan.step, scan.seconds, scan.records)
+    return summary_from_records(run_name(path), config, rundir.read_status(), scan.step, scan.seconds, scan.records)
 
 
 def summary_from_records(name: str, config: dict, status: dict, step: int, seconds: float,

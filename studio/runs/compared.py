@@ -22,7 +22,7 @@ import numpy as np
 from ..engine.metrics_columns import read_columns
 from ..engine.rundir import RunDirectory, RunDirError
 from ..engine.runinfo import as_count, run_settings
-from .compare import RunSummary, summary_from_records
+from .compare import RunSummary, run_name, summary_from_records
 from .curve_settings import X_AXES  # what the x axis counts: training steps, passes over the data, training time
 from .series import Series
 
@@ -68,7 +68,7 @@ class ComparedRun:
         config = self.rundir.read_config()  # RunDirError names the folder when it is not a run
         settings = run_settings(config)
         self.config = config
-        self.name = self.path.name
+        self.name = run_name(self.path)
         self.method = str(settings.get("method", "?"))
         self.dataset = str(settings.get("dataset", "?"))
         params = config.get("params") if isinstance(config.get("params"), dict) else {}
@@ -86,6 +86,7 @@ class ComparedRun:
         self.step = 0
         self.seconds = 0.0
         self.scalar_records = 0
+        self.grid_kind = "samples"  # which saved grids: "samples", or "reconstructions" (methods with an encoder)
         self._grids: list[tuple[int, Path]] = []
         self._grid_steps: list[int] = []
 
@@ -183,9 +184,11 @@ class ComparedRun:
         raise ValueError(f"x axis {axis!r}: choose one of {', '.join(X_AXES)}")
 
     # --- sample grids ----------------------------------------------------------------------------
-    def scan_grids(self) -> bool:
-        """Look for newly saved sample grids; True when the list changed."""
-        grids = self.rundir.sample_images()
+    def scan_grids(self, kind: str | None = None) -> bool:
+        """Look for newly saved grids (of `kind`, from now on, when given); True when the list changed."""
+        if kind is not None:
+            self.grid_kind = kind
+        grids = self.rundir.sample_images(self.grid_kind)
         if grids == self._grids:
             return False
         self._grids = grids

@@ -10,7 +10,16 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...runs.compared import ComparedRun, Comparison
 from ..imageview import ImageView
@@ -43,7 +52,8 @@ class GridCell(QWidget):
         if found is None:
             self.shown_step = None
             self.view.set_image(None)
-            self.title.setText(f"{name} · no grid yet at this step")
+            none = "no grid yet at this step" if self.run.grids else f"no {self.run.grid_kind} grids saved"
+            self.title.setText(f"{name} · {none}")
             return
         grid_step, path = found
         if grid_step != self.shown_step:
@@ -71,8 +81,15 @@ class GridsPanel(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self.label = LiveText("no grids yet")
         self.label.setFixedWidth(self.fontMetrics().horizontalAdvance("step 10,000,000 (newest) · 9999/9999") + 8)
+        self.kind = QComboBox()
+        self.kind.addItem("Samples", "samples")
+        self.kind.addItem("Reconstructions", "reconstructions")
+        self.kind.setToolTip("Which saved grids: the fixed-latent samples, or (methods with an encoder) the fixed "
+                             "real images beside their reconstructions")
+        self.kind.currentIndexChanged.connect(lambda _i: self.set_kind(self.kind.currentData()))
         row = QHBoxLayout()
-        row.addWidget(QLabel("Samples at"))
+        row.addWidget(self.kind)
+        row.addWidget(QLabel("at"))
         row.addWidget(self.slider, 1)
         row.addWidget(self.label)
         self.grid = QGridLayout()
@@ -89,9 +106,23 @@ class GridsPanel(QWidget):
             self.grid.removeWidget(cell)
             cell.deleteLater()
         self.cells = [GridCell(run) for run in comparison.runs]
+        for cell in self.cells:
+            if cell.run.grid_kind != self.kind.currentData():
+                cell.run.scan_grids(self.kind.currentData())
         columns = 2 if len(self.cells) <= 4 else (3 if len(self.cells) <= 6 else 4)
         for i, cell in enumerate(self.cells):
             self.grid.addWidget(cell, *divmod(i, columns))
+        self.refresh(follow=True)
+
+    def set_kind(self, kind: str) -> None:
+        """Show the runs' `kind` grids ("samples" or "reconstructions")."""
+        if self.kind.currentData() != kind:
+            self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))  # comes back here through the signal
+            return
+        for cell in self.cells:
+            cell.run.scan_grids(kind)
+            cell.shown_step = None
+        self.steps = []
         self.refresh(follow=True)
 
     def refresh(self, follow: bool = False) -> None:

@@ -38,6 +38,7 @@ from ..curve_controls import with_curve_controls
 from ..livetext import LiveText
 from .grids import GridsPanel
 from .loader import RunLoader
+from .recipes import ComparisonRun
 from .run_list import RunList, local_dirs
 
 POLL_MS = 1000  # how often live runs are read for what they appended
@@ -73,6 +74,18 @@ class CompareView(QWidget):
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_load_failed)
         self.loader.progress.connect(self._on_progress)
+
+        self.job: ComparisonRun | None = None  # a comparison recipe being trained for this view
+        self.job_text = LiveText()
+        self.job_cancel = QPushButton("Cancel")
+        self.job_cancel.setToolTip("Stop the comparison's training (its runs keep what they saved)")
+        self.job_cancel.clicked.connect(self.cancel_comparison)
+        self.job_row = QWidget()
+        job_layout = QHBoxLayout(self.job_row)
+        job_layout.setContentsMargins(0, 0, 0, 0)
+        job_layout.addWidget(self.job_text, 1)
+        job_layout.addWidget(self.job_cancel)
+        self.job_row.hide()
 
         self.legend = QLabel()
         self.legend.setWordWrap(True)
@@ -127,6 +140,7 @@ class CompareView(QWidget):
         main = QWidget()
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 0, 0, 0)
+        main_layout.addWidget(self.job_row)
         main_layout.addWidget(self.legend)
         main_layout.addWidget(self.status)
         main_layout.addWidget(body, 1)
@@ -205,6 +219,33 @@ class CompareView(QWidget):
             self.add_runs([path])
         else:
             self.remove_run(path)
+
+    # --- a comparison recipe ----------------------------------------------------------------------
+    def run_comparison(self, comparison, run_dir: str | Path | None = None, steps: int | None = None) -> ComparisonRun:
+        """Train a comparison recipe (experiments/comparisons.py) in a process of its own, its progress on
+        this view; when it finishes its runs are compared here (with the grids it is about)."""
+        if self.job is not None and self.job.running:
+            raise RuntimeError(f"{self.job.comparison.title} is still running: cancel it or wait for it")
+        run_dir = Path(run_dir) if run_dir is not None else Path.cwd() / "runs" / f"compare-{comparison.name}"
+        job = ComparisonRun(comparison, run_dir, steps, self)
+        job.progress.connect(self.job_text.setText)
+        job.ended.connect(lambda ok, text, j=job: self._on_comparison_ended(j, ok, text))
+        self.job = job
+        self.job_text.setText(f"{comparison.title}: starting…")
+        self.job_row.show()
+        job.start()
+        return job
+
+    def cancel_comparison(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _on_comparison_ended(self, job: ComparisonRun, ok: bool, text: str) -> None:
+        self.job_row.hide()
+        self.message.emit(text)
+        if ok:
+            self.set_runs([str(p) for p in job.runs])
+            self.grids.set_kind(job.comparison.grids)
 
     # --- reading ------------------------------------------------------------------------------------
     def _on_loaded(self, fresh: ComparedRun) -> None:
@@ -440,6 +481,9 @@ class CompareView(QWidget):
     def shutdown(self) -> None:
         self.timer.stop()
         self.loader.cancel_all()
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+            self.job.wait(10_000)
 
 
 def _qcolor(colour: str):
