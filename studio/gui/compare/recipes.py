@@ -95,9 +95,11 @@ class ComparisonRun(QObject):
     def _on_finished(self, code: int, _status) -> None:
         self.timer.stop()
         if self.cancelled:
-            self.ended.emit(False, f"{self.comparison.title}: cancelled; the runs keep what they saved in {self.run_dir}")
+            self.ended.emit(False, f"{self.comparison.title}: cancelled; its runs keep what they saved in "
+                                   f"{self.run_dir}")
         elif code == 0:
-            self.ended.emit(True, f"{self.comparison.title}: finished; its table is {self.run_dir / 'comparison.md'}")
+            table = self.run_dir / "comparison.md"
+            self.ended.emit(True, f"{self.comparison.title}: finished; its table is {table}")
         else:
             tail = "; ".join(line for line in self.output[-3:] if line.strip())
             self.ended.emit(False, f"{self.comparison.title}: the comparison failed (exit code {code}): {tail}")
