@@ -72,7 +72,7 @@ def test_three_runs_draw_three_curves_per_shared_chart_in_one_colour_each(view, 
     fid = view.charts.panels["FID"]
     assert len(fid.curves) == 2 and fid.marked[str(view.comparison.runs[0].path)]  # c logged no FID
     assert [r.colour for r in view.comparison.runs] == list(RUN_COLOURS[:3])
-    assert "a</b> · dcgan on builtin:shapes" in view.legend.text()
+    assert "■ a dcgan on builtin:shapes (finished, step 200)" in view.legend.text()
     assert all(view.run_list.item(r.path).checkState() == Qt.CheckState.Checked for r in view.comparison.runs)
     table = [[view.table.item(r, c).text() for c in range(view.table.columnCount())] for r in range(3)]
     headings = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
@@ -89,6 +89,7 @@ def test_a_live_runs_curve_grows(view, tmp_path):
     append_records(a, [{"step": 250, "metric": "kid", "kid": 0.01, "n": 100}])
     write_grid(a, 250, (255, 0, 0))
     assert view.poll() == 1
+    assert view.wait_until_read()
     view.charts.show_all_now()
     view.charts.redraw()
     assert len(curve.xData) == before + 5 and curve.xData[-1] == 250

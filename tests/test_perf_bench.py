@@ -55,7 +55,11 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "window", "ui_stall", "frechet_speed",
                                       "frechet_value", "launch", "run_block", "run_stall", "run_curves",
                                       "run_memory", "data_first_load", "data_celeba", "data_cached_load",
-                                      "concurrent"}
+                                      "concurrent", "compare_block"}
+    compare = runs["compare"]  # eight runs side by side in the Compare view
+    assert compare["runs"] == 8 and compare["records_read"] == 8 * 20_000 and compare["charts"] >= 5
+    assert compare["longest_block_ms"] >= compare["open_call_ms"] > 0 and compare["seconds_to_all_runs"] > 0
+    assert result["targets"]["compare_block"]["holds"] is None  # 20,000 records each, not 500,000
     assert result["targets"]["concurrent"]["holds"] is None  # --quick: seconds of tiny runs, not the target's
     assert result["targets"]["data_cached_load"]["holds"] is None  # --quick loads 256 images, not 20,000
     assert result["targets"]["run_curves"]["holds"] is None  # --quick opens 20,000 records, not 500,000

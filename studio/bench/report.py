@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .data import data_targets
-from .runs import describe_run_open
+from .runs import describe_compare_open, describe_run_open
 from .training import TRAIN_METHODS
 
 # Targets (issue 8); the report says whether each holds in the run it comes from.
@@ -64,6 +64,11 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
             ("run_memory", runs.get("memory_growth_mb"), TARGET_RUN_MEMORY_MB, "memory growth < {:g} MB")):
         out[key] = {"target": "opening a 500,000-record run: " + text.format(limit), "value": figure,
                     "holds": None if figure is None or not full else figure < limit}
+    compare = runs.get("compare") or {}
+    block = compare.get("longest_block_ms")
+    out["compare_block"] = {"target": f"opening {compare.get('runs', 8)} runs of 500,000 records side by side: GUI "
+                                      f"thread never blocked > {TARGET_RUN_BLOCK_MS:g} ms", "value": block,
+                            "holds": None if block is None or not full else block < TARGET_RUN_BLOCK_MS}
     out.update(data_targets(result.get("data") or {}))
     concurrent = result.get("concurrent") or {}
     ratio = concurrent.get("ratio")
@@ -97,6 +102,8 @@ def format_report(result: dict[str, Any]) -> str:
                      f"reads it in {r['compare_seconds']:.2f} s")
         if "open_call_ms" in r:
             lines.append("  " + describe_run_open(r))
+        if r.get("compare"):
+            lines.append("  " + describe_compare_open(r["compare"], r["records"]))
     if result["fid"]:
         e, f = result["fid"]["extraction"], result["fid"]["frechet"]
         lines.append(f"FID features ({e['images']} images, {e['weights']} weights): studio "

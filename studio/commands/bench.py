@@ -32,13 +32,17 @@ def add_command(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..bench import format_report, run_bench
-    from ..bench.window import measure_run_open_in_process, measure_window_in_process  # each in its own process
+    from ..bench.window import (  # each in its own process
+        measure_compare_open_in_process,
+        measure_run_open_in_process,
+        measure_window_in_process,
+    )
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     result = run_bench(device=args.device, quick=args.quick, threads=args.threads, width=args.width,
                        skip=tuple(args.skip), log=log, measure_window=measure_window_in_process,
-                       measure_runs=measure_run_open_in_process)
+                       measure_runs=measure_run_open_in_process, measure_compare=measure_compare_open_in_process)
     print(json.dumps(result) if args.json else format_report(result))
     return 0

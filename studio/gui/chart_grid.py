@@ -38,11 +38,15 @@ class ChartGrid(QScrollArea):
     logToggled = Signal(str, bool)  # chart title, on
 
     def __init__(self, parent: QWidget | None = None, hint: str = EMPTY_HINT,
-                 panel_options: dict[str, Any] | None = None) -> None:
+                 panel_options: dict[str, Any] | None = None, chart_height: int | None = None) -> None:
         super().__init__(parent)
         self.theme = "dark"
         self.curves: CurveSettings = load_curve_settings()
         self.panel_options = dict(panel_options or {})
+        # None: the charts share the height (the Monitor); a height: each chart keeps it and the column scrolls,
+        # so a chart added later never resizes (and repaints) the ones shown (the Compare view adds them as runs
+        # are read).
+        self.chart_height = chart_height
         self.log_buttons: dict[str, QToolButton] = {}
         self.panels: dict[str, CurvePanel] = {}
         self.plot_widgets: list[pg.PlotWidget] = []
@@ -68,6 +72,8 @@ class ChartGrid(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        if chart_height:  # the charts scroll: a scroll bar that appears with the third row would resize them all
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.setWidget(body)
 
     def _turn_timer(self, slot) -> QTimer:
@@ -102,10 +108,16 @@ class ChartGrid(QScrollArea):
         widget.setToolTip(CHART_TOOLTIP)
         widget.setBackground(PLOT_COLOURS.get(self.theme, PLOT_COLOURS["dark"])["background"])
         widget.setMinimumHeight(MIN_CHART_HEIGHT)
+        if self.chart_height:
+            widget.setFixedHeight(self.chart_height)
         widget.hide()
         row, column = divmod(index, COLUMNS)
         self.grid.addWidget(widget, row, column)
-        self.grid.setRowStretch(row, 1)  # every row the same height, whatever was added last
+        if not self.chart_height:
+            self.grid.setRowStretch(row, 1)  # every row the same height, whatever was added last
+        else:  # the charts at the top, the room left below them
+            self.grid.setRowStretch(row, 0)
+            self.grid.setRowStretch(row + 1, 1)
         for c in range(COLUMNS):
             self.grid.setColumnStretch(c, 1)
         self.plot_widgets.append(widget)

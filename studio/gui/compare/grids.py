@@ -7,15 +7,12 @@ At the right end the slider follows the runs: a live run's new grids show as the
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -24,6 +21,7 @@ from PySide6.QtWidgets import (
 from ...runs.compared import ComparedRun, Comparison
 from ..imageview import ImageView
 from ..livetext import LiveText
+from .legend import Entry, LegendStrip
 
 
 class GridCell(QWidget):
@@ -32,9 +30,7 @@ class GridCell(QWidget):
     def __init__(self, run: ComparedRun, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.run = run
-        self.title = QLabel()
-        self.title.setWordWrap(True)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title = LegendStrip(rows=1)  # painted: a new title must not re-lay-out (and repaint) the charts
         self.view = ImageView("no sample grid saved yet")
         self.view.setMinimumSize(96, 96)
         self.shown_step: int | None = None  # the step of the grid shown (None: none yet)
@@ -48,12 +44,11 @@ class GridCell(QWidget):
         from ...engine.follow import read_grid
 
         found = self.run.grid_at(step) if step is not None else None
-        name = f"<span style='color:{self.run.colour}'>■</span> <b>{html.escape(self.run.name)}</b>"
         if found is None:
             self.shown_step = None
             self.view.set_image(None)
             none = "no grid yet at this step" if self.run.grids else f"no {self.run.grid_kind} grids saved"
-            self.title.setText(f"{name} · {none}")
+            self.title.set_entries([Entry(self.run.colour, self.run.name, none)])
             return
         grid_step, path = found
         if grid_step != self.shown_step:
@@ -61,7 +56,7 @@ class GridCell(QWidget):
             if image is not None:
                 self.view.set_image(image)
                 self.shown_step = grid_step
-        self.title.setText(f"{name} · step {grid_step:,}")
+        self.title.set_entries([Entry(self.run.colour, self.run.name, f"step {grid_step:,}")])
 
 
 class GridsPanel(QWidget):

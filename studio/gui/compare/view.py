@@ -9,7 +9,6 @@ and repainted a chart per turn of the event loop) under the smoothing slider and
 
 from __future__ import annotations
 
-import html
 import time
 from pathlib import Path
 
@@ -37,11 +36,13 @@ from ..collector import collect_on_gui_thread
 from ..curve_controls import with_curve_controls
 from ..livetext import LiveText
 from .grids import GridsPanel
+from .legend import Entry, LegendStrip
 from .loader import RunLoader
 from .recipes import ComparisonRun
 from .run_list import RunList, local_dirs
 
 POLL_MS = 1000  # how often live runs are read for what they appended
+CHART_HEIGHT = 230  # each chart's, in pixels: a chart added as a run is read never resizes the others
 X_AXIS_NAMES = {"step": "step", "epoch": "epoch", "time": "training time"}
 HINT = ("Check 2 to 8 runs on the left to compare them: their curves overlaid chart by chart, one colour per run, "
         "their sample grids side by side at one step, and a table of their figures.\n\n"
@@ -64,6 +65,7 @@ class CompareView(QWidget):
         self.theme = "dark"
         self.interactive = True
         self._shown_charts: dict[str, Chart] = {}  # chart id -> chart on the grid
+        self._pending: list[Chart] = []  # charts still to be made or given new runs' curves, one per turn
         self._time_unit = ("s", 1.0)
         self._loading_note = ""
 
@@ -87,13 +89,13 @@ class CompareView(QWidget):
         job_layout.addWidget(self.job_cancel)
         self.job_row.hide()
 
-        self.legend = QLabel()
-        self.legend.setWordWrap(True)
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        # Painted, not a QLabel: a label's new text (a run read, a run's state) re-laid-out the view and
+        # repainted every chart at once.
+        self.legend = LegendStrip(rows=2, empty="No runs compared yet.")
         self.legend.setToolTip("Each run's colour on every chart, its folder, method and data, and its state")
         self.status = LiveText(dim=True)
 
-        self.charts = ChartGrid(hint=HINT, panel_options={"legend": False, "grow_x": False})
+        self.charts = ChartGrid(hint=HINT, panel_options={"legend": False, "grow_x": False}, chart_height=CHART_HEIGHT)
         charts_column = with_curve_controls(self.charts)
         self.controls = charts_column.curve_controls
         self.x_axis = QComboBox()
@@ -156,6 +158,12 @@ class CompareView(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
+        # New charts are made one per turn of the event loop: making a chart (a PlotWidget) costs tens of ms,
+        # six at once held the window for a quarter of a second.
+        self._sync_timer = QTimer(self)
+        self._sync_timer.setSingleShot(True)
+        self._sync_timer.setInterval(0)
+        self._sync_timer.timeout.connect(self._continue_sync)
         self._update_legend()
         self._update_table()
 
@@ -254,7 +262,6 @@ class CompareView(QWidget):
                 self.comparison.runs[i] = fresh
                 self.ready.add(fresh.path.resolve())
                 self._sync_charts()
-                self.charts.redraw(staggered=True)
                 self.grids.set_comparison(self._ready_comparison())
                 self._update_table()
                 break
@@ -323,22 +330,42 @@ class CompareView(QWidget):
         return to_time
 
     def _sync_charts(self) -> None:
-        """Every shared chart on the grid with every read run's curve on it (new charts at the end)."""
+        """Every shared chart on the grid with every read run's curve on it, a chart per turn of the event
+        loop (new charts at the end). Making a chart, or adding curves to it, repaints it: done for every chart
+        in one turn, the repaints came in one pass, hundreds of ms with eight runs."""
         shown = self._ready_comparison()
         self._time_unit = shown.time_unit()
-        for chart in shown.charts():
-            panel = self.charts.panel(chart.title, chart.reference_lines)
-            if chart.id not in self._shown_charts:
-                self._shown_charts[chart.id] = chart
-                panel.item.setLabel("bottom", shown.axis_label(self.axis))
-            for run in shown.runs:
-                key = str(run.path)
-                series = shown.curve(run, chart)
-                if series is None or key in panel.series:
-                    continue
+        self.charts.empty_hint.setVisible(not shown.runs)
+        self._pending = [chart for chart in shown.charts() if self._needs_work(chart, shown)]
+        self._continue_sync()
+
+    def _needs_work(self, chart: Chart, shown: Comparison) -> bool:
+        panel = self.charts.panels.get(chart.title)
+        return panel is None or any(str(run.path) not in panel.series and shown.curve(run, chart) is not None
+                                    for run in shown.runs)
+
+    def _continue_sync(self) -> None:
+        """One chart of the pending ones: made if new, given the curves it lacks, and drawn."""
+        shown = self._ready_comparison()
+        while self._pending:
+            chart = self._pending.pop(0)
+            if self._needs_work(chart, shown):
+                break
+        else:
+            return
+        panel = self.charts.panel(chart.title, chart.reference_lines)
+        if chart.id not in self._shown_charts:
+            self._shown_charts[chart.id] = chart
+            panel.item.setLabel("bottom", shown.axis_label(self.axis))
+        for run in shown.runs:
+            key = str(run.path)
+            series = shown.curve(run, chart)
+            if series is not None and key not in panel.series:
                 panel.set_series(key, series, shown.curve_label(run, chart), markers=chart.sparse, colour=run.colour,
                                  x_map=self._x_map(run, shown))
-        self.charts.empty_hint.setVisible(not shown.runs)
+        panel.redraw()
+        if self._pending:
+            self._sync_timer.start()
 
     def _rebuild(self) -> None:
         """Every chart anew (a run removed, the x axis changed)."""
@@ -346,7 +373,6 @@ class CompareView(QWidget):
         self._shown_charts.clear()
         shown = self._ready_comparison()
         self._sync_charts()
-        self.charts.redraw(staggered=True)
         self.grids.set_comparison(shown)
         self._update_table()
         self._update_legend()
@@ -364,21 +390,17 @@ class CompareView(QWidget):
 
     # --- legend and table ---------------------------------------------------------------------------
     def _update_legend(self) -> None:
-        parts = []
+        entries = []
         for run in self.comparison.runs:
             if self.is_ready(run):
                 state = str(run.status().get("state", "")) or "no status"
                 state = f"{state}, step {run.step:,}"
             else:
                 state = "reading…"
-            parts.append(f"<span style='color:{run.colour}; font-size:14pt'>■</span>&nbsp;<b>{html.escape(run.name)}"
-                         f"</b> · {html.escape(run.method)} on {html.escape(run.dataset)} "
-                         f"<span style='color:#8f93a8'>({html.escape(state)})</span>")
-        text = " &nbsp;&nbsp; ".join(parts) if parts else "No runs compared yet."
-        if len(self.comparison.runs) == 1:
-            text += " &nbsp; <span style='color:#8f93a8'>— check one more run to compare</span>"
-        if text != self.legend.text():
-            self.legend.setText(text)
+            entries.append(Entry(run.colour, run.name, f"{run.method} on {run.dataset} ({state})"))
+        if len(entries) == 1:
+            entries.append(Entry("#00000000", "", "— check one more run to compare"))
+        self.legend.set_entries(entries)
         if not self.loader.busy:
             self.status.setText(f"{len(self.comparison.runs)} of at most {MAX_RUNS} runs"
                                 if self.comparison.runs else "")
@@ -468,15 +490,15 @@ class CompareView(QWidget):
         self.charts.apply_theme(theme)
 
     def wait_until_read(self, timeout: float = 60.0) -> bool:
-        """Process events until every run added has been read (tests, screenshots); False on timeout."""
+        """Process events until every run added has been read and drawn (tests, screenshots); False on timeout."""
         from PySide6.QtWidgets import QApplication
 
         end = time.monotonic() + timeout
-        while self.loader.busy and time.monotonic() < end:
+        while (self.loader.busy or self._pending) and time.monotonic() < end:
             QApplication.processEvents()
             time.sleep(0.01)
         QApplication.processEvents()
-        return not self.loader.busy
+        return not (self.loader.busy or self._pending)
 
     def shutdown(self) -> None:
         self.timer.stop()
