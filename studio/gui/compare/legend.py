@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 GAP = 18  # between entries
@@ -63,10 +63,11 @@ class LegendStrip(QWidget):
             painter.setPen(dim)
             painter.drawText(QRectF(2, 2, self.width() - 4, line), Qt.AlignmentFlag.AlignVCenter, self.empty)
             return
+        bold_metrics, normal_metrics = QFontMetrics(bold), QFontMetrics(normal)
         x, row = 2.0, 0
         for entry in self.entries:
-            name_w = painter.fontMetrics().horizontalAdvance(entry.name) * 1.1 + 4
-            note_w = painter.fontMetrics().horizontalAdvance(entry.note) + 2 if entry.note else 0
+            name_w = bold_metrics.horizontalAdvance(entry.name) + (6 if entry.name else 0)
+            note_w = normal_metrics.horizontalAdvance(entry.note) + 2 if entry.note else 0
             width = 16 + name_w + note_w
             if x > 2 and x + width > self.width():
                 x, row = 2.0, row + 1
@@ -74,7 +75,8 @@ class LegendStrip(QWidget):
                 break
             top = 2 + row * line
             size = line - 10
-            painter.fillRect(QRectF(x, top + (line - size) / 2, size, size), QColor(entry.colour))
+            if entry.name:  # an entry without a name is a note of its own: no swatch
+                painter.fillRect(QRectF(x, top + (line - size) / 2, size, size), QColor(entry.colour))
             painter.setFont(bold)
             painter.setPen(text_colour)
             room = max(0.0, self.width() - x - 16)
@@ -83,8 +85,8 @@ class LegendStrip(QWidget):
                 painter.setFont(normal)
                 painter.setPen(dim)
                 left = x + 16 + name_w
-                elided = painter.fontMetrics().elidedText(entry.note, Qt.TextElideMode.ElideRight,
-                                                          max(0, int(self.width() - left)))
+                elided = normal_metrics.elidedText(entry.note, Qt.TextElideMode.ElideRight,
+                                                   max(0, int(self.width() - left)))
                 painter.drawText(QRectF(left, top, max(0.0, self.width() - left), line), Qt.AlignmentFlag.AlignVCenter,
                                  elided)
             x += width + GAP

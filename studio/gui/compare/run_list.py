@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QIcon, QPixmap
 from PySide6.QtWidgets import QFileDialog, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from ... import settings as user_settings
+from ...runs.compare import run_name
 from ...runs.compared import find_runs, is_run_dir
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -81,7 +82,7 @@ class RunList(QWidget):
         item = self.item(path)
         if item is None:
             resolved = Path(path).resolve()
-            item = QListWidgetItem(resolved.name)
+            item = QListWidgetItem(run_name(resolved))
             item.setData(PATH_ROLE, str(resolved))
             item.setToolTip(str(resolved))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

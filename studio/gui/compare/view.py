@@ -399,7 +399,7 @@ class CompareView(QWidget):
                 state = "reading…"
             entries.append(Entry(run.colour, run.name, f"{run.method} on {run.dataset} ({state})"))
         if len(entries) == 1:
-            entries.append(Entry("#00000000", "", "— check one more run to compare"))
+            entries.append(Entry("", "", "— check one more run to compare"))
         self.legend.set_entries(entries)
         if not self.loader.busy:
             self.status.setText(f"{len(self.comparison.runs)} of at most {MAX_RUNS} runs"
