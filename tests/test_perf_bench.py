@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from studio.bench import RESULT_KEYS, TRAIN_METHODS, format_report
 from studio.gui.benchmark import StallMeter
 
@@ -20,8 +22,9 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CONFIG_DIR=str(tmp_path / "config"))
     threads = os.environ.get("STUDIO_TEST_THREADS", "1")
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "studio", "bench", "--quick", "--json", "--threads", threads],
-                          env=env, capture_output=True, text=True, timeout=240)
+    # The concurrent section starts seven training processes: measured on its own below.
+    proc = subprocess.run([sys.executable, "-m", "studio", "bench", "--quick", "--json", "--threads", threads,
+                           "--skip", "concurrent"], env=env, capture_output=True, text=True, timeout=400)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert set(RESULT_KEYS) <= result.keys()
@@ -46,12 +49,7 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert runs["records"] == 20_000 and runs["compare_steps"] == 200_000 and runs["compare_seconds"] > 0
     assert runs["records_shown"] == 20_000 and runs["seconds_to_curves"] > 0 and runs["ui_stall"]["ticks"] > 0
     assert runs["longest_block_ms"] >= runs["open_call_ms"] > 0 and runs["memory_growth_mb"] is not None
-    concurrent = result["concurrent"]
-    assert concurrent["runs"] == 3 and concurrent["alone"]["images_per_sec"] > 0
-    for key in ("shared", "unshared"):
-        assert len(concurrent[key]["runs"]) == 3 and concurrent[key]["images_per_sec"] > 0
-    assert [r["runs_seen"] for r in concurrent["shared"]["runs"]] == [3, 3, 3]  # they saw each other
-    assert concurrent["alone"]["runs_seen"] == 1
+    assert result["concurrent"] == {} and result["targets"]["concurrent"]["holds"] is None  # skipped
     assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "window", "ui_stall", "frechet_speed",
                                       "frechet_value", "launch", "run_block", "run_stall", "run_curves",
                                       "run_memory", "data_first_load", "data_celeba", "data_cached_load",
@@ -60,7 +58,6 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert compare["runs"] == 8 and compare["records_read"] == 8 * 20_000 and compare["charts"] >= 5
     assert compare["longest_block_ms"] >= compare["open_call_ms"] > 0 and compare["seconds_to_all_runs"] > 0
     assert result["targets"]["compare_block"]["holds"] is None  # 20,000 records each, not 500,000
-    assert result["targets"]["concurrent"]["holds"] is None  # --quick: seconds of tiny runs, not the target's
     assert result["targets"]["data_cached_load"]["holds"] is None  # --quick loads 256 images, not 20,000
     assert result["targets"]["run_curves"]["holds"] is None  # --quick opens 20,000 records, not 500,000
     assert result["targets"]["frechet_speed"]["holds"] is None  # --quick measures 128 dimensions, not 2048
@@ -106,3 +103,17 @@ def test_the_bench_package_never_imports_the_gui():
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout) == {"loaded": [], "window": {}, "holds": None}
+
+
+@pytest.mark.slow
+def test_concurrent_runs_see_each_other_and_share_the_cores():
+    """Three of the bench's concurrent runs, each a process started together: each counted three runs and
+    trained on its share of this machine's cores (on 2 cores, one thread each)."""
+    from studio.bench.concurrent import run_together
+    from studio.engine.coreshare import machine_cores, share_of
+
+    runs = run_together(3, True, seconds=1.0, warm=0.5, width=8, count=128)
+    cores = machine_cores()
+    assert [r["runs_seen"] for r in runs] == [3, 3, 3]
+    assert sorted(r["threads"] for r in runs) == sorted(share_of(cores, 3, k) for k in range(3))
+    assert all(r["images_per_sec"] > 0 and r["steps"] > 0 for r in runs)
