@@ -74,6 +74,8 @@ class ChartGrid(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         if chart_height:  # the charts scroll: a scroll bar that appears with the third row would resize them all
             self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+            # A row added makes the column taller: only the new part is painted, not every chart again.
+            body.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setWidget(body)
 
     def _turn_timer(self, slot) -> QTimer:

@@ -40,7 +40,7 @@ class GridCell(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.view, 1)
 
-    def show_at(self, step: int | None) -> None:
+    def show_at(self, step: int | None, reading: bool = False) -> None:
         from ...engine.follow import read_grid
 
         found = self.run.grid_at(step) if step is not None else None
@@ -48,6 +48,7 @@ class GridCell(QWidget):
             self.shown_step = None
             self.view.set_image(None)
             none = "no grid yet at this step" if self.run.grids else f"no {self.run.grid_kind} grids saved"
+            none = "reading the run…" if reading else none
             self.title.set_entries([Entry(self.run.colour, self.run.name, none)])
             return
         grid_step, path = found
@@ -67,8 +68,12 @@ class GridsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.comparison: Comparison | None = None
+        self.reading: set = set()  # paths of runs not read yet
         self.steps: list[int] = []
         self.cells: list[GridCell] = []
+        # An explicit minimum: cells added or removed must not change it, or the change of layout travels up
+        # to the window, which then repaints every chart.
+        self.setMinimumSize(220, 220)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("The step whose sample grids are shown: every run's newest grid saved at or before "
                                "it; at the right end the newest grids of live runs follow as they are saved")
@@ -94,19 +99,25 @@ class GridsPanel(QWidget):
         layout.addLayout(row)
         layout.addLayout(self.grid, 1)
 
-    def set_comparison(self, comparison: Comparison) -> None:
-        """Lay out a cell per run (in the runs' order), then show the grids."""
+    def set_comparison(self, comparison: Comparison, reading: set | None = None) -> None:
+        """A cell per run (in the runs' order; `reading`: paths of runs not read yet), then show the grids.
+        Cells are laid out again only when the runs change, not when a run is read."""
         self.comparison = comparison
-        for cell in self.cells:
-            self.grid.removeWidget(cell)
-            cell.deleteLater()
-        self.cells = [GridCell(run) for run in comparison.runs]
-        for cell in self.cells:
-            if cell.run.grid_kind != self.kind.currentData():
-                cell.run.scan_grids(self.kind.currentData())
-        columns = 2 if len(self.cells) <= 4 else (3 if len(self.cells) <= 6 else 4)
-        for i, cell in enumerate(self.cells):
-            self.grid.addWidget(cell, *divmod(i, columns))
+        self.reading = set(reading or ())
+        paths = [run.path for run in comparison.runs]
+        if paths != [cell.run.path for cell in self.cells]:
+            for cell in self.cells:
+                self.grid.removeWidget(cell)
+                cell.deleteLater()
+            self.cells = [GridCell(run) for run in comparison.runs]
+            columns = 2 if len(self.cells) <= 4 else (3 if len(self.cells) <= 6 else 4)
+            for i, cell in enumerate(self.cells):
+                self.grid.addWidget(cell, *divmod(i, columns))
+        for cell, run in zip(self.cells, comparison.runs, strict=True):
+            if cell.run is not run:  # the run read, in place of its placeholder
+                cell.run, cell.shown_step = run, None
+            if run.grid_kind != self.kind.currentData():
+                run.scan_grids(self.kind.currentData())
         self.refresh(follow=True)
 
     def set_kind(self, kind: str) -> None:
@@ -158,7 +169,7 @@ class GridsPanel(QWidget):
     def _show(self) -> None:
         step = self.current_step()
         for cell in self.cells:
-            cell.show_at(step)
+            cell.show_at(step, reading=cell.run.path.resolve() in self.reading)
         if step is None:
             self.label.setText("no grids yet")
             return

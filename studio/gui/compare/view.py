@@ -43,6 +43,7 @@ from .run_list import RunList, local_dirs
 
 POLL_MS = 1000  # how often live runs are read for what they appended
 CHART_HEIGHT = 230  # each chart's, in pixels: a chart added as a run is read never resizes the others
+SYNC_MS = 40  # between one chart's new curves and the next chart's: each is repainted in a pass of its own
 X_AXIS_NAMES = {"step": "step", "epoch": "epoch", "time": "training time"}
 HINT = ("Check 2 to 8 runs on the left to compare them: their curves overlaid chart by chart, one colour per run, "
         "their sample grids side by side at one step, and a table of their figures.\n\n"
@@ -158,11 +159,12 @@ class CompareView(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
-        # New charts are made one per turn of the event loop: making a chart (a PlotWidget) costs tens of ms,
-        # six at once held the window for a quarter of a second.
+        # Charts are made and given a new run's curves one at a time, SYNC_MS apart: making a chart (a PlotWidget)
+        # costs tens of ms, and charts changed within one frame are repainted in one pass (Qt gathers the
+        # updates of a few ms into one), which with six charts held the window for a quarter of a second.
         self._sync_timer = QTimer(self)
         self._sync_timer.setSingleShot(True)
-        self._sync_timer.setInterval(0)
+        self._sync_timer.setInterval(SYNC_MS)
         self._sync_timer.timeout.connect(self._continue_sync)
         self._update_legend()
         self._update_table()
@@ -189,6 +191,7 @@ class CompareView(QWidget):
             self.message.emit("; ".join(problems[:3]) + more)
         if added:
             self.timer.start()
+            self._show_grids()
             self._update_legend()
             self.runsChanged.emit()
         return added
@@ -262,7 +265,7 @@ class CompareView(QWidget):
                 self.comparison.runs[i] = fresh
                 self.ready.add(fresh.path.resolve())
                 self._sync_charts()
-                self.grids.set_comparison(self._ready_comparison())
+                self._show_grids()
                 self._update_table()
                 break
         self._loading_note = ""
@@ -279,6 +282,11 @@ class CompareView(QWidget):
         if queued > 1:
             self._loading_note += f" ({queued - 1} more waiting)"
         self.status.setText(self._loading_note)
+
+    def _show_grids(self) -> None:
+        """A grid cell for every run (those being read say so)."""
+        self.grids.set_comparison(self.comparison, {r.path.resolve() for r in self.comparison.runs
+                                                    if not self.is_ready(r)})
 
     def _ready_comparison(self) -> Comparison:
         """The runs already read, in the comparison's order (a view over the same run objects)."""
@@ -371,9 +379,8 @@ class CompareView(QWidget):
         """Every chart anew (a run removed, the x axis changed)."""
         self.charts.clear()
         self._shown_charts.clear()
-        shown = self._ready_comparison()
         self._sync_charts()
-        self.grids.set_comparison(shown)
+        self._show_grids()
         self._update_table()
         self._update_legend()
 
