@@ -38,6 +38,7 @@ class RunLoader(QObject):
         self._queue: deque[tuple[Path, str]] = deque()
         self.task: BackgroundTask | None = None
         self.reading: Path | None = None
+        self.paused = False  # the window is taking in a run just read: the next waits (see `pause`)
 
     @property
     def busy(self) -> bool:
@@ -54,13 +55,24 @@ class RunLoader(QObject):
         if self.task is not None and self.reading == path:
             self.task.cancel()
 
+    def pause(self) -> None:
+        """Start no new reading until `resume()`: while the window makes charts and draws a run just read, a
+        reader thread beside it made each of its hundreds of calls into Qt wait for the GIL (a chart took
+        150-230 ms to make instead of 25)."""
+        self.paused = True
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            self._next()
+
     def cancel_all(self) -> None:
         self._queue.clear()
         if self.task is not None:
             self.task.cancel()
 
     def _next(self) -> None:
-        if self.task is not None or not self._queue:
+        if self.task is not None or not self._queue or self.paused:
             return
         path, colour = self._queue.popleft()
         self.reading = path

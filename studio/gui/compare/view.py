@@ -264,9 +264,10 @@ class CompareView(QWidget):
             if run.path == fresh.path:  # still wanted: the read run takes the placeholder's place
                 self.comparison.runs[i] = fresh
                 self.ready.add(fresh.path.resolve())
-                self._sync_charts()
+                self.loader.pause()  # the next run is read once this one's charts are made and drawn
                 self._show_grids()
                 self._update_table()
+                self._sync_charts()  # resumes the reading when the last chart is drawn
                 break
         self._loading_note = ""
         self._update_legend()
@@ -360,6 +361,7 @@ class CompareView(QWidget):
             if self._needs_work(chart, shown):
                 break
         else:
+            self.loader.resume()
             return
         panel = self.charts.panel(chart.title, chart.reference_lines)
         if chart.id not in self._shown_charts:
@@ -374,6 +376,8 @@ class CompareView(QWidget):
         panel.redraw()
         if self._pending:
             self._sync_timer.start()
+        else:
+            self.loader.resume()
 
     def _rebuild(self) -> None:
         """Every chart anew (a run removed, the x axis changed)."""
