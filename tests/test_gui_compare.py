@@ -298,3 +298,32 @@ def test_a_comparison_recipe_trains_then_opens_in_compare(window, qtbot, tmp_pat
     row = [view.table.item(0, c).text() for c in range(view.table.columnCount())]
     assert "(N=180" in row[headings.index("reconstruction_accuracy")]
     assert (tmp_path / "compare" / "comparison.md").exists()
+
+
+def test_the_windows_timelapse_export_streams_shows_progress_and_cancels(window, qtbot, tmp_path):
+    """File → Export timelapse: progress in the status bar, the Monitor's button turns into Cancel, and a
+    cancelled export leaves no file behind; a finished one has a frame per saved grid."""
+    run = write_run(tmp_path / "run", steps=100)
+    for step in range(0, 400):
+        write_grid(run, step, (step % 256, 40, 90), size=96)
+    assert window.open_run(run)
+    exports, button = window.exports, window.monitor_tab.export_button
+    before = button.text()
+    out = tmp_path / "exports" / "t.gif"
+    progress = []
+    task = exports.timelapse(out)
+    task.progress.connect(lambda done, total: progress.append((done, total)))
+    assert task is not None and button.text() == "Cancel export"
+    qtbot.waitUntil(lambda: bool(progress), timeout=WAIT)
+    assert exports.timelapse() is None  # the same action, while it writes: cancel
+    qtbot.waitUntil(lambda: exports.timelapse_task is None, timeout=WAIT)
+    assert not out.exists() and not [p for p in out.parent.iterdir()]  # nothing left, not even a temporary file
+    assert button.text() == before and "cancelled" in window.banner.text
+    with qtbot.waitSignal(window.monitor_tab.exportFinished, timeout=120_000) as done:
+        exports.timelapse(out)
+    assert done.args[0] == str(out)
+    from PIL import Image
+
+    with Image.open(out) as gif:
+        assert gif.n_frames == 400
+    window.stop_following()
