@@ -310,18 +310,16 @@ def test_the_windows_timelapse_export_streams_shows_progress_and_cancels(window,
     exports, button = window.exports, window.monitor_tab.export_button
     before = button.text()
     out = tmp_path / "exports" / "t.gif"
-    progress = []
     task = exports.timelapse(out)
-    task.progress.connect(lambda done, total: progress.append((done, total)))
-    assert task is not None and button.text() == "Cancel export"
-    qtbot.waitUntil(lambda: bool(progress), timeout=WAIT)
+    assert task is not None and button.text() == "Cancel export" and exports.progress.isVisible()
     assert exports.timelapse() is None  # the same action, while it writes: cancel
     qtbot.waitUntil(lambda: exports.timelapse_task is None, timeout=WAIT)
-    assert not out.exists() and not [p for p in out.parent.iterdir()]  # nothing left, not even a temporary file
-    assert button.text() == before and "cancelled" in window.banner.text
+    assert not out.exists() and not list(out.parent.iterdir())  # nothing left, not even a temporary file
+    assert button.text() == before and "cancelled" in window.banner.text and not exports.progress.isVisible()
+    progress = []
     with qtbot.waitSignal(window.monitor_tab.exportFinished, timeout=120_000) as done:
-        exports.timelapse(out)
-    assert done.args[0] == str(out)
+        exports.timelapse(out).progress.connect(lambda d, total: progress.append((d, total)))
+    assert done.args[0] == str(out) and progress[-1] == (400, 400)
     from PIL import Image
 
     with Image.open(out) as gif:

@@ -216,8 +216,8 @@ class Comparison:
     def add(self, path: str | Path) -> ComparedRun:
         """Add the run directory `path` (not yet read); RunDirError for a folder that is no run, ValueError
         for a ninth run or one already shown."""
-        path = Path(path)
-        if any(r.path.resolve() == path.resolve() for r in self.runs):
+        path = Path(path).resolve()
+        if any(r.path == path for r in self.runs):
             raise ValueError(f"{path}: already in the comparison")
         if len(self.runs) >= MAX_RUNS:
             raise ValueError(f"{path}: a comparison shows at most {MAX_RUNS} runs; remove one first")
