@@ -3,7 +3,8 @@
 The file is $STUDIO_CONFIG_DIR/settings.json, or ~/.config/gan-studio/settings.json.
 Known keys: "fid_weights" (path to pytorch-fid Inception weights), "recent_runs" (list of paths),
 "theme" ("dark" or "light"), "last_train" (the Train tab's last settings), "dataset_cache_gb" (the
-decoded-dataset cache's size limit in GiB; 0 turns it off).
+decoded-dataset cache's size limit in GiB; 0 turns it off), "curves" (how charts are drawn: smoothing,
+the Compare view's x axis, the charts on a log scale; studio/runs/curve_settings.py).
 """
 
 from __future__ import annotations

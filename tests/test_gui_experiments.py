@@ -16,7 +16,9 @@ pytestmark = pytest.mark.gui
 def test_dialog_lists_and_describes_every_experiment(qtbot):
     dialog = ExperimentsDialog()
     qtbot.addWidget(dialog)
-    assert dialog.list.count() == len(RECIPES)
+    from studio.experiments.comparisons import COMPARISONS
+
+    assert dialog.list.count() == len(RECIPES) + len(COMPARISONS)  # the seeds' comparisons listed after them
     assert dialog.select("grid-pacgan2") and dialog.chosen is get_recipe("grid-pacgan2")
     text = dialog.details.text()
     assert "PacGAN" in text and "23.8" in text and "400,000" in text

@@ -235,7 +235,7 @@ def test_monitor_shows_reconstructions_below_the_samples_and_in_the_timelapse(qt
 
     from studio.engine.rundir import RunDirectory
     from studio.gui.monitor_tab import MonitorTab
-    from studio.gui.timelapse import write_timelapse_gif
+    from studio.gui.timelapse import write_timelapse
 
     run = RunDirectory(tmp_path / "run")
     run.create({"run": {"method": "vae"}})
@@ -264,6 +264,6 @@ def test_monitor_shows_reconstructions_below_the_samples_and_in_the_timelapse(qt
 
     frames = [p for _, p in run.sample_images()]
     beside = [p for _, p in run.sample_images("reconstructions")]
-    out = write_timelapse_gif(frames, tmp_path / "t.gif", beside=beside)
+    out = write_timelapse(frames, tmp_path / "t.gif", beside=beside)
     with Image.open(out) as gif:
         assert gif.size == (10 + 8 + 20, 10) and gif.n_frames == 2

@@ -88,7 +88,7 @@ def test_compare_prints_one_table_across_runs(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "ring-a"), str(tmp_path / "ring-b"), "--csv", "--out", str(out)]) == 0
     table = list(csv.DictReader(io.StringIO(out.read_text())))
     assert [r["run"] for r in table] == ["ring-a", "ring-b"]
-    assert table[0]["modes"] == "8" and table[0]["coverage_n"] == "2500" and table[0]["fid_last"] == ""
+    assert table[0]["modes"] == "8" and table[0]["modes_n"] == "2500" and table[0]["fid_last"] == ""
 
 
 def test_compare_keeps_last_and_best_fid_with_their_n(tmp_path, capsys):
@@ -118,14 +118,14 @@ def test_compare_adds_the_last_precision_recall_density_and_coverage_against_rea
     run.close()
     assert main(["compare", str(tmp_path / "began")]) == 0
     out = capsys.readouterr().out
-    assert "| precision (last) | recall (last) | density (last) | coverage (last) | features of P/R/D/C |" in out
-    assert "0.420 (real 0.952, N=808, step 1,000) | classifier |" in out
+    assert "| precision | recall | density | coverage |" in out
+    assert "| 0.420 (real 0.952, N=808, k=5, step 1,000, classifier features) |" in out
     out_csv = tmp_path / "t.csv"
     assert main(["compare", str(tmp_path / "began"), "--csv", "--out", str(out_csv)]) == 0
     [row] = list(csv.DictReader(io.StringIO(out_csv.read_text())))
-    assert (row["coverage_last"], row["coverage_baseline"], row["prdc_n"], row["prdc_features"]) == (
+    assert (row["coverage"], row["coverage_baseline"], row["coverage_n"], row["coverage_features"]) == (
         "0.42", "0.952", "808", "classifier")
-    assert row["recall_last"] == "0.33" and row["fid_last"] == ""
+    assert row["recall"] == "0.33" and row["recall_k"] == "3" and row["fid_last"] == ""
 
 
 def test_an_evaluation_leaves_the_trainings_random_streams_alone(tmp_path):

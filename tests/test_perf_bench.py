@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from studio.bench import RESULT_KEYS, TRAIN_METHODS, format_report
 from studio.gui.benchmark import StallMeter
 
@@ -20,8 +22,9 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CONFIG_DIR=str(tmp_path / "config"))
     threads = os.environ.get("STUDIO_TEST_THREADS", "1")
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "studio", "bench", "--quick", "--json", "--threads", threads],
-                          env=env, capture_output=True, text=True, timeout=480)
+    # The concurrent section starts seven training processes: measured on its own below.
+    proc = subprocess.run([sys.executable, "-m", "studio", "bench", "--quick", "--json", "--threads", threads,
+                           "--skip", "concurrent"], env=env, capture_output=True, text=True, timeout=480)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert set(RESULT_KEYS) <= result.keys()
@@ -54,11 +57,16 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert cost["step_s"] > 0 and cost["eval_s"] > 0 and 0 < cost["share"] < 1 and cost["interval_steps"] == 500
     assert cost["features"] == "classifier" and cost["samples"] == 100  # builtin:shapes is labelled
     assert load["in_memory_ms"] > 0 and load["decoded_entry_ms"] > 0 and load["images"] == 1000
+    assert result["concurrent"] == {} and result["targets"]["concurrent"]["holds"] is None  # skipped
     assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "bf16_dcgan_cpu", "window", "ui_stall",
                                       "frechet_speed", "frechet_value", "launch", "run_block", "run_stall", "run_curves",
                                       "run_memory", "data_first_load", "data_celeba", "data_cached_load",
-                                      "eval_share", "eval_features_load"}
+                                      "eval_share", "eval_features_load", "concurrent", "compare_block"}
     assert result["targets"]["eval_share"]["holds"] is None  # --quick: 100 samples, not 1,000
+    compare = runs["compare"]  # eight runs side by side in the Compare view
+    assert compare["runs"] == 8 and compare["records_read"] == 8 * 20_000 and compare["charts"] >= 5
+    assert compare["longest_block_ms"] >= compare["open_call_ms"] > 0 and compare["seconds_to_all_runs"] > 0
+    assert result["targets"]["compare_block"]["holds"] is None  # 20,000 records each, not 500,000
     assert result["targets"]["data_cached_load"]["holds"] is None  # --quick loads 256 images, not 20,000
     assert result["targets"]["run_curves"]["holds"] is None  # --quick opens 20,000 records, not 500,000
     assert result["targets"]["frechet_speed"]["holds"] is None  # --quick measures 128 dimensions, not 2048
@@ -98,9 +106,23 @@ def test_the_bench_package_never_imports_the_gui():
 
     # And at run time: a run without a window measurement loads neither studio.gui nor Qt, and says so.
     script = ("import json, sys; from studio.bench import run_bench; "
-              "r = run_bench(quick=True, skip=('train', 'fid', 'launch'), log=lambda m: None); "
+              "r = run_bench(quick=True, skip=('train', 'fid', 'launch', 'concurrent'), log=lambda m: None); "
               "print(json.dumps({'loaded': sorted(m for m in sys.modules if m.startswith(%r)), "
               "'window': r['window'], 'holds': r['targets']['window']['holds']}))" % (upward,))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout) == {"loaded": [], "window": {}, "holds": None}
+
+
+@pytest.mark.slow
+def test_concurrent_runs_see_each_other_and_share_the_cores():
+    """Three of the bench's concurrent runs, each a process started together: each counted three runs and
+    trained on its share of this machine's cores (on 2 cores, one thread each)."""
+    from studio.bench.concurrent import run_together
+    from studio.engine.coreshare import machine_cores, share_of
+
+    runs = run_together(3, True, seconds=1.0, warm=0.5, width=8, count=128)
+    cores = machine_cores()
+    assert [r["runs_seen"] for r in runs] == [3, 3, 3]
+    assert sorted(r["threads"] for r in runs) == sorted(share_of(cores, 3, k) for k in range(3))
+    assert all(r["images_per_sec"] > 0 and r["steps"] > 0 for r in runs)

@@ -7,7 +7,7 @@ from typing import Any
 from .data import data_targets
 from .eval import describe as describe_eval
 from .eval import eval_targets
-from .runs import describe_run_open
+from .runs import describe_compare_open, describe_run_open
 from .training import TRAIN_METHODS
 
 # Targets (issue 8); the report says whether each holds in the run it comes from.
@@ -24,10 +24,12 @@ TARGET_RUN_BLOCK_MS = 200.0  # the window's thread never held longer
 TARGET_RUN_STALL_MS = 50.0  # UI stall p99 while the history loads
 TARGET_RUN_CURVES_S = 2.0  # curves shown
 TARGET_RUN_MEMORY_MB = 300.0  # memory growth
+# Target of issue 26: runs side by side share the machine.
+TARGET_CONCURRENT = 0.8  # summed images/s of three runs at once / one run alone
 
 RESULT_KEYS = ("studio_bench", "quick", "device", "device_type", "torch", "python", "cpu", "cpu_count", "threads",
                "load_average_start", "load_average_end", "seconds", "train", "amp", "window", "ui_stall", "runs",
-               "fid", "launch", "data", "eval", "targets")
+               "fid", "launch", "data", "eval", "concurrent", "targets")
 
 
 def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -73,8 +75,18 @@ def targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
             ("run_memory", runs.get("memory_growth_mb"), TARGET_RUN_MEMORY_MB, "memory growth < {:g} MB")):
         out[key] = {"target": "opening a 500,000-record run: " + text.format(limit), "value": figure,
                     "holds": None if figure is None or not full else figure < limit}
+    compare = runs.get("compare") or {}
+    block = compare.get("longest_block_ms")
+    out["compare_block"] = {"target": f"opening {compare.get('runs', 8)} runs of 500,000 records side by side: GUI "
+                                      f"thread never blocked > {TARGET_RUN_BLOCK_MS:g} ms", "value": block,
+                            "holds": None if block is None or not full else block < TARGET_RUN_BLOCK_MS}
     out.update(data_targets(result.get("data") or {}))
     out.update(eval_targets(result.get("eval") or {}))
+    concurrent = result.get("concurrent") or {}
+    ratio = concurrent.get("ratio")
+    out["concurrent"] = {"target": f"{concurrent.get('runs', 3)} runs at once: summed images/s >= "
+                                   f"{TARGET_CONCURRENT:g}x one run alone", "value": ratio,
+                         "holds": None if ratio is None or result.get("quick") else ratio >= TARGET_CONCURRENT}
     return out
 
 
@@ -109,6 +121,8 @@ def format_report(result: dict[str, Any]) -> str:
                      f"reads it in {r['compare_seconds']:.2f} s")
         if "open_call_ms" in r:
             lines.append("  " + describe_run_open(r))
+        if r.get("compare"):
+            lines.append("  " + describe_compare_open(r["compare"], r["records"]))
     if result["fid"]:
         e, f = result["fid"]["extraction"], result["fid"]["frechet"]
         lines.append(f"FID features ({e['images']} images, {e['weights']} weights): studio "
@@ -131,6 +145,14 @@ def format_report(result: dict[str, Any]) -> str:
                      f"(x{d['celeba_vs_reference']:.2f})")
     if result.get("eval"):
         lines += describe_eval(result["eval"])
+    if result.get("concurrent"):
+        c = result["concurrent"]
+        alone, shared, unshared = c["alone"], c["shared"], c["unshared"]
+        lines.append(f"Runs side by side ({c['method']} width {c['width']}, {c['image_size']} px, batch {c['batch']}): "
+                     f"one alone {alone['images_per_sec']:.0f} images/s ({alone['threads']} threads); {c['runs']} "
+                     f"sharing the cores {shared['images_per_sec']:.0f} (x{shared['ratio']:.2f}), not sharing "
+                     f"{unshared['images_per_sec']:.0f} (x{unshared['ratio']:.2f}); load average "
+                     f"{c['load_average_start']} -> {c['load_average_end']}")
     lines += ["", "Targets:"]
     for t in result["targets"].values():
         mark = {True: "holds", False: "FAILS", None: "not measured"}[t["holds"]]

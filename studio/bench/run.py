@@ -8,12 +8,13 @@ import time
 from typing import Any
 
 from .common import Log
+from .concurrent import concurrent_section
 from .data import measure_data_loading
 from .eval import eval_section
 from .fid import fid_section
 from .launch import measure_launch
 from .report import targets
-from .runs import RunOpenMeasure, runs_section
+from .runs import CompareOpenMeasure, RunOpenMeasure, runs_section
 from .training import precision_section, training_section
 from .window import WindowMeasure, window_sections
 
@@ -28,14 +29,16 @@ def _load() -> list[float] | None:
 def run_bench(device: str = "auto", quick: bool = False, threads: int | None = None, width: int | None = None,
               skip: tuple[str, ...] = (), log: Log = print,
               measure_window: WindowMeasure | None = None,
-              measure_runs: RunOpenMeasure | None = None) -> dict[str, Any]:
+              measure_runs: RunOpenMeasure | None = None,
+              measure_compare: CompareOpenMeasure | None = None) -> dict[str, Any]:
     """Every figure in one run (see `studio.bench`); `quick` for a test-sized run of seconds.
 
     `width` sets the training networks' width (default 64 on a GPU, 32 on a CPU, 8 with `quick`).
     `measure_window` measures the window (`studio.gui.benchmark.measure_window_overhead`, which
     `studio bench` passes); without it the window and UI-stall figures are not measured.
     `measure_runs` opens a long run in the window (`studio.gui.benchmark.measure_run_open`); without it
-    the `runs` section holds only the run's reading by `studio compare`.
+    the `runs` section holds only the run's reading by `studio compare`. `measure_compare` opens eight such
+    runs side by side in the Compare view (`studio.gui.benchmark.measure_compare_open`).
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the window is measured offscreen
     began = time.perf_counter()
@@ -74,8 +77,8 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
 
     result["runs"] = {}
     if "runs" not in skip:
-        log("long runs: a 500,000-record run read by studio compare and opened in the window")
-        result["runs"] = runs_section(measure_runs, quick, log)
+        log("long runs: a 500,000-record run read by studio compare and opened in the window; eight side by side")
+        result["runs"] = runs_section(measure_runs, quick, log, measure_compare)
 
     result["fid"] = {}
     if "fid" not in skip:
@@ -95,6 +98,11 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
     if "eval" not in skip:
         log("live evaluation (precision, recall, density, coverage) of a 32x32 DCGAN run; cached real features")
         result["eval"] = eval_section(dev, quick, width, log)
+
+    result["concurrent"] = {}
+    if "concurrent" not in skip:  # runs side by side, each a process of its own
+        log("runs side by side: three training runs at once against one alone")
+        result["concurrent"] = concurrent_section(quick, log)
 
     result["load_average_end"] = _load()
     result["seconds"] = time.perf_counter() - began

@@ -36,6 +36,17 @@ class RunOpenMeasure(Protocol):
     def __call__(self, *, run_dir: str) -> dict[str, Any]: ...
 
 
+class CompareOpenMeasure(Protocol):
+    """Opens the run directories `run_dirs` side by side in the window's Compare view (offscreen) and returns
+    `open_call_ms`, `longest_block_ms` (the GUI thread's longest block while they are read and drawn),
+    `ui_stall`, `seconds_to_first_run`, `seconds_to_all_runs` and `memory_growth_mb`; it may add more."""
+
+    def __call__(self, *, run_dirs: list[str]) -> dict[str, Any]: ...
+
+
+COMPARED_RUNS = 8  # the most the Compare view shows
+
+
 def write_long_run(folder: str | Path, records: int = 500_000, log_every: int = 10, eval_every: int = 5000,
                    seed: int = 0) -> Path:
     """A finished run directory with `records` scalar records (and a KID record every `eval_every`)."""
@@ -68,8 +79,29 @@ def write_long_run(folder: str | Path, records: int = 500_000, log_every: int = 
     return folder
 
 
-def runs_section(measure: RunOpenMeasure | None, quick: bool, log: Log) -> dict[str, Any]:
-    """The `runs` section: writing the run, `studio compare`'s reading of it, and opening it in the window."""
+def copies_of_run(run_dir: Path, count: int) -> list[Path]:
+    """`count` run directories holding `run_dir`'s run (its log hard-linked where the file system can)."""
+    import os
+    import shutil
+
+    copies = []
+    for i in range(count):
+        copy = run_dir.parent / f"{run_dir.name}-{i + 1}"
+        copy.mkdir(exist_ok=True)
+        for name in ("config.json", "status.json"):
+            shutil.copyfile(run_dir / name, copy / name)
+        try:
+            os.link(run_dir / "metrics.jsonl", copy / "metrics.jsonl")
+        except OSError:
+            shutil.copyfile(run_dir / "metrics.jsonl", copy / "metrics.jsonl")
+        copies.append(copy)
+    return copies
+
+
+def runs_section(measure: RunOpenMeasure | None, quick: bool, log: Log,
+                 measure_compare: CompareOpenMeasure | None = None) -> dict[str, Any]:
+    """The `runs` section: writing the run, `studio compare`'s reading of it, opening it in the window, and
+    opening eight such runs side by side in the Compare view (`compare`)."""
     records = 20_000 if quick else 500_000
     with tempfile.TemporaryDirectory(prefix="studio-bench-runs-") as work:
         began = time.perf_counter()
@@ -89,8 +121,25 @@ def runs_section(measure: RunOpenMeasure | None, quick: bool, log: Log) -> dict[
             log("  window: not measured (no run-open measurement was given; `studio bench` gives the window's)")
             return out
         out.update(measure(run_dir=str(run_dir)))
-    log("  " + describe_run_open(out))
+        log("  " + describe_run_open(out))
+        if measure_compare is not None:
+            runs = copies_of_run(run_dir, COMPARED_RUNS)
+            out["compare"] = measure_compare(run_dirs=[str(r) for r in runs])
+            log("  " + describe_compare_open(out["compare"], records))
     return out
+
+
+def describe_compare_open(figures: dict[str, Any], records: int) -> str:
+    """One line for the Compare view's figures of opening long runs side by side."""
+    def seconds(key: str) -> str:
+        value = figures.get(key)
+        return "never" if value is None else f"after {value:.1f} s"
+
+    stall = figures["ui_stall"]
+    return (f"{figures['runs']} runs of {records:,} records side by side in Compare: the GUI thread's longest block "
+            f"{figures['longest_block_ms']:.0f} ms (the call {figures['open_call_ms']:.0f} ms), the first run's curves "
+            f"{seconds('seconds_to_first_run')}, all {seconds('seconds_to_all_runs')}; stall p99 "
+            f"{stall['p99_ms']:.1f} ms; memory +{figures['memory_growth_mb']:.0f} MB")
 
 
 def describe_run_open(figures: dict[str, Any]) -> str:

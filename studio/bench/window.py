@@ -58,6 +58,11 @@ def measure_run_open_in_process(run_dir, timeout: float = 300.0) -> dict[str, An
     return measure_in_window_process("run-open", run_dir=str(run_dir), timeout=timeout)
 
 
+def measure_compare_open_in_process(run_dirs, timeout: float = 600.0) -> dict[str, Any]:
+    """A `CompareOpenMeasure` (bench/runs.py): long runs opened side by side, in a process of its own."""
+    return measure_in_window_process("compare-open", run_dirs=[str(r) for r in run_dirs], timeout=timeout)
+
+
 def window_sections(measure: WindowMeasure, device, threads: int | None, quick: bool,
                     log: Log) -> tuple[dict[str, Any], dict[str, Any]]:
     """The `window` and `ui_stall` sections, from one call of `measure`.

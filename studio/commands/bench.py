@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-PARTS = ("train", "amp", "window", "runs", "fid", "launch", "data", "eval")
+PARTS = ("train", "amp", "window", "runs", "fid", "launch", "data", "eval", "concurrent")
 
 
 def add_command(sub) -> None:
@@ -17,8 +17,9 @@ def add_command(sub) -> None:
                     "--amp auto chose, headless against with the window "
                     "attached, the UI stall while training, opening a 500,000-record run in the window, FID "
                     "feature extraction and Fréchet distance against pytorch-fid, the time from launch to a visible "
-                    "window, how fast a JPEG folder loads, first and from the decoded cache, and what the live "
-                    "evaluation (precision, recall, density, coverage) costs a run. See docs/BENCHMARKS.md.")
+                    "window, how fast a JPEG folder loads, first and from the decoded cache, what the live "
+                    "evaluation (precision, recall, density, coverage) costs a run, and three training runs side by "
+                    "side against one alone. See docs/BENCHMARKS.md.")
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--quick", action="store_true",
@@ -32,13 +33,17 @@ def add_command(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..bench import format_report, run_bench
-    from ..bench.window import measure_run_open_in_process, measure_window_in_process  # each in its own process
+    from ..bench.window import (  # each in its own process
+        measure_compare_open_in_process,
+        measure_run_open_in_process,
+        measure_window_in_process,
+    )
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     result = run_bench(device=args.device, quick=args.quick, threads=args.threads, width=args.width,
                        skip=tuple(args.skip), log=log, measure_window=measure_window_in_process,
-                       measure_runs=measure_run_open_in_process)
+                       measure_runs=measure_run_open_in_process, measure_compare=measure_compare_open_in_process)
     print(json.dumps(result) if args.json else format_report(result))
     return 0

@@ -51,6 +51,25 @@ def add_command(sub) -> None:
     t.add_argument("--json", action="store_true", help="print the report as JSON")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(handler=run_table_command)
+    c = actions.add_parser("compare", help="run one of the seeds' comparisons (e.g. vae-family) and write its table",
+                           description="Run a comparison (see `studio experiments`): a few digits recipes on one "
+                           "dataset, one trial each in DIR/<recipe>/trial-1 (finished trials are judged again, not "
+                           "retrained); the judged figures are written into each run's metrics.jsonl, and "
+                           "DIR/comparison.md holds the table as the write-up had it. Then compare the runs side by "
+                           "side: `studio compare DIR/*/trial-1 --plot out.png` or the window's Compare view.")
+    c.add_argument("name", help="the comparison: " + ", ".join(_comparison_names()))
+    c.add_argument("--run-dir", default=None, help="where the runs and the table go (default runs/compare-NAME)")
+    c.add_argument("--steps", type=int, default=None, help="train every recipe this many steps instead (a smoke test)")
+    c.add_argument("--device", default="auto", help="auto, cpu, cuda, ... (default auto)")
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(handler=run_comparison_command)
+
+
+def _comparison_names() -> list[str]:
+    from ..experiments.comparisons import COMPARISONS
+
+    return list(COMPARISONS)
 
 
 def list_experiments(args: argparse.Namespace) -> int:
@@ -60,12 +79,17 @@ def list_experiments(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(described, indent=2))
         return 0
+    from ..experiments.comparisons import COMPARISONS
+
     for d in described:
         published = ", ".join(f"{p['metric']} {p['value']:g}" for p in d["published"]) or "none"
         targets = ", ".join(f"{t['metric']} {'≥' if t['at_least'] else '≤'} {t['value']:g}" for t in d["targets"])
         print(f"{d['name']:<14} v{d['version']}  {d['title']}")
         print(f"{'':<18}{d['method']} on {d['dataset']}, {d['steps']:,} steps; published: {published}"
               + (f"; target: {targets}" if targets else ""))
+    print("\ncomparisons (studio experiment compare NAME; their runs side by side in the Compare view):")
+    for c in COMPARISONS.values():
+        print(f"{c.name:<18}{c.title}: {', '.join(c.recipes)}")
     return 0
 
 
@@ -132,4 +156,31 @@ def run_table_command(args: argparse.Namespace) -> int:
         print(f"report: {run_dir}/{REPORT_MD}")
     from ..engine.state import RunState
 
+    return 1 if any(r["state"] != RunState.FINISHED for r in report["rows"]) else 0
+
+
+def run_comparison_command(args: argparse.Namespace) -> int:
+    from ..engine.state import RunState
+    from ..experiments.comparisons import COMPARISON_MD, get_comparison
+    from ..experiments.table import run_comparison
+
+    try:
+        comparison = get_comparison(args.name)
+    except KeyError as exc:
+        raise UserError(exc.args[0]) from None
+    if args.steps is not None and args.steps < 1:
+        raise UserError(f"--steps {args.steps}: give at least 1")
+    run_dir = args.run_dir or f"runs/compare-{comparison.name}"
+    log = (lambda _: None) if args.json else (lambda line: print(line, file=sys.stderr))
+    report = run_comparison(comparison.name, run_dir, steps=args.steps, device=args.device,
+                            command=_command_line(f"studio experiment compare {comparison.name}"),
+                            console=_console(args), log=log)
+    if args.json:
+        print(json.dumps(report, indent=2, default=float))
+    else:
+        from pathlib import Path
+
+        text = (Path(run_dir) / COMPARISON_MD).read_text(encoding="utf-8")
+        print("\n".join(line for line in text.splitlines() if line.startswith("|")))
+        print(f"table: {run_dir}/{COMPARISON_MD}; the runs: {' '.join(report['runs'])}")
     return 1 if any(r["state"] != RunState.FINISHED for r in report["rows"]) else 0

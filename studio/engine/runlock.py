@@ -226,3 +226,111 @@ def _clock(started: float) -> str:
     if time.strftime("%Y%m%d", time.localtime(started)) == time.strftime("%Y%m%d"):
         return time.strftime("%H:%M", time.localtime(started))
     return time.strftime("%b %d %H:%M", time.localtime(started))
+
+
+# --- the register of training runs -----------------------------------------------------------------
+REGISTER_ENV = "STUDIO_TRAINING_REGISTER"  # where trainers register (default: a folder per user in the temp dir)
+
+
+def register_dir() -> Path:
+    """The folder where this machine's training runs register while they train."""
+    import tempfile
+
+    folder = os.environ.get(REGISTER_ENV)
+    if folder:
+        return Path(folder)
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"gan-studio-{user}" / "training"
+
+
+class TrainingEntry:
+    """One training run's entry in the register: a file of its own, locked while the run trains.
+
+    A run's lock on its directory says who writes it; this entry says, machine-wide, that it trains,
+    so that runs started apart can count each other (`live_entries`) and share the cores. The kernel
+    drops the lock when the process ends in any way; an entry whose lock is free is stale and removed
+    by whoever finds it.
+    """
+
+    def __init__(self, run_dir: str | Path | None = None, register: str | Path | None = None):
+        self.register = Path(register) if register is not None else register_dir()
+        self.run_dir = str(run_dir) if run_dir is not None else ""
+        self.path: Path | None = None
+        self._fh = None
+
+    @property
+    def held(self) -> bool:
+        return self._fh is not None
+
+    def join(self) -> TrainingEntry:
+        """Enter the register (OSError if its folder cannot be written)."""
+        if self.held:
+            return self
+        self.register.mkdir(parents=True, exist_ok=True)
+        # Named by start time, so every reader orders the runs alike; locked under a name readers skip, then
+        # renamed into view, so no reader ever finds it unlocked and takes it for stale.
+        name = f"{time.time_ns():020d}-{os.getpid()}-{id(self):x}"
+        path = self.register / f"{name}.lock"
+        hidden = path if sys.platform == "win32" else self.register / f".{name}"  # Windows renames no open file
+        fh = open(hidden, "a+b")
+        try:
+            _try_lock(fh)  # True; None on a file system without locks, where the record's PID decides
+            fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "run": self.run_dir}).encode())
+            fh.flush()
+            if hidden != path:
+                os.replace(hidden, path)
+        except BaseException:
+            fh.close()
+            hidden.unlink(missing_ok=True)
+            raise
+        self._fh, self.path = fh, path
+        return self
+
+    def leave(self) -> None:
+        """Leave the register (safe to call twice)."""
+        fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+        fh.close()
+
+
+def live_entries(register: str | Path | None = None) -> list[Path]:
+    """The register's entries of runs training now, in the order they joined; stale entries are removed."""
+    folder = Path(register) if register is not None else register_dir()
+    try:
+        names = sorted(folder.glob("*.lock"))
+    except OSError:
+        return []
+    live = []
+    for path in names:
+        try:
+            fh = open(path, "rb")
+        except OSError:
+            continue  # removed meanwhile: it left
+        with fh:
+            got = _try_lock(fh)
+            if got is False:
+                live.append(path)
+            elif got is None:  # no working locks here: believe a live process on this host
+                record = _entry_record(fh)
+                if record is None or _pid_alive(int(record.get("pid", 0))):
+                    live.append(path)
+            else:
+                try:
+                    path.unlink()  # its run ended without leaving (killed): the lock died with it
+                except OSError:
+                    pass
+    return live
+
+
+def _entry_record(fh) -> dict | None:
+    fh.seek(0)
+    try:
+        record = json.loads(fh.read(4096))
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None

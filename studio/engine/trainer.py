@@ -29,6 +29,7 @@ from ..methods.requirements import data_problem
 from . import distributed
 from .checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
 from .config import RunConfig, format_duration
+from .coreshare import CoreShare
 from .device import pick_device
 from .events import Event, Images, Metric, Points, Scalars, Status, Subscriber
 from .rundir import RunDirectory
@@ -100,6 +101,7 @@ class Trainer:
         self._start_time = 0.0
         self._best: float | None = None
         self._last_good_checkpoint_step: int | None = None
+        self.cores = CoreShare(run_dir)  # this run's share of the cores among the machine's training runs
 
     # --- control from any thread ---------------------------------------------------------------
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -390,6 +392,7 @@ class Trainer:
             self._start_time = self._last_log_time = time.perf_counter()
             self._last_log_step = self.step
             self.method.train(True)
+        self.cores.adjust()  # on the training thread: its torch threads, as the runs training now share the cores
         for _ in range(n):
             # The method's own schedule (CycleGAN's linear decay) times the run's --lr-anneal, if any.
             anneal = self.config.lr_factor(self.step) if self.config.lr_anneal else None
@@ -465,6 +468,7 @@ class Trainer:
             batch_size = getattr(getattr(self.method, "params", None), "batch_size", None)
             self._status(RunState.ERROR, _describe_error(exc, batch_size))
         finally:
+            self.cores.leave()
             close = getattr(getattr(self, "sampler", None), "close", None)
             if close is not None:
                 close()  # a streaming sampler's worker processes

@@ -17,12 +17,15 @@ from ..engine.outputs import Console
 from ..engine.rundir import atomic_write_bytes
 from ..engine.state import RunState
 from .catalogue import DIGITS_RECIPES
+from .comparisons import COMPARISON_MD, COMPARISONS, get_comparison, record_figures, trial_dirs
+from .comparisons import markdown as comparison_markdown
 from .protocols import METRICS
 from .recipe import Recipe
 from .report import number_text
 from .runner import REPORT_JSON, REPORT_MD, machine, run_experiment
 
-TABLES: dict[str, list[Recipe]] = {"digits": DIGITS_RECIPES}
+# The digits table, and the seeds' comparisons (a few of its recipes each, see comparisons.py).
+TABLES: dict[str, list[Recipe]] = {"digits": DIGITS_RECIPES, **{c.name: c.recipe_list() for c in COMPARISONS.values()}}
 # The table's columns: (heading, the figures shown in it, "figure (baseline)" pairs in parentheses).
 COLUMNS = [
     ("classes ≥ 2%", ["classes_covered"]), ("TV to uniform", ["class_tv"]), ("diversity", ["diversity"]),
@@ -152,3 +155,20 @@ def markdown(report: dict[str, Any]) -> str:
         if r["grid"]:
             lines += [f"![{r['method']}]({r['grid']})", ""]
     return "\n".join(lines) + "\n"
+
+
+def run_comparison(name: str, run_dir: str | Path, *, steps: int | None = None, device: str = "auto",
+                   command: str = "", console: Console = None,
+                   log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Train and judge the comparison's recipes in run_dir/<recipe>/trial-1 (a finished trial with the
+    recipe's settings is judged again, not retrained), record the figures in each run, and write
+    run_dir/comparison.md. Returns the table's report with `runs` (the trial directories) added."""
+    comparison = get_comparison(name)
+    report = run_table(name, run_dir, steps=steps, device=device, command=command, console=console, log=log)
+    runs = trial_dirs(comparison, run_dir)
+    for recipe, row, trial in zip(comparison.recipe_list(), report["rows"], runs, strict=True):
+        if row["state"] == RunState.FINISHED:
+            record_figures(trial, row["metrics"], row["steps"], recipe.samples, recipe.evaluation)
+    report["runs"] = [str(r) for r in runs]
+    atomic_write_bytes(Path(run_dir) / COMPARISON_MD, comparison_markdown(comparison, report).encode())
+    return report

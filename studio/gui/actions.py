@@ -53,10 +53,13 @@ ACTIONS = (
                ("Ctrl+Shift+O",), "Open a folder of images, IDX, CIFAR-10 or CelebA", idle),
     ActionSpec("open_run", "Open run…", lambda w: w.open_run(), ("Ctrl+Alt+O",),
                "Open a run directory and follow it live, even while another process writes it", idle),
+    ActionSpec("compare", "Compare runs…", lambda w: _open_compare(w), ("Ctrl+Shift+C",),
+               "Compare runs side by side: curves overlaid, grids at one step, a table of figures (adds the run "
+               "the Monitor shows)"),
     ActionSpec("experiments", "Experiments…", lambda w: _open_experiments(w), (),
                "Published experiments (PacGAN's 2-D benchmarks, digits): fill the Train tab with one", idle),
-    ActionSpec("export_timelapse", "Export timelapse GIF…", lambda w: w.exports.timelapse(), ("Ctrl+E",),
-               "Write the run's saved sample grids as a looping GIF"),
+    ActionSpec("export_timelapse", "Export timelapse…", lambda w: w.exports.timelapse(), ("Ctrl+E",),
+               "Write the run's saved sample grids as a looping GIF or an MP4, a frame at a time"),
     ActionSpec("export_model", "Export model…", lambda w: w.exports.model(), ("Ctrl+Shift+E",),
                "Export the run's generator (and encoder) as ONNX or TorchScript, as `studio export` does"),
     ActionSpec("quit", "Quit", lambda w: w.close(), ("Ctrl+Q",), "Close GAN Studio (asks first while training)"),
@@ -77,6 +80,12 @@ ACTIONS = (
     ActionSpec("about", "About GAN Studio", lambda w: w.show_about()),
 )
 
+def _open_compare(window) -> None:
+    from .compare import open_compare
+
+    open_compare(window)
+
+
 def _open_experiments(window) -> None:
     from .experiments_dialog import open_experiments  # loads the recipes (and torch) when first asked
 
@@ -85,8 +94,8 @@ def _open_experiments(window) -> None:
 
 SEPARATOR, RECENT = "-", "recent"
 MENUS = {
-    "&File": ("open_dataset", "open_folder", "open_run", RECENT, "experiments", SEPARATOR, "export_timelapse",
-              "export_model", SEPARATOR, "quit"),
+    "&File": ("open_dataset", "open_folder", "open_run", RECENT, "compare", "experiments", SEPARATOR,
+              "export_timelapse", "export_model", SEPARATOR, "quit"),
     "&Edit": ("undo", "reset"),
     "&Run": ("start", "pause", "stop", SEPARATOR, "continue"),
     "&View": ("theme_dark", "theme_light"),

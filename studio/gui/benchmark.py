@@ -12,6 +12,9 @@ see `StallMeter`).
 holds the GUI thread, how late the 10 ms timer comes while the history loads, when curves show and
 how much memory it takes (`studio bench`'s `runs` section).
 
+`measure_compare_open(run_dirs)` opens eight such runs side by side in the Compare view and measures the
+GUI thread's longest block while they are read (the same section).
+
 `probe_first_paint(window)` is the launch-time probe: with $STUDIO_LAUNCH_PROBE set, the app prints
 the wall-clock time of the window's first painted frame and exits (`studio bench` spawns it).
 """
@@ -19,6 +22,7 @@ the wall-clock time of the window's first painted frame and exits (`studio bench
 from __future__ import annotations
 
 import dataclasses
+import gc
 import statistics
 import tempfile
 import threading
@@ -227,6 +231,75 @@ def measure_run_open(run_dir: str | Path, timeout: float = 300.0) -> dict[str, A
     return result
 
 
+def measure_compare_open(run_dirs: list[str], timeout: float = 600.0) -> dict[str, Any]:
+    """Open `run_dirs` (up to 8 long runs) in the Compare view (offscreen) and measure it while they are read:
+    how long the call held the GUI thread, a 10 ms timer's lateness until a second after the last run was
+    drawn, when the first and the last run's curves showed, and the peak memory growth."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .app import dispose, isolated_settings
+    from .compare import open_compare
+    from .perf import process_rss_bytes
+
+    with isolated_settings(Path(tempfile.mkdtemp(prefix="studio-bench-compare-config-"))):
+        window = _open_window()
+        try:
+            view = window.compare_view
+            window.tabs.setCurrentWidget(view)
+            QApplication.processEvents()
+            # The start-up's garbage first: the window collects on its own thread, and its first collections
+            # after torch and the methods were imported (514,000 and 320,000 objects) took 430-470 ms under
+            # load; they belong to the start-up, not to opening runs.
+            gc.collect()
+            stall = StallMeter()
+            rss_before = peak = process_rss_bytes()
+            seen: dict[str, float] = {}
+            loop = QEventLoop()
+            began = time.perf_counter()
+
+            def drawn_runs() -> int:
+                keys = {key for panel in view.charts.panels.values() for key, curve in panel.curves.items()
+                        if curve.xData is not None and len(curve.xData)}
+                return len(keys)
+
+            def tick() -> None:
+                nonlocal peak
+                stall.tick()
+                peak = max(peak, process_rss_bytes())
+                now = time.perf_counter() - began
+                drawn = drawn_runs()
+                if "first" not in seen and drawn:
+                    seen["first"] = now
+                if "all" not in seen and drawn >= len(run_dirs) and not view.loading:
+                    seen["all"] = now
+                if "all" in seen and now > seen["all"] + 1.0 or now > timeout:
+                    loop.quit()  # a second more: the last redraws are measured too
+
+            ticker = QTimer()
+            ticker.setTimerType(Qt.TimerType.PreciseTimer)
+            ticker.setInterval(round(StallMeter.INTERVAL * 1000))
+            ticker.timeout.connect(tick)
+            call = time.perf_counter()
+            open_compare(window, list(run_dirs))
+            call_ms = (time.perf_counter() - call) * 1000
+            stall.restart()
+            ticker.start()
+            loop.exec()
+            ticker.stop()
+            result = {"runs": len(run_dirs), "open_call_ms": call_ms,
+                      "longest_block_ms": max(call_ms, stall.summary()["max_ms"]),
+                      "seconds_to_first_run": seen.get("first"), "seconds_to_all_runs": seen.get("all"),
+                      "ui_stall": stall.summary(), "memory_growth_mb": (peak - rss_before) / 2**20,
+                      "records_read": sum(r.scalar_records for r in view.comparison.runs),
+                      "charts": len(view.charts.panels)}
+            view.clear()
+            QApplication.processEvents()
+        finally:
+            dispose(window)
+    return result
+
+
 class StallMeter:
     """How late the GUI thread's event loop serves a 10 ms timer while training runs (no Qt here).
 
@@ -274,7 +347,7 @@ def format_overhead(result: dict[str, Any]) -> str:
 
 
 RESULT_PREFIX = "STUDIO_BENCH_WINDOW "  # the line `studio bench` reads from this module run as a process
-MEASURES = {"window": measure_window_overhead, "run-open": measure_run_open}
+MEASURES = {"window": measure_window_overhead, "run-open": measure_run_open, "compare-open": measure_compare_open}
 
 
 if __name__ == "__main__":  # python -m studio.gui.benchmark window|run-open ['{"steps": 300, ...}']

@@ -9,10 +9,13 @@ the window handles input and timers between charts.
 
 from __future__ import annotations
 
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QWidget
+from typing import Any
 
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QToolButton, QWidget
+
+from ..runs.curve_settings import CurveSettings, load_curve_settings, remember
 from .plots import CurvePanel
 from .theme import PLOT_COLOURS
 
@@ -23,14 +26,28 @@ EMPTY_HINT = ("Charts appear here when a run starts: its losses grouped as the m
               "Start a run on the Train tab, or open a run directory with File → Open run… (Ctrl+Alt+O).")
 CHART_TOOLTIP = ("Logged values over training steps: drag to pan, wheel to zoom, right-click for "
                  "options; the small A button returns to following the run")
+LOG_TOOLTIP = ("Log-scale y axis for this chart (remembered; it applies while every value on the chart is above "
+               "zero)")
 
 
 class ChartGrid(QScrollArea):
-    """Charts by title, created on demand (`panel`), emptied for a new run (`clear`)."""
+    """Charts by title, created on demand (`panel`), emptied for a new run (`clear`); drawn with the remembered
+    smoothing and log scales (`set_smoothing`, each chart's log button). `panel_options` go to every
+    `CurvePanel` (the Compare view's charts have no legend of their own and fit x to the values)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    logToggled = Signal(str, bool)  # chart title, on
+
+    def __init__(self, parent: QWidget | None = None, hint: str = EMPTY_HINT,
+                 panel_options: dict[str, Any] | None = None, chart_height: int | None = None) -> None:
         super().__init__(parent)
         self.theme = "dark"
+        self.curves: CurveSettings = load_curve_settings()
+        self.panel_options = dict(panel_options or {})
+        # None: the charts share the height (the Monitor); a height: each chart keeps it and the column scrolls,
+        # so a chart added later never resizes (and repaints) the ones shown (the Compare view adds them as runs
+        # are read).
+        self.chart_height = chart_height
+        self.log_buttons: dict[str, QToolButton] = {}
         self.panels: dict[str, CurvePanel] = {}
         self.plot_widgets: list[pg.PlotWidget] = []
         self.extra_lines: dict[str, dict[str, float]] = {}  # title -> {label: y}: published figures of a run
@@ -45,7 +62,7 @@ class ChartGrid(QScrollArea):
         self.grid = QGridLayout(body)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(4)
-        self.empty_hint = QLabel(EMPTY_HINT)
+        self.empty_hint = QLabel(hint)
         self.empty_hint.setObjectName("placeholder")
         self.empty_hint.setWordWrap(True)
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -55,6 +72,10 @@ class ChartGrid(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        if chart_height:  # the charts scroll: a scroll bar that appears with the third row would resize them all
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+            # A row added makes the column taller: only the new part is painted, not every chart again.
+            body.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setWidget(body)
 
     def _turn_timer(self, slot) -> QTimer:
@@ -70,6 +91,7 @@ class ChartGrid(QScrollArea):
             self.grid.removeWidget(widget)
             widget.deleteLater()
         self.plot_widgets.clear()
+        self.log_buttons.clear()
         self._to_show.clear()
         self._to_redraw.clear()
         for row in range(self.grid.rowCount()):
@@ -88,17 +110,34 @@ class ChartGrid(QScrollArea):
         widget.setToolTip(CHART_TOOLTIP)
         widget.setBackground(PLOT_COLOURS.get(self.theme, PLOT_COLOURS["dark"])["background"])
         widget.setMinimumHeight(MIN_CHART_HEIGHT)
+        if self.chart_height:
+            widget.setFixedHeight(self.chart_height)
         widget.hide()
         row, column = divmod(index, COLUMNS)
         self.grid.addWidget(widget, row, column)
-        self.grid.setRowStretch(row, 1)  # every row the same height, whatever was added last
+        if not self.chart_height:
+            self.grid.setRowStretch(row, 1)  # every row the same height, whatever was added last
+        else:  # the charts at the top, the room left below them
+            self.grid.setRowStretch(row, 0)
+            self.grid.setRowStretch(row + 1, 1)
         for c in range(COLUMNS):
             self.grid.setColumnStretch(c, 1)
         self.plot_widgets.append(widget)
-        lines = {**(reference_lines or {}), **self.extra_lines.get(title, {})}
-        panel = CurvePanel(widget.getPlotItem(), title, lines, x_extent=self.x_extent)
+        panel = CurvePanel(widget.getPlotItem(), title, reference_lines, x_extent=self.x_extent,
+                           targets=self.extra_lines.get(title), smoothing=self.curves.smoothing,
+                           log=self.curves.is_log(title), **self.panel_options)
         panel.apply_theme(self.theme)
         self.panels[title] = panel
+        # A small toggle in the chart's corner: its y axis on a log scale, remembered by the chart's title.
+        log = QToolButton(widget)
+        log.setText("log")
+        log.setCheckable(True)
+        log.setChecked(panel.log_wanted)
+        log.setToolTip(LOG_TOOLTIP)
+        log.setAutoRaise(True)
+        log.move(2, 2)
+        log.toggled.connect(lambda on, t=title: self.set_log(t, on))
+        self.log_buttons[title] = log
         self._to_show.append(widget)
         self._show_timer.start()
         return panel
@@ -131,9 +170,40 @@ class ChartGrid(QScrollArea):
             self._redraw_timer.start()
         return drawn
 
+    def set_smoothing(self, weight: float, save: bool = True) -> None:
+        """Draw every chart's dense curves smoothed by `weight` (0: raw), a chart per turn of the event loop."""
+        self.curves.smoothing = weight
+        for panel in self.panels.values():
+            panel.set_smoothing(weight)
+        self.redraw(staggered=True)
+        if save:
+            _remember(smoothing=weight)
+
+    def set_log(self, title: str, on: bool) -> None:
+        """The chart `title` on a log scale (while its values are all above zero), or linear; remembered."""
+        self.curves.set_log(title, on)
+        panel = self.panels.get(title)
+        if panel is not None:
+            panel.set_log(on)
+            panel.redraw()
+        button = self.log_buttons.get(title)
+        if button is not None and button.isChecked() != on:
+            button.blockSignals(True)
+            button.setChecked(on)
+            button.blockSignals(False)
+        _remember(log=(title, on))
+        self.logToggled.emit(title, on)
+
     def apply_theme(self, theme: str) -> None:
         self.theme = theme
         for widget in self.plot_widgets:
             widget.setBackground(PLOT_COLOURS.get(theme, PLOT_COLOURS["dark"])["background"])
         for panel in self.panels.values():
             panel.apply_theme(theme)
+
+
+def _remember(**change: Any) -> None:
+    try:
+        remember(**change)
+    except OSError:
+        pass  # not remembered for next time; the charts show it now all the same

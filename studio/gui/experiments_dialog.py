@@ -1,4 +1,5 @@
-"""File → Experiments…: the shipped experiments, and picking one fills the Train tab.
+"""File → Experiments…: the shipped experiments, and picking one fills the Train tab; the comparisons,
+and picking one trains its runs and opens them side by side in the Compare view.
 
 Self-contained so the main window only needs a menu action:
 
@@ -46,16 +47,41 @@ def describe_html(recipe: Any) -> str:
             f"<p><small>Trials and the report: <code>studio experiment run {html.escape(d['name'])} --trials 5</code></small></p>")
 
 
-class ExperimentsDialog(QDialog):
-    """A list of experiments and the chosen one's description; OK means "fill the Train tab with it"."""
+def describe_comparison_html(comparison: Any) -> str:
+    """A comparison recipe as rich text: what it compares, on what, how it is judged, what was published."""
+    d = comparison.describe()
+    published = "".join(f"<li>{html.escape(m)}: {v:g}</li>" for m, v in d["published"].items())
+    published = (f"<p>The write-up's {html.escape(d['published_metric'].upper())} ({html.escape(d['published_source'])}):"
+                 f"</p><ul>{published}</ul>") if published else ""
+    return (f"<h3>{html.escape(d['title'])} <small>(comparison {html.escape(d['name'])})</small></h3>"
+            f"<p>{html.escape(d['description'])}</p>"
+            f"<p>Trains {', '.join(f'<b>{html.escape(m)}</b>' for m in d['methods'])} on <b>"
+            f"{html.escape(d['dataset'])}</b> one after another ({', '.join(f'{s:,}' for s in d['steps'])} steps; "
+            f"about {d['time_limit_minutes']:g} CPU minutes in all), in a process of its own, then opens their runs "
+            f"side by side in the Compare view with the table of their figures.</p>{published}"
+            f"<p><small>From the command line: <code>studio experiment compare {html.escape(d['name'])}</code></small></p>")
 
-    def __init__(self, parent: QWidget | None = None, recipes: dict[str, Any] | None = None):
+
+COMPARISON_PREFIX = "compare: "
+
+
+class ExperimentsDialog(QDialog):
+    """A list of experiments and comparisons and the chosen one's description; OK means "fill the Train tab
+    with it" for an experiment, "run it" for a comparison."""
+
+    def __init__(self, parent: QWidget | None = None, recipes: dict[str, Any] | None = None,
+                 comparisons: dict[str, Any] | None = None):
         super().__init__(parent)
         if recipes is None:
             from ..experiments import RECIPES
 
             recipes = RECIPES
+        if comparisons is None:
+            from ..experiments.comparisons import COMPARISONS
+
+            comparisons = COMPARISONS
         self.recipes = dict(recipes)
+        self.comparisons = dict(comparisons)
         self.setWindowTitle("Experiments")
         self.list = QListWidget()
         self.list.setToolTip("Experiments that reproduce a published figure, or reach a target on a CPU budget")
@@ -63,6 +89,11 @@ class ExperimentsDialog(QDialog):
             item = QListWidgetItem(name)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setToolTip(recipe.title)
+            self.list.addItem(item)
+        for name, comparison in self.comparisons.items():
+            item = QListWidgetItem(f"{COMPARISON_PREFIX}{comparison.title}")
+            item.setData(Qt.ItemDataRole.UserRole, COMPARISON_PREFIX + name)
+            item.setToolTip(f"Train {', '.join(comparison.recipes)} and compare their runs side by side")
             self.list.addItem(item)
         self.details = QLabel()
         self.details.setWordWrap(True)
@@ -89,19 +120,28 @@ class ExperimentsDialog(QDialog):
     def chosen(self) -> Any:
         """The selected recipe (None when the list is empty)."""
         item = self.list.currentItem()
-        return None if item is None else self.recipes[item.data(Qt.ItemDataRole.UserRole)]
+        if item is None:
+            return None
+        key = item.data(Qt.ItemDataRole.UserRole)
+        if key.startswith(COMPARISON_PREFIX):
+            return self.comparisons[key[len(COMPARISON_PREFIX):]]
+        return self.recipes[key]
 
     def select(self, name: str) -> bool:
         """Select the experiment called `name`; False when there is none."""
         for row in range(self.list.count()):
-            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == name:
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) in (name, COMPARISON_PREFIX + name):
                 self.list.setCurrentRow(row)
                 return True
         return False
 
     def _on_row(self, _row: int) -> None:
-        recipe = self.chosen
-        self.details.setText("" if recipe is None else describe_html(recipe))
+        chosen = self.chosen
+        comparison = chosen is not None and chosen.name in self.comparisons and chosen is self.comparisons[chosen.name]
+        self.details.setText("" if chosen is None else describe_comparison_html(chosen) if comparison
+                             else describe_html(chosen))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(
+            "Run the comparison" if comparison else "Fill the Train tab")
 
 
 def choose_experiment(parent: QWidget | None = None) -> Any:
@@ -135,12 +175,31 @@ def fill_train_tab(train_tab: Any, recipe: Any) -> None:
 
 
 def open_experiments(window: Any) -> Any:
-    """File → Experiments…: choose a recipe and fill the Train tab with it (the recipe, or None)."""
+    """File → Experiments…: choose a recipe and fill the Train tab with it, or a comparison and run it (its
+    runs open in the Compare view when it ends); the chosen one, or None."""
     if not window.interactive:
         return None
     recipe = choose_experiment(window)
+    from ..experiments.comparisons import COMPARISONS
+
+    if recipe is not None and COMPARISONS.get(recipe.name) is recipe:
+        start_comparison(window, recipe)
+        return recipe
     if recipe is not None:
         fill_train_tab(window.train_tab, recipe)
         window.tabs.setCurrentWidget(window.train_tab)
         window.statusBar().showMessage(f"Experiment {recipe.name}: loading {recipe.dataset}…", 8000)
     return recipe
+
+
+def start_comparison(window: Any, comparison: Any, run_dir: Any = None, steps: int | None = None) -> Any:
+    """Train `comparison` (its progress and Cancel on the Compare view, shown now); its runs are compared
+    there when it finishes. The `ComparisonRun`, or None when another is still running."""
+    from .compare import open_compare
+
+    view = open_compare(window, [])
+    try:
+        return view.run_comparison(comparison, run_dir, steps)
+    except RuntimeError as exc:
+        window.show_error("Comparison not started", str(exc))
+        return None

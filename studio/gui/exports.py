@@ -1,4 +1,5 @@
-"""File → Export timelapse GIF and File → Export model: background work with progress in the status bar.
+"""File → Export timelapse and File → Export model: background work with progress in the status bar; the
+timelapse's Cancel is the Monitor's export button while it runs.
 
 `Exports` needs from the window only its Monitor tab (the run shown), `interactive` (may it ask with
 file dialogs), `show_error`/`show_info` for the outcome, and the status bar's progress widget.
@@ -13,36 +14,62 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QProgressBar
 
 from .tasks import BackgroundTask
 
-PROGRESS_TIP = "Writing the timelapse GIF"
+PROGRESS_TIP = "Writing the timelapse"
+CANCEL_TEXT = "Cancel export"
 
 
 class Exports:
     def __init__(self, window: QMainWindow, progress: QProgressBar) -> None:
         self.window, self.progress = window, progress
         self.model_task: BackgroundTask | None = None
+        self.timelapse_task: BackgroundTask | None = None
+        self._button_text = window.monitor_tab.export_button.text()
         self.last_model_export: Any = None  # the newest ExportResult
         window.monitor_tab.exportFinished.connect(self._on_timelapse_written)
 
     # --- timelapse ---------------------------------------------------------------------------------
-    def timelapse(self) -> BackgroundTask | None:
-        """Write the current run's sample grids as a GIF (asks where when interactive)."""
+    def timelapse(self, out: str | Path | None = None) -> BackgroundTask | None:
+        """Write the current run's sample grids as a GIF or MP4, streamed a frame at a time (asks where when
+        interactive); while one is being written, this cancels it."""
         w = self.window
+        if self.timelapse_task is not None:
+            self.timelapse_task.cancel()
+            return None
         run_dir = w.monitor_tab.run_dir
         if run_dir is None:
             w.show_error("Nothing to export", "no run is open: start training or open a run first")
             return None
-        target = run_dir / "exports" / "timelapse.gif"
-        if w.interactive:
-            chosen, _ = QFileDialog.getSaveFileName(w, "Export timelapse GIF", str(target), "GIF images (*.gif)")
+        target = Path(out) if out is not None else run_dir / "exports" / "timelapse.gif"
+        if w.interactive and out is None:
+            from ..latent.video import mp4_available
+            from .timelapse import FILTERS
+
+            filters = [f for f, suffix in FILTERS.items() if suffix == ".gif" or mp4_available()]
+            chosen, chosen_filter = QFileDialog.getSaveFileName(w, "Export timelapse", str(target), ";;".join(filters))
             if not chosen:
                 return None
             target = Path(chosen)
+            if target.suffix.lower() not in FILTERS.values():
+                target = target.with_name(target.name + FILTERS.get(chosen_filter, ".gif"))
         task = w.monitor_tab.export_gif(target)
         if task is not None:
+            self.timelapse_task = task
             self.progress.setRange(0, 0)
             self.progress.show()
             task.progress.connect(self._on_progress)
+            task.cancelled.connect(lambda: w.show_info(f"Timelapse export cancelled: {target} was not written"))
+            task.finished.connect(self._on_timelapse_ended)
+            button = w.monitor_tab.export_button
+            button.setText(CANCEL_TEXT)
+            button.setToolTip("Stop writing the timelapse (no file is left behind)")
         return task
+
+    def _on_timelapse_ended(self) -> None:
+        self.timelapse_task = None
+        self.progress.hide()
+        button = self.window.monitor_tab.export_button
+        button.setText(self._button_text)
+        button.setToolTip("Write the saved sample grids as a looping GIF or an MP4 (File → Export timelapse…)")
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)

@@ -30,6 +30,7 @@ from .actions import Actions, bind_button
 from .banner import Banner
 from .collapse_banner import show_collapse
 from .collector import collect_on_gui_thread
+from .compare import install_compare
 from .dialogs import about_text, confirm_close_while_training, method_descriptions, studio_version
 from .exports import Exports
 from .monitor_tab import MonitorTab
@@ -97,8 +98,9 @@ class MainWindow(QMainWindow):
         self.runs.ended.connect(self._on_run_ended)
         self.menu_actions = Actions(self)
         self.menu_actions.build_menus()
+        self.compare_view = install_compare(self)  # the Compare tab, and Compare… on the Monitor
         recent = self.menu_actions.recent_menu
-        recent.aboutToShow.connect(lambda: fill_recent_menu(recent, self.open_run))
+        recent.aboutToShow.connect(lambda: fill_recent_menu(recent, self.open_run, self.menu_actions["compare"]))
         t = self.train_tab
         for button, action_id in ((t.start_button, "start"), (t.stop_button, "stop"),
                                   (t.continue_button, "continue")):
@@ -163,6 +165,7 @@ class MainWindow(QMainWindow):
             self.theme = apply_theme(app, theme)
         self.menu_actions.check_theme(self.theme)
         self.monitor_tab.apply_theme(self.theme)
+        self.compare_view.apply_theme(self.theme)
         self.train_tab.dataset_panel.apply_theme(self.theme)
 
     def save_settings(self) -> None:
@@ -465,6 +468,7 @@ class MainWindow(QMainWindow):
             task.cancel()
             task.wait(60_000)
         self.sample_tab.shutdown()
+        self.compare_view.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self.is_training() and self.ask_before_close and not confirm_close_while_training(

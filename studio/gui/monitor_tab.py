@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ..engine.state import RunState, StatusNote
 from .chart_grid import ChartGrid
+from .curve_controls import with_curve_controls
 from .history import History
 from .imageview import ImageView
 from .livetext import LiveText
@@ -179,7 +180,7 @@ class MonitorTab(QWidget):
         images_layout.addWidget(self.metric_label)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.charts)
+        splitter.addWidget(with_curve_controls(self.charts))  # the smoothing slider above the charts
         splitter.addWidget(images_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -567,21 +568,22 @@ class MonitorTab(QWidget):
         return list(self._timelapse)
 
     def export_gif(self, out: Path | str | None = None) -> BackgroundTask | None:
-        """Write the saved grids as a GIF in the background (default exports/timelapse.gif); None if there are none."""
+        """Write the saved grids as a GIF (or an MP4, by `out`'s suffix) in the background, a frame at a time
+        (default exports/timelapse.gif); None if there are none."""
         self._scan_timelapse(force=True)
         if self.run_dir is None or not self._timelapse:
             self.exportFinished.emit("⚠ no saved sample grids to export yet: train a little longer, or open a run")
             return None
-        from .timelapse import write_timelapse_gif
+        from .timelapse import write_timelapse
 
         target = Path(out) if out else self.run_dir / "exports" / "timelapse.gif"
         frames = [p for _, p in self._timelapse]
         beside = [self._reconstruction_frames.get(step) for step, _ in self._timelapse]
         beside = beside if any(beside) else None
-        task = BackgroundTask(lambda report: str(write_timelapse_gif(frames, target, report, beside=beside)), self,
+        task = BackgroundTask(lambda report: str(write_timelapse(frames, target, report, beside=beside)), self,
                               name="gif-export")
         task.done.connect(self.exportFinished.emit)
-        task.failed.connect(lambda msg: self.exportFinished.emit(f"⚠ {target}: the GIF was not written ({msg})"))
+        task.failed.connect(lambda msg: self.exportFinished.emit(f"⚠ {target}: the timelapse was not written ({msg})"))
         self.export_task = task
         task.start()
         return task

@@ -1,4 +1,5 @@
-"""What the window remembers between launches: geometry, tab, theme, the Train tab's form, recent runs."""
+"""What the window remembers between launches: geometry, tab, theme, the Train tab's form, recent runs (how
+curves are drawn is remembered by the charts themselves: studio/runs/curve_settings.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from .. import settings as user_settings
@@ -52,8 +54,9 @@ def add_recent_run(path: str | Path) -> None:
         pass
 
 
-def fill_recent_menu(menu: QMenu, open_run: Callable[[str], object]) -> None:
-    """File → Recent runs: the newest first; runs whose folder is gone are greyed."""
+def fill_recent_menu(menu: QMenu, open_run: Callable[[str], object], compare: QAction | None = None) -> None:
+    """File → Recent runs: the newest first; runs whose folder is gone are greyed; `compare` (Compare runs…,
+    whose list holds this history) last."""
     menu.clear()
     recent = [p for p in user_settings.get_setting("recent_runs", []) if isinstance(p, str)]
     if not recent:
@@ -63,6 +66,9 @@ def fill_recent_menu(menu: QMenu, open_run: Callable[[str], object]) -> None:
         action.setToolTip(path)
         action.setEnabled(Path(path).is_dir())
         action.triggered.connect(lambda checked=False, p=path: open_run(p))
+    if compare is not None:
+        menu.addSeparator()
+        menu.addAction(compare)
 
 
 def reopenable(source: str) -> bool:

@@ -1,17 +1,14 @@
 """Export morphs as an animated GIF, a PNG strip or an MP4, through one frame pipeline.
 
 Every format gets the same frames: each timeline's frames are rendered in chunks, resized to the
-cell size, and laid out by `studio.grids.image_grid` (one cell per morph). The PNG strip lays the
-finished frames out with the same function. Files are written atomically; progress is reported
-after each chunk and a `cancel()` returning True stops the export between chunks.
+cell size, and laid out by `studio.grids.image_grid` (one cell per morph). GIF and MP4 frames are
+streamed to the file as they are rendered (`video.py`, which the run timelapse uses too); the PNG
+strip lays the finished frames out with the same grid function. Files are written atomically;
+progress is reported after each chunk and a `cancel()` returning True stops the export between chunks.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import io
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,14 +25,10 @@ from ..methods.base import Method
 from .errors import Cancelled, ExportError
 from .render import generate
 from .timeline import Timeline
+from .video import mp4_available, open_video
 
 FORMATS = {".gif": "gif", ".png": "png", ".mp4": "mp4"}
 Progress = Callable[[int, int], None]
-
-
-def mp4_available() -> bool:
-    """True when imageio-ffmpeg (and imageio) can be imported, so MP4 export works."""
-    return all(importlib.util.find_spec(m) is not None for m in ("imageio", "imageio_ffmpeg"))
 
 
 @dataclass
@@ -130,68 +123,9 @@ def iter_frames(method: Method, timelines: Sequence[Timeline], options: ExportOp
             progress(stop, total)
 
 
-def _gif_frames(frames: list[np.ndarray]) -> list:
-    """Palette images for a GIF, one per frame, none of which Pillow may merge away.
-
-    Pillow folds a frame that looks exactly like the previous one into it (longer duration, one
-    frame fewer). A morph must keep its frame count, so such a frame gets one transparent pixel:
-    with "do not dispose" the pixel underneath is the same colour, so it shows the same picture.
-    """
-    from PIL import Image
-
-    out, previous, marked = [], None, False
-    for f in frames:
-        rgb = Image.fromarray(np.repeat(f, 3, axis=2) if f.shape[2] == 1 else f)
-        pal = rgb.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        colours = pal.getpalette() or []
-        pal.putpalette(colours + [0] * (768 - len(colours)))  # index 255 stays free for transparency
-        shown = np.asarray(pal.convert("RGB"))
-        # In a run of equal frames every other one is marked, so neighbours always differ.
-        marked = previous is not None and np.array_equal(shown, previous) and not marked
-        if marked:
-            pal.putpixel((0, 0), 255)
-            pal.info["transparency"] = 255
-        previous = shown
-        out.append(pal)
-    return out
-
-
-def _gif_bytes(frames: list[np.ndarray], options: ExportOptions) -> bytes:
-    images = _gif_frames(frames)
-    buf = io.BytesIO()
-    extra = {} if options.plays == 1 else {"loop": 0 if options.plays == 0 else options.plays - 1}
-    # GIF keeps hundredths of a second; round here so what we promise is what gets stored.
-    duration = max(10, int(round(100.0 / options.fps)) * 10)
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=duration,
-                   disposal=1, optimize=False, **extra)
-    return buf.getvalue()
-
-
 def _strip_png(frames: list[np.ndarray], options: ExportOptions) -> bytes:
     stack = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)
     return png_bytes(image_grid(stack, columns=options.strip_columns or len(frames), padding=options.padding))
-
-
-def _write_mp4(frames: list[np.ndarray], path: Path, options: ExportOptions) -> None:
-    import imageio.v2 as imageio
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".mp4", dir=path.parent)
-    os.close(fd)
-    try:
-        # H.264 in yuv420p needs even sides: pad by one black row/column where needed.
-        writer = imageio.get_writer(tmp, format="FFMPEG", fps=options.fps, codec="libx264",
-                                    pixelformat="yuv420p", macro_block_size=1, quality=8)
-        with writer:
-            for f in frames:
-                rgb = np.repeat(f, 3, axis=2) if f.shape[2] == 1 else f
-                h, w = rgb.shape[:2]
-                writer.append_data(np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0))))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def export_morph(path: str | Path, method: Method, timelines: Timeline | Sequence[Timeline],
@@ -205,19 +139,24 @@ def export_morph(path: str | Path, method: Method, timelines: Timeline | Sequenc
     options.validate()
     fmt = export_format(path)
     timelines = [timelines] if isinstance(timelines, Timeline) else list(timelines)
-    frames = list(iter_frames(method, timelines, options, reference, progress, cancel, cache))
-    if cancel is not None and cancel():
-        raise Cancelled("export cancelled")
+    frames = iter_frames(method, timelines, options, reference, progress, cancel, cache)
     try:
-        if fmt == "gif":
-            atomic_write_bytes(path, _gif_bytes(frames, options))
-        elif fmt == "png":
+        if fmt == "png":  # a strip lays every frame out at once
+            frames = list(frames)
+            if cancel is not None and cancel():
+                raise Cancelled("export cancelled")
             atomic_write_bytes(path, _strip_png(frames, options))
-        else:
-            _write_mp4(frames, path, options)
+            h, w = frames[0].shape[:2]
+            return ExportResult(path, fmt, len(frames), w, h, time.perf_counter() - start)
+        # GIF and MP4 are streamed: each chunk's frames go to the file as they are rendered.
+        with open_video(path, options.fps, options.plays) as writer:
+            for frame in frames:
+                writer.add(frame)
+            if cancel is not None and cancel():
+                raise Cancelled("export cancelled")
     except OSError as exc:  # a full disk included: the temp file is gone and any earlier file is intact
         raise ExportError(f"{write_error_message(path, exc)}, or choose another folder") from None
-    h, w = frames[0].shape[:2]
+    w, h = writer.size
     if fmt == "mp4":  # padded to even sides for H.264
         h, w = h + h % 2, w + w % 2
-    return ExportResult(path, fmt, len(frames), w, h, time.perf_counter() - start)
+    return ExportResult(path, fmt, writer.frames, w, h, time.perf_counter() - start)
