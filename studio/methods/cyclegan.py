@@ -107,10 +107,12 @@ class CycleGAN(TranslationMethod):
         "cycle": "cycle-consistency error, |G_BA(G_AB(a)) - a| + |G_AB(G_BA(b)) - b| (mean L1, before λ): "
                  "how well a round trip returns the original",
         "identity": "identity error, |G_AB(b) - b| + |G_BA(a) - a| (mean L1, before weighting); 0 when turned off",
+        "lr": "the generators' learning rate this step: the linear decay times the run's lr_anneal",
     }
     plots = (
         Plot("Adversarial losses", ("g_loss", "d_a_loss", "d_b_loss"), {"D = ½": LS_EQUILIBRIUM}),
         Plot("Reconstruction", ("cycle", "identity")),
+        Plot("Learning rate", ("lr",)),
     )
 
     def build(self):
@@ -166,7 +168,8 @@ class CycleGAN(TranslationMethod):
         else:
             identity = torch.zeros((), device=a.device)
         self.update("generator", loss)
-        return {"g_loss": g_loss.detach(), "cycle": cycle.detach(), "identity": identity.detach()}
+        return {"g_loss": g_loss.detach(), "cycle": cycle.detach(), "identity": identity.detach(),
+                "lr": self.learning_rate_scalar("generator")}
 
     def extra_state(self) -> dict[str, Any]:
         return {f"pool_{d}": pool.state() for d, pool in self.pools.items()}
