@@ -161,6 +161,52 @@ def test_feature_layer_beyond_the_discriminator_is_refused():
         build("vae-gan", "tiny", feature_layer=9)
 
 
+# --- alpha-GAN: Rosca et al.'s Algorithm 1 --------------------------------------------------------------
+
+
+def test_alpha_gan_paper_step_is_rosca_algorithm_1(float64):
+    """E ← ∇(λ‖x - x_rec‖₁ - log C(ẑ)); G ← ∇(λ‖x - x_rec‖₁ - log D(x_rec) - log D(x_gen));
+    D ← ∇(-log D(x) - log(1 - D(x_rec)) - log(1 - D(x_gen))); C ← ∇(-log C(z) - log(1 - C(ẑ))): one term per
+    kind of fake, each as heavy as the real one, and one update of each per iteration."""
+    method = build("alpha-gan", "paper", latent_dim=6, width=4, code_hidden=8, batch_size=4)
+    assert method.schedule() == [("autoencoder", 1), ("discriminators", 1)]
+    lam = method.params.reconstruction_weight
+    x = images()
+
+    def fakes(E, G):  # the draws in the studio's order: ẑ = E(x), then z; D sees both kinds in one pass
+        z_hat = E(x)
+        return z_hat, torch.cat([G(z_hat), G(torch.randn(4, 6))])
+
+    before = copy.deepcopy(method.nets)
+    torch.manual_seed(7)
+    out = method.train_phase("autoencoder", Batch(x))
+    E, G, D, C = (before[k] for k in ("encoder", "generator", "discriminator", "code_discriminator"))
+    torch.manual_seed(7)
+    z_hat, both = fakes(E, G)
+    d_fake = prob(D, both)
+    l1 = (x - both[:4]).abs().mean()
+    generator = lam * l1 - torch.log(d_fake[:4]).mean() - torch.log(d_fake[4:]).mean()
+    encoder = lam * l1 - torch.log(prob(C, z_hat)).mean()
+    assert out["g_loss"].item() == pytest.approx((generator - lam * l1).item(), abs=TOLERANCE)
+    assert max_error(stepped_grads(method.nets["generator"]), grads_of(generator, G)) < TOLERANCE
+    assert max_error(stepped_grads(method.nets["encoder"]), grads_of(encoder, E)) < TOLERANCE
+
+    before = copy.deepcopy(method.nets)
+    torch.manual_seed(8)
+    out = method.train_phase("discriminators", Batch(x))
+    E, G, D, C = (before[k] for k in ("encoder", "generator", "discriminator", "code_discriminator"))
+    torch.manual_seed(8)
+    with torch.no_grad():
+        z_hat, both = fakes(E, G)
+    d_fake = prob(D, both)
+    discriminator = -torch.log(prob(D, x)).mean() - torch.log(1 - d_fake[:4]).mean() - torch.log(1 - d_fake[4:]).mean()
+    code = -torch.log(prob(C, torch.randn(4, 6))).mean() - torch.log(1 - prob(C, z_hat)).mean()
+    assert out["d_loss"].item() == pytest.approx(discriminator.item(), abs=TOLERANCE)
+    assert out["code_d_loss"].item() == pytest.approx(code.item(), abs=TOLERANCE)
+    assert max_error(stepped_grads(method.nets["discriminator"]), grads_of(discriminator, D)) < TOLERANCE
+    assert max_error(stepped_grads(method.nets["code_discriminator"]), grads_of(code, C)) < TOLERANCE
+
+
 # --- U-Net VAE-GAN: the encoder is kept out of the GAN loss -------------------------------------
 
 
