@@ -304,6 +304,33 @@ def test_cyclegan_lr_scale_on_resume_scales_the_schedule(tmp_path):
     assert lrs(trainer.method) == pytest.approx([0.5e-3])
 
 
+def test_cyclegan_discriminators_score_the_generator_steps_fakes(float64):
+    """One iteration of the authors' optimize_parameters: G's step, then D_A and D_B on the same batch and on
+    the fakes G made before its update (through the pool), not on fakes made again by the updated G."""
+    method = build("cyclegan", "tiny", DataSpec(DatasetKind.UNPAIRED, 3, 16), width=4, res_blocks=1, d_layers=1,
+                   batch_size=4, pool_size=8)
+    assert method.schedule() == [("step", 1)]
+    before = copy.deepcopy(method.nets)
+    a, b = images(seed=1), images(seed=2)
+    torch.manual_seed(7)
+    out = method.train_phase("step", Batch(a, target=b))
+
+    n = before
+    assert "g_loss" in out and not torch.equal(next(method.nets["g_ab"].parameters()), next(n["g_ab"].parameters()))
+    fake_b, fake_a = n["g_ab"](a).detach(), n["g_ba"](b).detach()
+
+    def lsgan_d(D, real, fake):  # ½ (E[(D(real) - 1)²] + E[D(fake)²])
+        return 0.5 * ((D(real) - 1).pow(2).mean() + D(fake).pow(2).mean())
+
+    # The pool is not yet full, so it hands D the fakes it is given (and keeps them).
+    d_a, d_b = lsgan_d(n["d_a"], a, fake_a), lsgan_d(n["d_b"], b, fake_b)
+    assert out["d_a_loss"].item() == pytest.approx(d_a.item(), abs=TOLERANCE)
+    assert out["d_b_loss"].item() == pytest.approx(d_b.item(), abs=TOLERANCE)
+    assert torch.allclose(method.pools["a"].images[:4], fake_a, atol=TOLERANCE)
+    for name, loss in (("d_a", d_a), ("d_b", d_b)):
+        assert max_error(stepped_grads(method.nets[name]), grads_of(loss, n[name])) < TOLERANCE, name
+
+
 # --- pix2pix: D's objective halved (§3.3) -----------------------------------------------------------
 
 
