@@ -331,24 +331,52 @@ def test_cyclegan_discriminators_score_the_generator_steps_fakes(float64):
         assert max_error(stepped_grads(method.nets[name]), grads_of(loss, n[name])) < TOLERANCE, name
 
 
-# --- pix2pix: D's objective halved (§3.3) -----------------------------------------------------------
+# --- pix2pix: the authors' iteration, D's objective halved (§3.3), inference as in training (§3.3) ---------
 
 
-def test_pix2pix_discriminator_steps_on_half_its_loss(float64):
+def test_pix2pix_step_is_one_generator_pass_for_both_updates(float64):
+    """G(x) once (one dropout mask); D steps on half its objective (§3.3), then G against the updated D on that
+    same G(x), as the authors' optimize_parameters does."""
     method = build("pix2pix", "tiny", DataSpec(DatasetKind.PAIRED, 3, 16), width=4, batch_size=4)
+    assert method.schedule() == [("step", 1)]
     before = copy.deepcopy(method.nets)
     x, target = images(seed=1), images(seed=2)
     torch.manual_seed(7)
-    out = method.train_phase("discriminator", Batch(x, target=target))
+    out = method.train_phase("step", Batch(x, target=target))
 
     G, D = before["generator"], before["discriminator"]
-    torch.manual_seed(7)  # G's dropout masks
-    with torch.no_grad():
-        fake = G(x)
+    torch.manual_seed(7)  # G's dropout masks, drawn once
+    fake = G(x)
     objective = -(torch.log(prob(D, torch.cat([x, target], 1))).mean()
-                  + torch.log(1 - prob(D, torch.cat([x, fake], 1))).mean())
+                  + torch.log(1 - prob(D, torch.cat([x, fake.detach()], 1))).mean())
     assert out["d_loss"].item() == pytest.approx(0.5 * objective.item(), abs=TOLERANCE)
     assert max_error(stepped_grads(method.nets["discriminator"]), grads_of(objective / 2, D)) < TOLERANCE
+    updated = copy.deepcopy(method.nets["discriminator"])  # D after its step
+    assert max_error(list(updated.parameters()), list(D.parameters())) > 1e-6
+    g_gan = -torch.log(prob(updated, torch.cat([x, fake], 1))).mean()
+    l1 = (fake - target).abs().mean()
+    assert out["g_gan"].item() == pytest.approx(g_gan.item(), abs=TOLERANCE)
+    assert max_error(stepped_grads(method.nets["generator"]), grads_of(g_gan + 100.0 * l1, G)) < TOLERANCE
+
+
+def test_pix2pix_paper_translates_with_dropout_and_the_batchs_statistics():
+    method = build("pix2pix", "paper", DataSpec(DatasetKind.PAIRED, 3, 16), width=4, batch_size=4)
+    assert method.params.test_time_dropout
+    G = method.nets["generator"]
+    method.train_phase("step", Batch(images(), target=images(seed=2)))  # running statistics away from 0 and 1
+    running = {k: v.clone() for k, v in G.state_dict().items() if "running" in k}
+    x = images(seed=3)
+    state = torch.get_rng_state()
+    out = method.translate(x)
+    assert torch.equal(torch.get_rng_state(), state)  # training's random stream is untouched
+    assert all(torch.equal(G.state_dict()[k], v) for k, v in running.items())  # and so are its statistics
+    G.train()
+    torch.set_rng_state(state)
+    with torch.no_grad():
+        assert torch.allclose(out, G(x), atol=1e-6)  # G exactly as it trains: dropout, batch statistics
+    assert not torch.allclose(method.translate(x), out)  # each translation draws its own dropout
+    plain = build("pix2pix", "tiny", DataSpec(DatasetKind.PAIRED, 3, 16), width=4, batch_size=4)
+    assert torch.equal(plain.translate(x), plain.translate(x))  # off: running statistics, no dropout
 
 
 # --- BEGAN: separate z_D and z_G ------------------------------------------------------------------------
