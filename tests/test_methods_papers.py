@@ -105,7 +105,8 @@ def test_vae_gan_paper_step_is_larsen_algorithm_1(float64, layer):
     x_tilde = Dec(z)
     x_p = Dec(torch.randn(4, 6))
     l_prior = kl_formula(mu, logvar)
-    l_llike = (conv_output(D, x_tilde, layer) - conv_output(D, x, layer).detach()).pow(2).sum((1, 2, 3)).mean()
+    # -log N(Dis_l(x); Dis_l(x̃), I) up to a constant: half the summed squared error.
+    l_llike = 0.5 * (conv_output(D, x_tilde, layer) - conv_output(D, x, layer).detach()).pow(2).sum((1, 2, 3)).mean()
     fake_terms = torch.log(1 - prob(D, x_tilde)).mean() + torch.log(1 - prob(D, x_p)).mean()
     l_gan = torch.log(prob(D, x)).mean() + fake_terms
 
