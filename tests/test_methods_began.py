@@ -96,3 +96,18 @@ def test_a_run_saved_before_the_paper_architecture_rebuilds_its_networks():
     z = old.latent(2)
     assert torch.equal(rebuilt.sample(z), old.sample(z))
     assert cls.make_params("tiny").start_size == 8  # a new run is the paper's
+
+
+def test_a_checkpoint_from_before_the_halvings_were_counted_keeps_its_halved_rate():
+    cls = get_method("began")
+    spec = DataSpec(DatasetKind.IMAGES, 1, 16)
+    old = cls(cls.make_params("tiny", {"lr": 1e-4, "lr_decay": True}), spec)
+    for opt in old.opts.values():
+        opt.param_groups[0]["lr"] = 2.5e-5  # halved twice, as the rate itself was saved then
+    state = old.state_dict()
+    del state["extra"]["lr_halvings"]
+    resumed = cls(cls.make_params("tiny", {"lr": 1e-4, "lr_decay": True}), spec)
+    resumed.load_state_dict(state)
+    assert resumed.halvings == 2
+    resumed.schedule_learning_rates(0, 10)
+    assert {g["lr"] for o in resumed.opts.values() for g in o.param_groups} == {2.5e-5}
