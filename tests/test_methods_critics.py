@@ -113,16 +113,19 @@ def test_began_step_updates_k_from_its_own_reconstruction_errors():
 
 def test_began_halves_the_learning_rate_when_the_convergence_measure_stalls():
     method = get_method("began")(small("began", lr=1e-4, lr_decay=True, decay_patience=2), image_spec(16))
-    lrs = lambda: {g["lr"] for opt in method.opts.values() for g in opt.param_groups}  # noqa: E731
-    for value in (1.0, 1.0):  # first window: mean 1.0 beats "nothing yet"
-        method._track_stall(torch.tensor(value))
-    assert lrs() == {1e-4}
-    for value in (0.5, 0.7):  # mean 0.6 improves on 1.0
-        method._track_stall(torch.tensor(value))
-    assert lrs() == {1e-4}
-    for value in (0.5, 0.9):  # mean 0.7 does not improve on 0.6: halve
-        method._track_stall(torch.tensor(value))
-    assert lrs() == {5e-5}
+
+    def lrs_after(*values: float) -> set[float]:  # the rates the next step takes, as the trainer sets them
+        for value in values:
+            method._track_stall(torch.tensor(value))
+        method.schedule_learning_rates(0, 100)
+        return {g["lr"] for opt in method.opts.values() for g in opt.param_groups}
+
+    # A full window is judged when the next value arrives: first window, mean 1.0 beats "nothing yet".
+    assert lrs_after(1.0, 1.0) == {1e-4}
+    assert lrs_after(0.5) == {1e-4}
+    assert lrs_after(0.7, 0.5) == {1e-4}  # mean 0.6 improves on 1.0
+    assert lrs_after(0.9, 0.2) == {5e-5}  # mean 0.7 does not improve on 0.6: halve
+    assert method.halvings == 1 and method.extra_state()["lr_halvings"] == 1
     assert method.extra_state()["decay_best_window"].item() == pytest.approx(0.6)
 
 

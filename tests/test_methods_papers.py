@@ -105,7 +105,8 @@ def test_vae_gan_paper_step_is_larsen_algorithm_1(float64, layer):
     x_tilde = Dec(z)
     x_p = Dec(torch.randn(4, 6))
     l_prior = kl_formula(mu, logvar)
-    l_llike = (conv_output(D, x_tilde, layer) - conv_output(D, x, layer).detach()).pow(2).sum((1, 2, 3)).mean()
+    # -log N(Dis_l(x); Dis_l(x̃), I) up to a constant: half the summed squared error.
+    l_llike = 0.5 * (conv_output(D, x_tilde, layer) - conv_output(D, x, layer).detach()).pow(2).sum((1, 2, 3)).mean()
     fake_terms = torch.log(1 - prob(D, x_tilde)).mean() + torch.log(1 - prob(D, x_p)).mean()
     l_gan = torch.log(prob(D, x)).mean() + fake_terms
 
@@ -159,6 +160,52 @@ def test_paper_preset_records_feature_reconstruction_on_in_config_json(tmp_path)
 def test_feature_layer_beyond_the_discriminator_is_refused():
     with pytest.raises(ValueError, match="feature_layer=9.*choose 1 to 3"):
         build("vae-gan", "tiny", feature_layer=9)
+
+
+# --- alpha-GAN: Rosca et al.'s Algorithm 1 --------------------------------------------------------------
+
+
+def test_alpha_gan_paper_step_is_rosca_algorithm_1(float64):
+    """E ← ∇(λ‖x - x_rec‖₁ - log C(ẑ)); G ← ∇(λ‖x - x_rec‖₁ - log D(x_rec) - log D(x_gen));
+    D ← ∇(-log D(x) - log(1 - D(x_rec)) - log(1 - D(x_gen))); C ← ∇(-log C(z) - log(1 - C(ẑ))): one term per
+    kind of fake, each as heavy as the real one, and one update of each per iteration."""
+    method = build("alpha-gan", "paper", latent_dim=6, width=4, code_hidden=8, batch_size=4)
+    assert method.schedule() == [("autoencoder", 1), ("discriminators", 1)]
+    lam = method.params.reconstruction_weight
+    x = images()
+
+    def fakes(E, G):  # the draws in the studio's order: ẑ = E(x), then z; D sees both kinds in one pass
+        z_hat = E(x)
+        return z_hat, torch.cat([G(z_hat), G(torch.randn(4, 6))])
+
+    before = copy.deepcopy(method.nets)
+    torch.manual_seed(7)
+    out = method.train_phase("autoencoder", Batch(x))
+    E, G, D, C = (before[k] for k in ("encoder", "generator", "discriminator", "code_discriminator"))
+    torch.manual_seed(7)
+    z_hat, both = fakes(E, G)
+    d_fake = prob(D, both)
+    l1 = (x - both[:4]).abs().mean()
+    generator = lam * l1 - torch.log(d_fake[:4]).mean() - torch.log(d_fake[4:]).mean()
+    encoder = lam * l1 - torch.log(prob(C, z_hat)).mean()
+    assert out["g_loss"].item() == pytest.approx((generator - lam * l1).item(), abs=TOLERANCE)
+    assert max_error(stepped_grads(method.nets["generator"]), grads_of(generator, G)) < TOLERANCE
+    assert max_error(stepped_grads(method.nets["encoder"]), grads_of(encoder, E)) < TOLERANCE
+
+    before = copy.deepcopy(method.nets)
+    torch.manual_seed(8)
+    out = method.train_phase("discriminators", Batch(x))
+    E, G, D, C = (before[k] for k in ("encoder", "generator", "discriminator", "code_discriminator"))
+    torch.manual_seed(8)
+    with torch.no_grad():
+        z_hat, both = fakes(E, G)
+    d_fake = prob(D, both)
+    discriminator = -torch.log(prob(D, x)).mean() - torch.log(1 - d_fake[:4]).mean() - torch.log(1 - d_fake[4:]).mean()
+    code = -torch.log(prob(C, torch.randn(4, 6))).mean() - torch.log(1 - prob(C, z_hat)).mean()
+    assert out["d_loss"].item() == pytest.approx(discriminator.item(), abs=TOLERANCE)
+    assert out["code_d_loss"].item() == pytest.approx(code.item(), abs=TOLERANCE)
+    assert max_error(stepped_grads(method.nets["discriminator"]), grads_of(discriminator, D)) < TOLERANCE
+    assert max_error(stepped_grads(method.nets["code_discriminator"]), grads_of(code, C)) < TOLERANCE
 
 
 # --- U-Net VAE-GAN: the encoder is kept out of the GAN loss -------------------------------------
@@ -257,24 +304,79 @@ def test_cyclegan_lr_scale_on_resume_scales_the_schedule(tmp_path):
     assert lrs(trainer.method) == pytest.approx([0.5e-3])
 
 
-# --- pix2pix: D's objective halved (§3.3) -----------------------------------------------------------
+def test_cyclegan_discriminators_score_the_generator_steps_fakes(float64):
+    """One iteration of the authors' optimize_parameters: G's step, then D_A and D_B on the same batch and on
+    the fakes G made before its update (through the pool), not on fakes made again by the updated G."""
+    method = build("cyclegan", "tiny", DataSpec(DatasetKind.UNPAIRED, 3, 16), width=4, res_blocks=1, d_layers=1,
+                   batch_size=4, pool_size=8)
+    assert method.schedule() == [("step", 1)]
+    before = copy.deepcopy(method.nets)
+    a, b = images(seed=1), images(seed=2)
+    torch.manual_seed(7)
+    out = method.train_phase("step", Batch(a, target=b))
+
+    n = before
+    assert "g_loss" in out and not torch.equal(next(method.nets["g_ab"].parameters()), next(n["g_ab"].parameters()))
+    fake_b, fake_a = n["g_ab"](a).detach(), n["g_ba"](b).detach()
+
+    def lsgan_d(D, real, fake):  # ½ (E[(D(real) - 1)²] + E[D(fake)²])
+        return 0.5 * ((D(real) - 1).pow(2).mean() + D(fake).pow(2).mean())
+
+    # The pool is not yet full, so it hands D the fakes it is given (and keeps them).
+    d_a, d_b = lsgan_d(n["d_a"], a, fake_a), lsgan_d(n["d_b"], b, fake_b)
+    assert out["d_a_loss"].item() == pytest.approx(d_a.item(), abs=TOLERANCE)
+    assert out["d_b_loss"].item() == pytest.approx(d_b.item(), abs=TOLERANCE)
+    assert torch.allclose(method.pools["a"].images[:4], fake_a, atol=TOLERANCE)
+    for name, loss in (("d_a", d_a), ("d_b", d_b)):
+        assert max_error(stepped_grads(method.nets[name]), grads_of(loss, n[name])) < TOLERANCE, name
 
 
-def test_pix2pix_discriminator_steps_on_half_its_loss(float64):
+# --- pix2pix: the authors' iteration, D's objective halved (§3.3), inference as in training (§3.3) ---------
+
+
+def test_pix2pix_step_is_one_generator_pass_for_both_updates(float64):
+    """G(x) once (one dropout mask); D steps on half its objective (§3.3), then G against the updated D on that
+    same G(x), as the authors' optimize_parameters does."""
     method = build("pix2pix", "tiny", DataSpec(DatasetKind.PAIRED, 3, 16), width=4, batch_size=4)
+    assert method.schedule() == [("step", 1)]
     before = copy.deepcopy(method.nets)
     x, target = images(seed=1), images(seed=2)
     torch.manual_seed(7)
-    out = method.train_phase("discriminator", Batch(x, target=target))
+    out = method.train_phase("step", Batch(x, target=target))
 
     G, D = before["generator"], before["discriminator"]
-    torch.manual_seed(7)  # G's dropout masks
-    with torch.no_grad():
-        fake = G(x)
+    torch.manual_seed(7)  # G's dropout masks, drawn once
+    fake = G(x)
     objective = -(torch.log(prob(D, torch.cat([x, target], 1))).mean()
-                  + torch.log(1 - prob(D, torch.cat([x, fake], 1))).mean())
+                  + torch.log(1 - prob(D, torch.cat([x, fake.detach()], 1))).mean())
     assert out["d_loss"].item() == pytest.approx(0.5 * objective.item(), abs=TOLERANCE)
     assert max_error(stepped_grads(method.nets["discriminator"]), grads_of(objective / 2, D)) < TOLERANCE
+    updated = copy.deepcopy(method.nets["discriminator"])  # D after its step
+    assert max_error(list(updated.parameters()), list(D.parameters())) > 1e-6
+    g_gan = -torch.log(prob(updated, torch.cat([x, fake], 1))).mean()
+    l1 = (fake - target).abs().mean()
+    assert out["g_gan"].item() == pytest.approx(g_gan.item(), abs=TOLERANCE)
+    assert max_error(stepped_grads(method.nets["generator"]), grads_of(g_gan + 100.0 * l1, G)) < TOLERANCE
+
+
+def test_pix2pix_paper_translates_with_dropout_and_the_batchs_statistics():
+    method = build("pix2pix", "paper", DataSpec(DatasetKind.PAIRED, 3, 16), width=4, batch_size=4)
+    assert method.params.test_time_dropout
+    G = method.nets["generator"]
+    method.train_phase("step", Batch(images(), target=images(seed=2)))  # running statistics away from 0 and 1
+    running = {k: v.clone() for k, v in G.state_dict().items() if "running" in k}
+    x = images(seed=3)
+    state = torch.get_rng_state()
+    out = method.translate(x)
+    assert torch.equal(torch.get_rng_state(), state)  # training's random stream is untouched
+    assert all(torch.equal(G.state_dict()[k], v) for k, v in running.items())  # and so are its statistics
+    G.train()
+    torch.set_rng_state(state)
+    with torch.no_grad():
+        assert torch.allclose(out, G(x), atol=1e-6)  # G exactly as it trains: dropout, batch statistics
+    assert not torch.allclose(method.translate(x), out)  # each translation draws its own dropout
+    plain = build("pix2pix", "tiny", DataSpec(DatasetKind.PAIRED, 3, 16), width=4, batch_size=4)
+    assert torch.equal(plain.translate(x), plain.translate(x))  # off: running statistics, no dropout
 
 
 # --- BEGAN: separate z_D and z_G ------------------------------------------------------------------------

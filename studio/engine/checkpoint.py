@@ -91,7 +91,7 @@ class LoadedRun:
 def build_method(state: dict[str, Any], device: torch.device | str = "cpu") -> Method:
     """Construct the checkpoint's method (untrained) from its name, params and data spec."""
     cls = get_method(state["method"])
-    params = cls.make_params(None, state["params"])
+    params = cls.restore_params(state["params"])
     return cls(params, DataSpec.from_dict(state["spec"]), device)
 
 

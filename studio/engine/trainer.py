@@ -165,7 +165,7 @@ class Trainer:
         checkpoint = None
         if self.resume_requested and self.run_dir is not None:
             checkpoint = load_checkpoint(resolve_checkpoint(self.run_dir.path), map_location="cpu")
-            params = cls.make_params(None, checkpoint["params"])
+            params = cls.restore_params(checkpoint["params"])
         else:
             params = cls.make_params(cfg.preset, cfg.params)
         problem = data_problem(cls, self.dataset.kind, self.dataset.label_dim, params, cfg.dataset)

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..data.dataset import Dataset, DatasetKind
 from ..fastpath import Performance, implementation_flags, keep_implementation
-from .params import BaseParams, build_params, params_to_dict
+from .params import BaseParams, build_params, params_to_dict, saved_params
 
 
 @dataclass(frozen=True)
@@ -156,8 +156,10 @@ class Method:
         raise NotImplementedError(f"{self.name} has no encoder, so it cannot reconstruct images")
 
     def learning_rate_factor(self, step: int, total_steps: int) -> float | None:
-        """What every optimizer's initial learning rate is multiplied by for step `step` (0-based) of
-        `total_steps`; None leaves the rates alone (a method with a published schedule overrides this)."""
+        """The method's own schedule: what every optimizer's initial learning rate is multiplied by for step
+        `step` (0-based) of `total_steps`, by the step (CycleGAN's linear decay) or by what the run did so far
+        (BEGAN's halvings on a stall); None: no schedule of its own (a method with a published one overrides this).
+        `schedule_learning_rates` multiplies it by the run's own anneal: neither overwrites the other."""
         return None
 
     def extra_state(self) -> dict[str, Any]:
@@ -201,6 +203,16 @@ class Method:
         for opt in self.opts.values():
             for group in opt.param_groups:
                 group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
+
+    def learning_rate_scalar(self, opt: str) -> torch.Tensor:
+        """The rate `self.opts[opt]` steps with now (its first group's), as a 0-dim tensor on the device for
+        the logged `lr`: read from the optimizer, so the record is the rate used. A new tensor is filled
+        only when the rate changes, never copied from the host each step."""
+        lr = float(self.opts[opt].param_groups[0]["lr"])
+        cached = getattr(self, "_lr_scalar", None)
+        if cached is None or cached[0] != lr:
+            self._lr_scalar = cached = (lr, torch.full((), lr, device=self.device))
+        return cached[1]
 
     def update(self, opt: str, loss: torch.Tensor, inputs: list[torch.Tensor] | None = None) -> None:
         """One optimizer step of `self.opts[opt]` on `loss`; `inputs` limits which tensors get gradients
@@ -260,6 +272,12 @@ class Method:
                 raise ConfigError(f"unknown preset '{preset}' for {cls.name}; presets: {', '.join(cls.presets) or 'none'}")
             layer = cls.presets[preset]
         return build_params(cls.Params, layer, overrides or {})
+
+    @classmethod
+    def restore_params(cls, saved: dict) -> Any:
+        """Params of a saved run (a checkpoint's complete settings), as it trained: settings added since it
+        was saved take their `legacy` value where they have one."""
+        return saved_params(cls.Params, saved)
 
 
 def linear_decay(step: int, total_steps: int, decay_start: float) -> float:

@@ -28,15 +28,22 @@ from .registry import register
 class BEGANParams(BaseParams):
     batch_size: int = param(16, "Images per training batch (the paper: 16).", low=1, high=4096)
     latent_dim: int = param(64, "Size of the noise vector z, drawn uniformly from [-1, 1].", low=1, high=1024)
-    hidden_dim: int = param(64, "Size of the discriminator's embedding (the auto-encoder's bottleneck).", low=1, high=1024)
+    hidden_dim: int = param(64, "Size of the discriminator's embedding h (the auto-encoder's bottleneck).",
+                            low=1, high=1024)
     width: int = param(64, "Filters per conv layer (n); the encoder widens by n at each halving.", low=4, high=512)
+    start_size: int = param(8, "Largest side of the decoder's first map h0 and the encoder's last (the paper: 8×8; "
+                            "28-pixel images grow from 7×7). 0: the smallest map of 4 to 7 pixels (the studio's "
+                            "BEGAN before the paper's).", low=0, high=64, legacy=0)
+    skip_connections: bool = param(False, "Join h0, upsampled, to the output of each of the decoders' upsampling "
+                                   "steps (the paper's optional skip connections, §3.5.1).")
     gamma: float = param(0.5, "Diversity ratio γ = E[L(G(z))] / E[L(x)]: lower is sharper but less varied.",
                          low=0.0, high=1.0)
     lambda_k: float = param(0.001, "λ_k, the step size of the balance term k_t.", low=0.0, high=1.0)
     lr: float = param(1e-4, "Learning rate of G and D (Adam).", low=1e-7, high=1e-1, log=True)
     beta1: float = param(0.5, "Adam β1.", low=0.0, high=0.999)
     beta2: float = param(0.999, "Adam β2.", low=0.0, high=0.9999)
-    lr_decay: bool = param(False, "Halve the learning rate when the convergence measure stalls (see decay_patience).")
+    lr_decay: bool = param(False, "Halve the learning rate when the convergence measure stalls (see decay_patience); "
+                           "it multiplies any other schedule of the run (lr_anneal).")
     decay_patience: int = param(3000, "With lr_decay: every this many steps, halve the lr unless the window's mean "
                                 "M_global beat every earlier window's.", low=1, high=10_000_000)
     separate_noise: bool = param(True, "Draw z_D (for D's loss) and z_G (for G's loss and k_t) separately, as the "
@@ -66,7 +73,8 @@ class BEGAN(Method):
         "g_loss": "generator loss, L(G(z_G))",
         "recon_real": "L(x): the auto-encoder's mean absolute reconstruction error on real images",
         "recon_fake": "L(G(z_G)): its reconstruction error on the generator's batch",
-        "lr": "current learning rate (halves on a stall when lr_decay is on)",
+        "lr": "the learning rate the optimizers stepped with (halves on a stall when lr_decay is on, times the "
+              "run's lr_anneal)",
     }
     plots = (
         Plot("Convergence (M_global)", ("convergence",)),
@@ -83,16 +91,17 @@ class BEGAN(Method):
 
     def build(self) -> None:
         p, s = self.params, self.spec
-        self.nets["generator"] = BEGANDecoder(p.latent_dim, s.channels, s.image_size, p.width, self.cond_dim)
+        # "G uses the same architecture (though not the same weights) as the discriminator decoder" (§3.5)
+        self.nets["generator"] = BEGANDecoder(p.latent_dim, s.channels, s.image_size, p.width, self.cond_dim,
+                                              p.start_size, p.skip_connections)
         self.nets["discriminator"] = AutoEncoderDiscriminator(s.channels, s.image_size, p.width, p.hidden_dim,
-                                                              self.cond_dim)
+                                                              self.cond_dim, p.start_size, p.skip_connections)
         self.k = torch.zeros((), device=self.device)  # k_0 = 0
+        self.halvings = 0  # of the learning rate, on stalls of M_global
         self._reset_decay_window(best=math.inf)
 
     def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         p = self.params
-        self._lr_value = math.nan
-        self._log_lr(p.lr)
         return {name: self.optimizer(torch.optim.Adam, self.nets[name].parameters(), lr=p.lr, betas=(p.beta1, p.beta2))
                 for name in ("discriminator", "generator")}
 
@@ -125,44 +134,42 @@ class BEGAN(Method):
         g_loss.backward(inputs=list(G.parameters()))
         self.opts["discriminator"].step()
         self.opts["generator"].step()
+        lr = self.learning_rate_scalar("generator")  # the rate these steps took, before a stall halves it
         self.k = began_k_update(self.k, recon_real, recon_fake, p.gamma, p.lambda_k)
         convergence = began_convergence(recon_real, recon_fake, p.gamma)
         if p.lr_decay:
             self._track_stall(convergence)
         return {"k_t": self.k, "convergence": convergence, "d_loss": d_loss.detach(), "g_loss": g_loss.detach(),
-                "recon_real": recon_real.detach(), "recon_fake": recon_fake.detach(), "lr": self._lr_logged}
+                "recon_real": recon_real.detach(), "recon_fake": recon_fake.detach(), "lr": lr}
 
     # --- learning-rate decay on a stalled convergence measure ---------------------------------
+    def learning_rate_factor(self, step: int, total_steps: int) -> float | None:
+        """½ per stall of M_global so far ("decaying by a factor of 2 when the measure of convergence
+        stalls", §4.1), applied by `schedule_learning_rates` with the run's own anneal; None without lr_decay."""
+        return 0.5 ** self.halvings if self.params.lr_decay else None
+
     def _reset_decay_window(self, best: float | torch.Tensor) -> None:
         self._window_sum = torch.zeros((), device=self.device)
         self._window_steps = 0
         self._best_window = torch.as_tensor(best, dtype=torch.float32).to(self.device)
 
     def _track_stall(self, convergence: torch.Tensor) -> None:
+        # A full window is judged when the next step's value arrives, from the sums as the last phase left
+        # them: under torchrun they are the ranks' mean by then, so every rank halves at the same step.
+        if self._window_steps >= self.params.decay_patience:
+            mean = self._window_sum / self._window_steps
+            improved = bool(mean < self._best_window)  # the one host sync per window
+            self._reset_decay_window(torch.minimum(mean, self._best_window))
+            if not improved:
+                self.halvings += 1
         # Accumulate on the device; look at the host once per window, not once per step.
         self._window_sum = self._window_sum + convergence
         self._window_steps += 1
-        if self._window_steps < self.params.decay_patience:
-            return
-        mean = self._window_sum / self._window_steps
-        improved = bool(mean < self._best_window)  # the one host sync per window
-        self._reset_decay_window(torch.minimum(mean, self._best_window))
-        if not improved:
-            for opt in self.opts.values():
-                for group in opt.param_groups:
-                    group["lr"] *= 0.5
-            self._log_lr(self.opts["generator"].param_groups[0]["lr"])
-
-    def _log_lr(self, lr: float) -> None:
-        # The logged lr is a device tensor made once per change, not a host-to-device copy per step.
-        if lr != self._lr_value:
-            self._lr_value = float(lr)
-            self._lr_logged = torch.tensor(self._lr_value, device=self.device)
 
     # --- state beyond weights ---------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
         return {"k_t": self.k, "decay_window_sum": self._window_sum, "decay_window_steps": self._window_steps,
-                "decay_best_window": self._best_window}
+                "decay_best_window": self._best_window, "lr_halvings": self.halvings}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         if "k_t" in state:
@@ -171,8 +178,15 @@ class BEGAN(Method):
             self._window_sum = state["decay_window_sum"].to(self.device).clone()
             self._window_steps = int(state["decay_window_steps"])
             self._best_window = state["decay_best_window"].to(self.device).clone()
-        # The optimizers' state (loaded before this) holds the possibly-decayed learning rate.
-        self._log_lr(self.opts["generator"].param_groups[0]["lr"])
+        if "lr_halvings" in state:
+            self.halvings = int(state["lr_halvings"])
+        elif "decay_window_sum" in state:
+            # Saved before the halvings were counted, when they were written into the optimizers' rates
+            # (loaded before this): count them there, and keep the rate the run started from.
+            for opt in self.opts.values():
+                for group in opt.param_groups:
+                    start = group.setdefault("initial_lr", self.params.lr)
+                    self.halvings = max(0, round(math.log2(start / group["lr"]))) if group["lr"] > 0 else 0
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None,

@@ -107,10 +107,12 @@ class CycleGAN(TranslationMethod):
         "cycle": "cycle-consistency error, |G_BA(G_AB(a)) - a| + |G_AB(G_BA(b)) - b| (mean L1, before λ): "
                  "how well a round trip returns the original",
         "identity": "identity error, |G_AB(b) - b| + |G_BA(a) - a| (mean L1, before weighting); 0 when turned off",
+        "lr": "the generators' learning rate this step: the linear decay times the run's lr_anneal",
     }
     plots = (
         Plot("Adversarial losses", ("g_loss", "d_a_loss", "d_b_loss"), {"D = ½": LS_EQUILIBRIUM}),
         Plot("Reconstruction", ("cycle", "identity")),
+        Plot("Learning rate", ("lr",)),
     )
 
     def build(self):
@@ -132,7 +134,9 @@ class CycleGAN(TranslationMethod):
                 "discriminator": self._adam("d_a", "d_b", lr=p.lr_d)}
 
     def schedule(self):
-        return [("generator", 1), ("discriminator", 1)]
+        # One iteration as the authors' code runs it (optimize_parameters in junyanz/pytorch-CycleGAN-and-pix2pix):
+        # the generators' step, then the discriminators' on the same batch and on the fakes that step made.
+        return [("step", 1)]
 
     def learning_rate_factor(self, step: int, total_steps: int) -> float:
         """Constant, then linear decay to zero over the last (1 - decay_start) of the steps, as in the paper."""
@@ -142,18 +146,12 @@ class CycleGAN(TranslationMethod):
         if batch.target is None:
             raise ValueError("cyclegan needs two image domains: train it on an unpaired dataset such as "
                              "builtin:outlines|shapes")
-        n = self.nets
         a, b = batch.x, batch.target
-        if phase == "generator":
-            return self._generator_phase(a, b)
-        with torch.no_grad():
-            fake_b, fake_a = n["g_ab"](a), n["g_ba"](b)
-        d_a_loss = lsgan_discriminator_loss(n["d_a"](a), n["d_a"](self.pools["a"].query(fake_a)))
-        d_b_loss = lsgan_discriminator_loss(n["d_b"](b), n["d_b"](self.pools["b"].query(fake_b)))
-        self.update("discriminator", d_a_loss + d_b_loss)
-        return {"d_a_loss": d_a_loss.detach(), "d_b_loss": d_b_loss.detach()}
+        out, fake_a, fake_b = self._generator_phase(a, b)
+        return {**out, **self._discriminator_phase(a, b, fake_a, fake_b)}
 
-    def _generator_phase(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _generator_phase(self, a: torch.Tensor, b: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor,
+                                                                          torch.Tensor]:
         p, n = self.params, self.nets
         fake_b, fake_a = n["g_ab"](a), n["g_ba"](b)
         with self._frozen("d_a", "d_b"):
@@ -166,7 +164,18 @@ class CycleGAN(TranslationMethod):
         else:
             identity = torch.zeros((), device=a.device)
         self.update("generator", loss)
-        return {"g_loss": g_loss.detach(), "cycle": cycle.detach(), "identity": identity.detach()}
+        return ({"g_loss": g_loss.detach(), "cycle": cycle.detach(), "identity": identity.detach(),
+                 "lr": self.learning_rate_scalar("generator")}, fake_a.detach(), fake_b.detach())
+
+    def _discriminator_phase(self, a: torch.Tensor, b: torch.Tensor, fake_a: torch.Tensor,
+                             fake_b: torch.Tensor) -> dict[str, torch.Tensor]:
+        # The fakes of the generators' step, through the pool (backward_D_A/B in the authors' code): not made
+        # again by the generators just updated, which would also cost two more generator passes.
+        n = self.nets
+        d_a_loss = lsgan_discriminator_loss(n["d_a"](a), n["d_a"](self.pools["a"].query(fake_a)))
+        d_b_loss = lsgan_discriminator_loss(n["d_b"](b), n["d_b"](self.pools["b"].query(fake_b)))
+        self.update("discriminator", d_a_loss + d_b_loss)
+        return {"d_a_loss": d_a_loss.detach(), "d_b_loss": d_b_loss.detach()}
 
     def extra_state(self) -> dict[str, Any]:
         return {f"pool_{d}": pool.state() for d, pool in self.pools.items()}

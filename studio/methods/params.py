@@ -17,9 +17,15 @@ class ConfigError(ValueError):
 
 
 def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
-          choices: tuple | None = None, log: bool = False) -> Any:
-    """A hyperparameter field with its allowed range (inclusive), choices and help text."""
+          choices: tuple | None = None, log: bool = False, legacy: Any = dataclasses.MISSING) -> Any:
+    """A hyperparameter field with its allowed range (inclusive), choices and help text.
+
+    `legacy`: the value a run saved before this setting existed trained with, where that differs from
+    today's default (see `saved_params`), so an old checkpoint rebuilds the networks it holds.
+    """
     meta = {"help": help, "low": low, "high": high, "choices": choices, "log": log}
+    if legacy is not dataclasses.MISSING:
+        meta["legacy"] = legacy
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -112,6 +118,14 @@ def build_params(cls: type, *layers: dict) -> Any:
                 raise ConfigError(f"unknown setting '{key}' for this method; known settings: {known}")
             values[key] = coerce(infos[key], value)
     return cls(**values)
+
+
+def saved_params(cls: type, saved: dict) -> Any:
+    """An instance of `cls` from the complete settings a run saved: a setting added since takes the value
+    that run trained with (its field's `legacy`), not today's default."""
+    legacy = {f.name: f.metadata["legacy"] for f in dataclasses.fields(cls)
+              if "legacy" in f.metadata and f.name not in saved}
+    return build_params(cls, legacy, saved)
 
 
 def params_to_dict(params: Any) -> dict:

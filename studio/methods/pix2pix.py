@@ -25,6 +25,10 @@ class Pix2PixParams(TranslationParams):
                            low=0.0, high=0.9)
     max_depth: int = param(8, "Most halvings in the U-Net (paper: 8, 256 px down to 1×1); small images use fewer.",
                            low=1, high=8)
+    test_time_dropout: bool = param(
+        False, "Translate as the paper does at test time: dropout on and each batch normalised by its own "
+               "statistics (instance normalisation at batch 1), so translations vary; off: running statistics "
+               "and no dropout (the same input always gives the same output).")
 
 
 @register
@@ -46,7 +50,7 @@ class Pix2Pix(TranslationMethod):
     Params = Pix2PixParams
     presets = {
         "paper": {"width": 64, "batch_size": 1, "norm": "batch", "l1_weight": 100.0, "dropout": 0.5, "d_layers": 3,
-                  "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999},
+                  "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "test_time_dropout": True},
         "tiny": {"width": 8, "batch_size": 16, "d_layers": 2},
     }
     scalars = {
@@ -76,7 +80,13 @@ class Pix2Pix(TranslationMethod):
                 "generator": self._adam("generator", lr=p.lr_g)}
 
     def schedule(self):
-        return [("discriminator", 1), ("generator", 1)]
+        return [("step", 1)]
+
+    def _inference(self, net: str):
+        # Isola et al. §3.3: "At inference time, we run the generator net in exactly the same manner as during
+        # the training phase ... we apply dropout at test time, and we apply batch normalization using the
+        # statistics of the test batch".
+        return self._as_trained(net) if self.params.test_time_dropout else self._evaluating(net)
 
     def train_phase(self, phase: str, batch: Batch) -> dict[str, torch.Tensor]:
         if batch.target is None:
@@ -84,20 +94,18 @@ class Pix2Pix(TranslationMethod):
                              "such as builtin:outlines2shapes")
         G, D = self.nets["generator"], self.nets["discriminator"]
         x, target = batch.x, batch.target
-        if phase == "discriminator":
-            with torch.no_grad():
-                fake = G(x)
-            real_logits = D(torch.cat([x, target], dim=1))
-            fake_logits = D(torch.cat([x, fake], dim=1))
-            # Halved, as in the paper (§3.3): "we divide the objective by 2 while optimizing D, which slows
-            # down the rate at which D learns relative to G".
-            loss = 0.5 * bce_discriminator_loss(real_logits, fake_logits)
-            self.update("discriminator", loss)
-            return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
-                    "d_fake": torch.sigmoid(fake_logits).mean().detach()}
+        # One generator pass (one dropout mask) serves both updates, D's then G's against the updated D, as
+        # the authors' optimize_parameters does (junyanz/pytorch-CycleGAN-and-pix2pix, pix2pix_model.py).
         fake = G(x)
+        real_logits = D(torch.cat([x, target], dim=1))
+        fake_logits = D(torch.cat([x, fake.detach()], dim=1))
+        # Halved, as in the paper (§3.3): "we divide the objective by 2 while optimizing D, which slows
+        # down the rate at which D learns relative to G".
+        d_loss = 0.5 * bce_discriminator_loss(real_logits, fake_logits)
+        self.update("discriminator", d_loss)
         with self._frozen("discriminator"):
             g_gan = bce_generator_loss(D(torch.cat([x, fake], dim=1)))
         l1 = (fake - target).abs().mean()
-        self.update("generator", g_gan + self.params.l1_weight * l1)
-        return {"g_gan": g_gan.detach(), "l1": l1.detach()}
+        self.update("generator", g_gan + self.params.l1_weight * l1, inputs=list(G.parameters()))
+        return {"d_loss": d_loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
+                "d_fake": torch.sigmoid(fake_logits).mean().detach(), "g_gan": g_gan.detach(), "l1": l1.detach()}

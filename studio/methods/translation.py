@@ -54,7 +54,7 @@ class TranslationMethod(Method):
             known = " or ".join(map(repr, self.directions))
             raise ValueError(f"direction {direction!r}: {self.name} translates {known}")
         x = self._check_images(x)
-        with self._evaluating(self.directions[direction]):
+        with self._inference(self.directions[direction]):
             return self.nets[self.directions[direction]](x)
 
     @torch.no_grad()
@@ -94,6 +94,33 @@ class TranslationMethod(Method):
         finally:
             for name in nets:
                 self.nets[name].requires_grad_(True)
+
+    def _inference(self, net: str):
+        """The mode `translate` runs `net` in (a subclass may translate as it trains: pix2pix's paper preset)."""
+        return self._evaluating(net)
+
+    @contextmanager
+    def _as_trained(self, *nets: str) -> Iterator[None]:
+        # Training mode: dropout on, each batch normalised by its own statistics. The running statistics
+        # stay as training left them (momentum 0) and the dropout draws come from a forked RNG, so
+        # translating never changes what training does next.
+        modes = {name: self.nets[name].training for name in nets}
+        norms = [m for name in nets for m in self.nets[name].modules()
+                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        momenta = [m.momentum for m in norms]
+        devices = [self.device] if self.device.type == "cuda" else []
+        try:
+            with torch.random.fork_rng(devices=devices):
+                for name in nets:
+                    self.nets[name].train()
+                for m in norms:
+                    m.momentum = 0.0
+                yield
+        finally:
+            for m, momentum in zip(norms, momenta, strict=True):
+                m.momentum = momentum
+            for name, mode in modes.items():
+                self.nets[name].train(mode)
 
     @contextmanager
     def _evaluating(self, *nets: str) -> Iterator[None]:

@@ -151,7 +151,8 @@ class VAEGANParams(VAEParams):
                          low=0.0, high=100.0)
     feature_reconstruction: bool = param(
         False, "Measure reconstruction in a discriminator layer Dis_l, as Larsen et al. did, instead of in "
-               "pixels (sharper; the reconstruction scalar is then a feature-space error).")
+               "pixels (sharper; the reconstruction scalar is then L_llike, half the summed squared "
+               "error of Dis_l: a unit Gaussian's negative log-likelihood).")
     feature_layer: int = param(0, "l: the discriminator convolution Dis_l whose output is compared, counted from 1 "
                                   "at the input; 0 is the last one (Larsen et al.: their last, fourth).",
                                low=0, high=16)
@@ -248,8 +249,10 @@ class VAEGAN(VAEBase):
         tilde_logits = None
         if p.feature_reconstruction:
             tilde_logits, tilde_features = D.scores_and_features(x_tilde, y, p.feature_layer)
-            # L_llike: a Gaussian with identity covariance on Dis_l, i.e. squared error (its ½ is folded into γ).
-            reconstruction = summed_squared_error(tilde_features, real_features.detach())
+            # L_llike = -log N(Dis_l(x); Dis_l(x̃), I) = ½ Σ (Dis_l(x̃) - Dis_l(x))² + const (Larsen et al., "Beyond
+            # element-wise reconstruction error"):
+            # the ½ sets how the encoder weighs it against L_prior, so it is not folded into γ.
+            reconstruction = 0.5 * summed_squared_error(tilde_features, real_features.detach())
         else:
             reconstruction = summed_squared_error(x_tilde, x)
         if p.discriminate_reconstructions and tilde_logits is None:
