@@ -1,11 +1,13 @@
 """Exact resume (issue 7): on the CPU with a fixed seed, 40 steps straight and 20 steps, a stop, a
 resume and 20 more give identical weights, optimizer state, method state (BEGAN's k_t), RNG
-streams, sample grids and logged scalars.
+streams, sample grids and logged scalars; with the small-data aids on (issue 25) also the averaged
+generator and the adaptive augmentation's probability and running sums.
 
 What must survive the restart for this to hold: the weights and optimizer moments, the torch RNG
 (dropout, latent draws), the sampler's own generator (which images form each batch), the fixed
 latent batch of the sample grid, method state beyond weights (BEGAN's k_t and its lr-decay
-window) and the step counter. Removing any of them from the checkpoint makes this test fail.
+window), the averaged generator and the augmentation's p and sums, and the step counter. Removing any
+of them from the checkpoint makes this test fail.
 """
 
 from __future__ import annotations
@@ -28,9 +30,16 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+# The small-data aids, with ADA's p moving fast enough to change at each of its adjustments (every 4 steps).
+AIDS = {"augment": "colour,translation,cutout", "augment_p": "auto", "augment_target": 0.0, "augment_kimg": 1.0,
+        "ema": 0.9, "spectral_norm": True}
+CASES = {"dcgan": ("dcgan", {}), "wgan-gp": ("wgan-gp", {}), "began": ("began", {}), "dcgan-aids": ("dcgan", AIDS)}
+
+
 def config(method: str, steps: int) -> RunConfig:
-    return RunConfig(method=method, preset="tiny", steps=steps, seed=7, image_size=16, dataset_count=256,
-                     log_every=1, sample_every=10, checkpoint_every=10, device="cpu")
+    name, params = CASES[method]
+    return RunConfig(method=name, preset="tiny", params=dict(params), steps=steps, seed=7, image_size=16,
+                     dataset_count=256, log_every=1, sample_every=10, checkpoint_every=10, device="cpu")
 
 
 def scalars(run) -> dict[int, dict]:
@@ -58,7 +67,7 @@ def assert_same(a, b, where: str) -> None:
         assert a == b, f"{where}: {a!r} != {b!r}"
 
 
-@pytest.mark.parametrize("method", ["dcgan", "wgan-gp", "began"])
+@pytest.mark.parametrize("method", list(CASES))
 def test_twenty_plus_twenty_equals_forty(method, tmp_path):
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert Trainer(config(method, 40), run_dir=straight).run() == "finished"
@@ -86,3 +95,7 @@ def test_twenty_plus_twenty_equals_forty(method, tmp_path):
         assert 0 < k_t[19] and len(set(k_t)) > 1, "k_t never moved: the test would not see it lost"
         assert torch.equal(a["state"]["extra"]["k_t"], b["state"]["extra"]["k_t"])
         assert logged_b[40]["k_t"] == pytest.approx(float(resumed.method.k), abs=0)
+    if method == "dcgan-aids":
+        p = [logged_b[s]["augment_p"] for s in range(1, 41)]
+        assert p[19] > 0 and len(set(p)) > 2, "p never moved: the test would not see it lost"
+        assert a["state"]["average"]["updates"] == 40 and "augment" in a["state"]

@@ -87,8 +87,9 @@ class Pix2Pix(TranslationMethod):
         if phase == "discriminator":
             with torch.no_grad():
                 fake = G(x)
-            real_logits = D(torch.cat([x, target], dim=1))
-            fake_logits = D(torch.cat([x, fake], dim=1))
+            # Input and output transformed alike: the discriminator judges them together.
+            real_logits = self.observe_real(D(self.for_discriminator(torch.cat([x, target], dim=1))))
+            fake_logits = D(self.for_discriminator(torch.cat([x, fake], dim=1)))
             # Halved, as in the paper (§3.3): "we divide the objective by 2 while optimizing D, which slows
             # down the rate at which D learns relative to G".
             loss = 0.5 * bce_discriminator_loss(real_logits, fake_logits)
@@ -97,7 +98,7 @@ class Pix2Pix(TranslationMethod):
                     "d_fake": torch.sigmoid(fake_logits).mean().detach()}
         fake = G(x)
         with self._frozen("discriminator"):
-            g_gan = bce_generator_loss(D(torch.cat([x, fake], dim=1)))
+            g_gan = bce_generator_loss(D(self.for_discriminator(torch.cat([x, fake], dim=1))))
         l1 = (fake - target).abs().mean()
         self.update("generator", g_gan + self.params.l1_weight * l1)
         return {"g_gan": g_gan.detach(), "l1": l1.detach()}
