@@ -31,6 +31,10 @@ def test_bench_quick_json_has_every_figure(tmp_path):
         assert row["batch_size"] == 64 and row["image_size"] == 32
         assert row["fast_images_per_sec"] > 0 and row["plain_images_per_sec"] > 0 and row["ratio"] > 0
         assert row["fast_path"]["optimizer"] == "fused" and row["plain_loop"]["host_sync"]
+    augment = result["augment"]
+    assert set(augment["overhead"]) == {"augment", "small-data"} and augment["seconds_per_step"]["plain"] > 0
+    assert augment["image_size"] == 32 and augment["batch_size"] == 64
+    assert result["targets"]["augment"]["holds"] is None  # --quick: 8-wide networks, one step a chunk
     window = result["window"]
     assert window["headless_images_per_sec"] > 0 and window["window_images_per_sec"] > 0 and window["ratio"] > 0
     assert result["ui_stall"]["interval_ms"] == 10 and result["ui_stall"]["ticks"] > 0
@@ -48,7 +52,7 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert runs["longest_block_ms"] >= runs["open_call_ms"] > 0 and runs["memory_growth_mb"] is not None
     assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "window", "ui_stall", "frechet_speed",
                                       "frechet_value", "launch", "run_block", "run_stall", "run_curves",
-                                      "run_memory", "data_first_load", "data_celeba", "data_cached_load"}
+                                      "run_memory", "data_first_load", "data_celeba", "data_cached_load", "augment"}
     assert result["targets"]["data_cached_load"]["holds"] is None  # --quick loads 256 images, not 20,000
     assert result["targets"]["run_curves"]["holds"] is None  # --quick opens 20,000 records, not 500,000
     assert result["targets"]["frechet_speed"]["holds"] is None  # --quick measures 128 dimensions, not 2048
@@ -88,7 +92,7 @@ def test_the_bench_package_never_imports_the_gui():
 
     # And at run time: a run without a window measurement loads neither studio.gui nor Qt, and says so.
     script = ("import json, sys; from studio.bench import run_bench; "
-              "r = run_bench(quick=True, skip=('train', 'fid', 'launch'), log=lambda m: None); "
+              "r = run_bench(quick=True, skip=('train', 'augment', 'fid', 'launch'), log=lambda m: None); "
               "print(json.dumps({'loaded': sorted(m for m in sys.modules if m.startswith(%r)), "
               "'window': r['window'], 'holds': r['targets']['window']['holds']}))" % (upward,))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

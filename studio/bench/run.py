@@ -7,6 +7,7 @@ import platform
 import time
 from typing import Any
 
+from .augment import augment_section
 from .common import Log
 from .data import measure_data_loading
 from .fid import fid_section
@@ -57,6 +58,11 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
     if "train" not in skip:
         log(f"training images/s, fast path against a plain loop ({describe_device(dev)})")
         result["train"] = training_section(dev, quick, width, log)
+
+    result["augment"] = {}
+    if "augment" not in skip:
+        log("the small-data aids' cost on a DCGAN step (augmentation, adaptive p, averaged generator)")
+        result["augment"] = augment_section(dev, quick, width, log)
 
     result["window"], result["ui_stall"] = {}, {}
     if "window" not in skip:

@@ -6,14 +6,15 @@ import argparse
 import json
 import sys
 
-PARTS = ("train", "window", "runs", "fid", "launch", "data")
+PARTS = ("train", "augment", "window", "runs", "fid", "launch", "data")
 
 
 def add_command(sub) -> None:
     p = sub.add_parser(
         "bench", help="measure training, window, long-run, FID and launch speed on this machine",
         description="Measure, side by side in one run: training images/s of the fast path against a plain "
-                    "reference loop (DCGAN and WGAN-GP, 32x32, batch 64), headless against with the window "
+                    "reference loop (DCGAN and WGAN-GP, 32x32, batch 64), what the small-data aids add to a DCGAN "
+                    "step, headless against with the window "
                     "attached, the UI stall while training, opening a 500,000-record run in the window, FID "
                     "feature extraction and Fréchet distance against pytorch-fid, the time from launch to a visible "
                     "window, and how fast a JPEG folder loads, first and from the decoded cache. See "
