@@ -42,7 +42,9 @@ def _mean(trials: list[dict[str, Any]], name: str) -> float | None:
 def number_text(value: float, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return f"{value:.1f}" if unit == "%" or value >= 10 or unit == "" else f"{value:.3f}"
+    # Counts (modes, classes) read as 8.0; shares below 10 without a unit (precision, coverage) keep 3 decimals.
+    whole = unit == "" and float(value).is_integer()
+    return f"{value:.1f}" if unit == "%" or value >= 10 or whole else f"{value:.3f}"
 
 
 def format_table(rows: list[dict[str, Any]]) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from ...engine.checkpoint import LoadedRun, load_method, method_from_state
 from .loading import Loaded, load_with_reference
@@ -54,6 +54,9 @@ class ModelBar(QWidget):
         self.info_label = QLabel("No model: open a run or checkpoint, or drop one here.")
         self.info_label.setObjectName("sampleInfo")
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long checkpoint path is clipped at the right rather than widening the tab past the window.
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.info_label.setMinimumWidth(120)
         top = QHBoxLayout(self)
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.open_button)
