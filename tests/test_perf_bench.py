@@ -38,6 +38,10 @@ def test_bench_quick_json_has_every_figure(tmp_path):
         row = result["amp"][method]
         assert row["float32_images_per_sec"] > 0 and row["bf16_images_per_sec"] > 0 and row["auto"] in ("bf16", "off")
     assert result["amp"]["wgan-gp"]["bf16_forced"] and result["amp"]["wgan-gp"]["auto"] == "off"
+    augment = result["augment"]
+    assert set(augment["overhead"]) == {"augment", "small-data"} and augment["seconds_per_step"]["plain"] > 0
+    assert augment["image_size"] == 32 and augment["batch_size"] == 64
+    assert result["targets"]["augment"]["holds"] is None  # --quick: 8-wide networks, one step a chunk
     window = result["window"]
     assert window["headless_images_per_sec"] > 0 and window["window_images_per_sec"] > 0 and window["ratio"] > 0
     assert result["ui_stall"]["interval_ms"] == 10 and result["ui_stall"]["ticks"] > 0
@@ -60,7 +64,7 @@ def test_bench_quick_json_has_every_figure(tmp_path):
     assert result["concurrent"] == {} and result["targets"]["concurrent"]["holds"] is None  # skipped
     assert set(result["targets"]) == {"train_dcgan", "train_wgan-gp", "bf16_dcgan_cpu", "window", "ui_stall",
                                       "frechet_speed", "frechet_value", "launch", "run_block", "run_stall", "run_curves",
-                                      "run_memory", "data_first_load", "data_celeba", "data_cached_load",
+                                      "run_memory", "augment", "data_first_load", "data_celeba", "data_cached_load",
                                       "eval_share", "eval_features_load", "concurrent", "compare_block"}
     assert result["targets"]["eval_share"]["holds"] is None  # --quick: 100 samples, not 1,000
     compare = runs["compare"]  # eight runs side by side in the Compare view
@@ -106,7 +110,7 @@ def test_the_bench_package_never_imports_the_gui():
 
     # And at run time: a run without a window measurement loads neither studio.gui nor Qt, and says so.
     script = ("import json, sys; from studio.bench import run_bench; "
-              "r = run_bench(quick=True, skip=('train', 'fid', 'launch', 'concurrent'), log=lambda m: None); "
+              "r = run_bench(quick=True, skip=('train', 'augment', 'fid', 'launch', 'concurrent'), log=lambda m: None); "
               "print(json.dumps({'loaded': sorted(m for m in sys.modules if m.startswith(%r)), "
               "'window': r['window'], 'holds': r['targets']['window']['holds']}))" % (upward,))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

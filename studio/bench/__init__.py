@@ -4,6 +4,8 @@ One module per part, each returning its section of the result:
 
 - `training.py` — training images/s of DCGAN and WGAN-GP on the studio's fast path (the trainer's
   own `Trainer.train_steps`) against a plain loop written as reference scripts are;
+- `augment.py` — what the small-data aids (DiffAugment, adaptive p, the averaged generator) add to a
+  32×32 DCGAN step of the same loop;
 - `window.py` — images/s headless and with the studio window attached (offscreen), and the UI stall
   while training. The measurement drives Qt, so it is passed in (`measure_window`, from
   `studio.gui.benchmark`): nothing here imports `studio.gui`;

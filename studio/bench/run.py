@@ -7,6 +7,7 @@ import platform
 import time
 from typing import Any
 
+from .augment import augment_section
 from .common import Log
 from .concurrent import concurrent_section
 from .data import measure_data_loading
@@ -66,6 +67,11 @@ def run_bench(device: str = "auto", quick: bool = False, threads: int | None = N
     if "amp" not in skip:
         log(f"training images/s in float32 and under bf16 autocast, and what --amp auto chose ({describe_device(dev)})")
         result["amp"] = precision_section(dev, quick, width, log)
+
+    result["augment"] = {}
+    if "augment" not in skip:
+        log("the small-data aids' cost on a DCGAN step (augmentation, adaptive p, averaged generator)")
+        result["augment"] = augment_section(dev, quick, width, log)
 
     result["window"], result["ui_stall"] = {}, {}
     if "window" not in skip:

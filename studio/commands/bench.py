@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-PARTS = ("train", "amp", "window", "runs", "fid", "launch", "data", "eval", "concurrent")
+PARTS = ("train", "amp", "augment", "window", "runs", "fid", "launch", "data", "eval", "concurrent")
 
 
 def add_command(sub) -> None:
@@ -14,7 +14,7 @@ def add_command(sub) -> None:
         "bench", help="measure training, window, long-run, FID, launch, data and evaluation speed on this machine",
         description="Measure, side by side in one run: training images/s of the fast path against a plain "
                     "reference loop (DCGAN and WGAN-GP, 32x32, batch 64), float32 against bf16 autocast and what "
-                    "--amp auto chose, headless against with the window "
+                    "--amp auto chose, what the small-data aids add to a DCGAN step, headless against with the window "
                     "attached, the UI stall while training, opening a 500,000-record run in the window, FID "
                     "feature extraction and Fréchet distance against pytorch-fid, the time from launch to a visible "
                     "window, how fast a JPEG folder loads, first and from the decoded cache, what the live "

@@ -83,7 +83,7 @@ def list_experiments(args: argparse.Namespace) -> int:
 
     for d in described:
         published = ", ".join(f"{p['metric']} {p['value']:g}" for p in d["published"]) or "none"
-        targets = ", ".join(f"{t['metric']} {'≥' if t['at_least'] else '≤'} {t['value']:g}" for t in d["targets"])
+        targets = ", ".join(f"{t['metric']} {t['text']}" for t in d["targets"])
         print(f"{d['name']:<14} v{d['version']}  {d['title']}")
         print(f"{'':<18}{d['method']} on {d['dataset']}, {d['steps']:,} steps; published: {published}"
               + (f"; target: {targets}" if targets else ""))

@@ -19,6 +19,8 @@ def add_command(sub) -> None:
                    help="onnx or torchscript (default: from the --out suffix, .onnx or .pt)")
     p.add_argument("--out", default=None, help="file to write, e.g. G.onnx (default <run>/exports/generator.onnx)")
     p.add_argument("--checkpoint", default="last", choices=("last", "best"), help="which checkpoint of a run directory")
+    p.add_argument("--raw", action="store_true",
+                   help="use the generator's own last weights, not their moving average (runs trained with ema)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (17 or newer; default 17)")
     p.add_argument("--no-check", action="store_true", help="skip comparing the exported model with PyTorch")
     p.set_defaults(handler=run)
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         out = base / "exports" / f"generator{FORMATS[args.format or 'onnx']}"
     try:
         result = export_run(args.run, out, args.format, which=args.checkpoint, opset=args.opset,
-                            check=not args.no_check)
+                            check=not args.no_check, raw=args.raw)
     except ExportError as exc:
         raise UserError(str(exc)) from None
     for path in [*result.files, result.sidecar]:

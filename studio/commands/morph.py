@@ -41,6 +41,8 @@ def add_command(sub) -> None:
     p.add_argument("--reference", default=None,
                    help="reference/input image file or dataset source (U-Net VAE-GAN, pix2pix, CycleGAN)")
     p.add_argument("--checkpoint", default="last", choices=("last", "best"), help="which checkpoint of a run directory")
+    p.add_argument("--raw", action="store_true",
+                   help="use the generator's own last weights, not their moving average (runs trained with ema)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.set_defaults(handler=run)
 
@@ -107,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--frames {args.frames}: use at least 1 frame per segment")
     if args.grid < 1:
         raise UserError(f"--grid {args.grid}: use at least 1")
-    loaded = load_method(args.run, pick_device(args.device), which=args.checkpoint)
+    loaded = load_method(args.run, pick_device(args.device), which=args.checkpoint, raw=args.raw)
     method = loaded.method
     keys = parse_keys(args.keys, method, args.label)
     keys = [dataclasses.replace(k, scale=args.scale) if k.kind == "seed" else k for k in keys]

@@ -18,6 +18,8 @@ def add_command(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="which images: a seed for drawing them (default 0)")
     p.add_argument("--out", default="reconstructions.png", help="PNG file to write (default reconstructions.png)")
     p.add_argument("--checkpoint", default="last", choices=("last", "best"), help="which checkpoint of a run directory")
+    p.add_argument("--raw", action="store_true",
+                   help="use the generator's own last weights, not their moving average (runs trained with ema)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.set_defaults(handler=run)
 
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise UserError("--n must be at least 1")
-    loaded = load_method(args.run, pick_device(args.device), which=args.checkpoint)
+    loaded = load_method(args.run, pick_device(args.device), which=args.checkpoint, raw=args.raw)
     method = loaded.method
     if not method.has_encoder:
         raise UserError(f"{loaded.path}: {method.name} has no encoder, so it cannot reconstruct images; "

@@ -20,6 +20,8 @@ def add_command(sub) -> None:
     p.add_argument("--label", default=None, help="class name or index for conditional models (default: cycle through classes)")
     p.add_argument("--reference", default=None, help="dataset source of reference/input images (U-Net VAE-GAN, pix2pix, CycleGAN); default: the run's dataset")
     p.add_argument("--checkpoint", default="last", choices=("last", "best"), help="which checkpoint of a run directory")
+    p.add_argument("--raw", action="store_true",
+                   help="use the generator's own last weights, not their moving average (runs trained with ema)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     p.set_defaults(handler=run)
 
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.n is not None and args.n < 1:
         raise UserError("--n must be at least 1")
-    loaded = load_method(args.run, pick_device(args.device), which=args.checkpoint)
+    loaded = load_method(args.run, pick_device(args.device), which=args.checkpoint, raw=args.raw)
     method = loaded.method
     if not method.spec.is_images:
         return write_scatter(args, loaded)

@@ -86,6 +86,7 @@ class LoadedRun:
     fixed_z: torch.Tensor | None
     fixed_labels: torch.Tensor | None
     path: Path
+    averaged: bool = False  # True when the generator holds the run's averaged weights (the `ema` setting)
 
 
 def build_method(state: dict[str, Any], device: torch.device | str = "cpu") -> Method:
@@ -95,14 +96,17 @@ def build_method(state: dict[str, Any], device: torch.device | str = "cpu") -> M
     return cls(params, DataSpec.from_dict(state["spec"]), device)
 
 
-def method_from_state(state: dict[str, Any], device: torch.device | str = "cpu", path: Path | None = None) -> LoadedRun:
-    """A ready-to-sample method from a checkpoint dict or a `Trainer.snapshot()`."""
+def method_from_state(state: dict[str, Any], device: torch.device | str = "cpu", path: Path | None = None,
+                      *, raw: bool = False) -> LoadedRun:
+    """A ready-to-sample method from a checkpoint dict or a `Trainer.snapshot()`: with the run's averaged
+    generator where it has one (the `ema` setting), or the raw trained generator with `raw`."""
     method = build_method(state, device)
     method.load_state_dict(_to(state["state"], device), optimizers=False)
+    averaged = not raw and method.use_average()
     method.train(False)
     fixed = state.get("fixed", {})
     return LoadedRun(method, int(state["step"]), state.get("config", {}), fixed.get("z"), fixed.get("labels"),
-                     path or Path("<snapshot>"))
+                     path or Path("<snapshot>"), averaged)
 
 
 def _to(obj: Any, device) -> Any:
@@ -113,12 +117,14 @@ def _to(obj: Any, device) -> Any:
     return obj
 
 
-def load_method(path: str | Path, device: torch.device | str = "cpu", which: str = "last") -> LoadedRun:
-    """Rebuild the trained method from a run directory or checkpoint file, ready to sample."""
+def load_method(path: str | Path, device: torch.device | str = "cpu", which: str = "last", *,
+                raw: bool = False) -> LoadedRun:
+    """Rebuild the trained method from a run directory or checkpoint file, ready to sample: with its averaged
+    generator where the run kept one, or the raw trained generator with `raw`."""
     ckpt_path = resolve_checkpoint(path, which)
     state = load_checkpoint(ckpt_path, map_location=device)
     try:
-        return method_from_state(state, device, ckpt_path)
+        return method_from_state(state, device, ckpt_path, raw=raw)
     except ConfigError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:

@@ -48,7 +48,8 @@ class Diverged(Exception):
 
 
 def run_step(method: Method, draw: Callable[[], Any]) -> dict[str, torch.Tensor]:
-    """One training step: each phase of the method's schedule, as often as it says, each on a fresh batch.
+    """One training step: each phase of the method's schedule, as often as it says, each on a fresh batch,
+    then the method's end of step (its averaged generator and adaptive augmentation, methods/aids.py).
 
     The one place mixed precision applies: the whole step runs under the method's autocast (bf16
     when its `perf.amp` says so; parameters, gradients and optimizer state stay float32).
@@ -58,6 +59,7 @@ def run_step(method: Method, draw: Callable[[], Any]) -> dict[str, torch.Tensor]
         for phase, repeats in method.schedule():
             for _ in range(repeats):
                 out.update(method.train_phase(phase, draw()))
+    out.update(method.end_step())
     return out
 
 
@@ -131,7 +133,8 @@ class Trainer:
                 "step": self.step, "method": self.method.name, "params": self.method.params_dict(),
                 "spec": self.method.spec.to_dict(), "config": self.config.to_dict(),
                 "state": {"nets": {k: {n: t.detach().to("cpu", copy=True) for n, t in v.state_dict().items()}
-                                   for k, v in self.method.nets.items()}, "extra": self.method.extra_state()},
+                                   for k, v in self.method.nets.items()}, "extra": self.method.extra_state(),
+                          **({"average": self.method.average.cpu_state()} if self.method.average else {})},
                 "fixed": {"z": None if self.fixed_z is None else self.fixed_z.cpu(),
                           "labels": None if self.fixed_labels is None else self.fixed_labels.cpu()},
             }
@@ -320,7 +323,8 @@ class Trainer:
     def emit_samples(self) -> None:
         """Generate from the fixed batch and emit a grid (or, for 2-D sets, the points); a method with an
         encoder also emits its reconstructions of the fixed real images, each beside its original."""
-        with torch.no_grad():
+        # From the averaged generator where there is one; under the lock, so a snapshot never sees it swapped in.
+        with torch.no_grad(), self._snapshot_lock, self.method.averaged_generators():
             out = self.method.preview(self.fixed_z, self.fixed_labels, self.fixed_reference)
         if self.dataset.kind == DatasetKind.POINTS:
             self.emit(Points(self.step, out.float().cpu().numpy()))
@@ -331,7 +335,8 @@ class Trainer:
         if self.method.has_encoder and self.fixed_reference is not None:
             shown = slice(0, RECONSTRUCTIONS_SHOWN)
             labels = None if self.fixed_reference_labels is None else self.fixed_reference_labels[shown]
-            pairs = reconstruction_pairs(self.method, self.fixed_reference[shown], labels)
+            with self._snapshot_lock, self.method.averaged_generators():
+                pairs = reconstruction_pairs(self.method, self.fixed_reference[shown], labels)
             self.emit(Images(self.step, "reconstructions", image_grid(to_uint8(pairs))))
 
     def _watch_collapse(self, preview: torch.Tensor) -> None:
@@ -363,8 +368,10 @@ class Trainer:
             torch.cuda.synchronize(self.device)  # time the evaluation, not the training queued before it
         started = time.perf_counter()
         # The evaluation draws (and its classifier trains) from random streams of its own: the training's
-        # stay as they were, so a run trains the same with evaluation on or off, resumed or not.
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+        # stay as they were, so a run trains the same with evaluation on or off, resumed or not. It judges the
+        # averaged generator where the run keeps one.
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []), \
+                self._snapshot_lock, self.method.averaged_generators():
             metrics = (evaluate or self.evaluator)(self.method, self.step)
         seconds = round(time.perf_counter() - started, 4)  # its cost, in metrics.jsonl beside each figure
         for metric in metrics:

@@ -105,6 +105,59 @@ DIGITS_RECIPES = [
 ]
 
 
+# --- small data (issue 25): the same DCGAN with and without the aids, at one CPU budget -------------------
+SMALL_DATA_TARGET = "no published figure for these sets: the targets are the studio's own (issue 25)"
+OXYGEN = "/usr/share/icons/oxygen/base/128x128"
+OXYGEN_CLASSES = ["apps", "categories", "devices", "emotes", "places", "status"]
+OXYGEN_SOURCE = ("the Oxygen icon theme (KDE, LGPL-3), Debian's oxygen-icon-theme package: its 128×128 colour "
+                 "icons of applications, categories, devices, emotes, places and status, 391 images")
+OXYGEN_REQUIRES = ("the Oxygen icons, installed by Debian's package: sudo apt-get install oxygen-icon-theme "
+                   f"(they land in {OXYGEN}); or give another folder with --dataset")
+# What the aids are: the small-data preset's settings (methods/aids.py).
+AIDS = {"augment": "colour,translation,cutout", "augment_p": "auto", "ema": 0.999}
+SMALL_DIGITS_CONFIG = {"image_size": 16, "channels": 1, "dataset_count": 180, "log_every": 50, "sample_every": 500,
+                       "checkpoint_every": 2000}
+SMALL_ICONS_CONFIG = {"image_size": 32, "channels": 3, "classes": OXYGEN_CLASSES, "log_every": 50,
+                      "sample_every": 500, "checkpoint_every": 1000}
+SMALL_DIGITS_NET = {"width": 16, "latent_dim": 64, "batch_size": 64}
+SMALL_ICONS_NET = {"width": 32, "latent_dim": 100, "batch_size": 32}
+SMALL_DIGITS_STEPS = 6000
+SMALL_ICONS_STEPS = 3000
+AVERAGE_BEATS_RAW = Target("precision", 0.0, relative_to="precision_raw")
+
+
+def _small(name: str, aids: bool, version: int) -> Recipe:
+    digits = name == "digits"
+    what = ("scikit-learn's real 8×8 digits at 10%: the first 180 of them, upscaled to 16×16" if digits
+            else f"{OXYGEN_SOURCE}, at 32×32")
+    how = ("with the small-data aids: DiffAugment's colour, translation and cutout of every image the "
+           "discriminator sees, its probability adapted as ADA does (target r_t 0.6), and samples drawn from "
+           "an averaged generator (EMA 0.999)" if aids else "as it is, without any aid (the baseline)")
+    steps = SMALL_DIGITS_STEPS if digits else SMALL_ICONS_STEPS
+    targets: tuple[Target, ...] = ()
+    if aids:
+        targets = (*(UNCONDITIONAL if digits else ()), AVERAGE_BEATS_RAW)
+    return Recipe(
+        name=f"small-{name}-{'aids' if aids else 'plain'}", version=version,
+        title=f"DCGAN on {'10% of the digits' if digits else 'a few hundred colour icons'}, "
+              f"{'with' if aids else 'without'} the small-data aids",
+        description=(f"DCGAN ({'width 16, 64-d z, batch 64' if digits else 'width 32, 100-d z, batch 32'}) on {what}, "
+                     f"{how}; {steps:,} steps. Judged against "
+                     + ("the 1,617 training digits" if digits else "the same icons")
+                     + " in the features of a small CNN trained on their labels: precision, recall, density, "
+                       "coverage, a real-vs-generated classifier's held-out accuracy"
+                     + (", classes covered and diversity." if digits else ", diversity.")),
+        dataset="sklearn:digits" if digits else OXYGEN, method="dcgan",
+        params={**(SMALL_DIGITS_NET if digits else SMALL_ICONS_NET), **(AIDS if aids else {})},
+        config=dict(SMALL_DIGITS_CONFIG if digits else SMALL_ICONS_CONFIG), evaluation="small-data", steps=steps,
+        samples=1000, figure=SMALL_DATA_TARGET, targets=targets, time_limit_minutes=15,
+        requires="" if digits else OXYGEN_REQUIRES,
+    )
+
+
+SMALL_DATA_RECIPES = [_small(name, aids, 1) for name in ("digits", "icons") for aids in (False, True)]
+
+
 # ring-fast's and grid-fast's networks and optimiser: a narrow PacGAN2 without BatchNorm.
 NARROW_PACGAN2 = {"pack": 2, "batch_size": 200, "hidden": 128, "layers": 3, "g_norm": "none",
                   "d_hidden": 128, "d_layers": 2, "lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5}
@@ -128,6 +181,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
           "samples within 3σ of the modes. v3 (with BatchNorm) left 91.4% and 75.5% there in two trials.",
           "gan", "pacgan", NARROW_PACGAN2, 30_000, 4),
     *DIGITS_RECIPES,
+    *SMALL_DATA_RECIPES,
 ]}
 
 

@@ -52,7 +52,20 @@ METRICS = {
     "fid": ("FID (Inception), N = the samples", ""),
     "kid": ("KID (Inception) × 1000", ""),
     "judge_accuracy": ("judging classifier, held-out real digits", "%"),
+    "precision": ("precision: samples within the real images' k-NN balls (k = 5)", ""),
+    "recall": ("recall: real images within the samples' k-NN balls", ""),
+    "density": ("density: real k-NN balls holding each sample, / k", ""),
+    "coverage": ("coverage: real images with a sample inside their k-NN ball", ""),
+    "two_sample": ("real-vs-generated classifier, held-out accuracy (50: indistinguishable)", "%"),
+    "feature_accuracy": ("feature classifier, held-out real images", "%"),
 }
+# A run with an averaged generator is judged from it, and from its raw generator too (experiments/runner.py).
+RAW = "_raw"
+METRICS.update({f"{name}{RAW}": (f"{label} — raw generator", unit) for name, (label, unit) in list(METRICS.items())
+                if name not in ("judge_accuracy", "feature_accuracy", "input_accuracy", "input_error",
+                                "target_accuracy")})
+NEAREST_K = 5  # PRDC's k (Naeem et al. 2020 recommend 5)
+TWO_SAMPLE_FOLDS = 5
 JUDGE_STEPS = 1500  # the judging classifier trains longer than the diversity monitor's: it must be sure
 
 
@@ -256,7 +269,72 @@ def digits(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluation:
                       samples=to_uint8(images).numpy(), details=details)
 
 
+def reference_images(dataset: Dataset) -> Dataset:
+    """The real images samples are judged against: for a part of scikit-learn's digits (the 10% a small-data
+    run learns from), the 1,617 training digits it was taken from — the distribution, not only the few
+    seen; for any other dataset, the images themselves."""
+    from ..data import open_dataset
+    from ..data.sklearn_digits import TRAIN_DIGITS
+
+    if dataset.source == "sklearn:digits" and len(dataset) < TRAIN_DIGITS:
+        return open_dataset("sklearn:digits", size=dataset.image_size, channels=dataset.channels, count=TRAIN_DIGITS)
+    return dataset
+
+
+def prdc(real: np.ndarray, fake: np.ndarray, k: int = NEAREST_K) -> dict[str, float]:
+    """Precision, recall, density and coverage (Naeem, Oh, Uh, Choi & Yoo 2020) of `fake` against `real`
+    features, all four with one k as the authors' `prdc` package computes them (studio.metrics.prdc, checked
+    against that package in tests/test_metrics_prdc.py)."""
+    from ..metrics.prdc import prdc as measure
+
+    return measure(real, fake, k_precision_recall=k, k_density_coverage=k).as_dict()
+
+
+def two_sample_accuracy(real: np.ndarray, fake: np.ndarray, seed: int = 0) -> float:
+    """A classifier two-sample test (Lopez-Paz & Oquab 2017): logistic regression on standardised features
+    told real from generated, its accuracy (%) on held-out folds (5-fold cross-validation); 50 means it
+    cannot tell them apart, 100 that every sample gives itself away."""
+    try:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+    except ImportError:
+        raise MetricError("the two-sample test needs scikit-learn: pip install scikit-learn") from None
+    x = np.concatenate([real, fake]).astype(np.float64)
+    y = np.concatenate([np.ones(len(real)), np.zeros(len(fake))])
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    folds = StratifiedKFold(TWO_SAMPLE_FOLDS, shuffle=True, random_state=seed)
+    return 100.0 * float(cross_val_score(model, x, y, cv=folds, scoring="accuracy").mean())
+
+
+def small_data(method: Method, dataset: Dataset, n: int, seed: int) -> Evaluation:
+    """Issue 25's protocol for a generator trained on few images: m = min(n, real images) samples against as
+    many real ones (`reference_images`), in the features of the classifier the diversity monitor uses (a
+    small CNN trained on the real images' labels): precision, recall, density and coverage (k = 5), a
+    two-sample classifier's held-out accuracy, diversity, and for labelled images the classes covered
+    and the distance to the nearest training image."""
+    reference = reference_images(dataset)
+    judge = _judge(reference, method.device)
+    m = min(n, len(reference))
+    real = reference.data[pick_indices(len(reference.data), m, seed)]
+    references = dataset.data[torch.arange(m) % len(dataset.data)]
+    images = _generate(method, m, seed, None, references)
+    real_feats = judge(to_unit_rgb(real).to(judge.device)).cpu().numpy()
+    fake_feats = torch.cat([judge(to_unit_rgb(part).to(judge.device)).cpu() for part in images.split(BATCH)]).numpy()
+    metrics = prdc(real_feats, fake_feats)
+    metrics["two_sample"] = two_sample_accuracy(real_feats, fake_feats, seed)
+    figures = sample_figures(images, judge, dataset.data, seed)
+    metrics.update({k: v for k, v in figures.items() if k != "histogram"}, feature_accuracy=100.0 * judge.accuracy)
+    details = {"real_images": len(reference), "samples": m, "features": "classifier (the diversity monitor's)",
+               "histogram": dict(zip(reference.label_names, figures["histogram"], strict=True)),
+               "prdc": f"studio.metrics.prdc (Naeem et al. 2020; equal to their prdc package), k = {NEAREST_K}"}
+    return Evaluation(metrics=metrics, pictures={"samples.png": png_bytes(image_grid(images[:100], columns=10))},
+                      samples=to_uint8(images).numpy(), details=details)
+
+
 PROTOCOLS: dict[str, Callable[[Method, Dataset, int, int], Evaluation]] = {
     "mixture-2d": mixture_2d,
     "digits": digits,
+    "small-data": small_data,
 }

@@ -24,16 +24,26 @@ class Published:
 
 @dataclass(frozen=True)
 class Target:
-    """What a run must reach: `metric` at least (or at most) `value`, averaged over the trials."""
+    """What a run must reach: `metric` at least (or at most) `value`, averaged over the trials; with
+    `relative_to`, at least (or most) that other figure of the same trials plus `value` (the averaged
+    generator's precision against its raw generator's)."""
 
     metric: str
     value: float
     at_least: bool = True
+    relative_to: str = ""
 
-    def met(self, measured: float) -> bool:
+    def met(self, measured: float, reference: float | None = None) -> bool:
+        """Whether `measured` meets it (`reference`: the `relative_to` figure; missing, it is not met)."""
+        if self.relative_to:
+            if reference is None:
+                return False
+            measured = measured - reference
         return measured >= self.value if self.at_least else measured <= self.value
 
     def __str__(self) -> str:
+        if self.relative_to:
+            return f"{'≥' if self.at_least else '≤'} {self.relative_to}" + (f" {self.value:+g}" if self.value else "")
         return f"{'≥' if self.at_least else '≤'} {self.value:g}"
 
 
@@ -61,6 +71,7 @@ class Recipe:
     published_steps: int | None = None
     published_trials: int | None = None
     time_limit_minutes: float | None = None
+    requires: str = ""  # how to get data that does not come with the studio (said when it is missing)
 
     def run_config(self, *, seed: int = 0, dataset: str | None = None, steps: int | None = None,
                    device: str = "auto", amp: str | None = None) -> RunConfig:
@@ -97,6 +108,7 @@ class Recipe:
             "evaluation": self.evaluation, "samples": self.samples, "figure": self.figure,
             "published": [{"metric": p.metric, "value": p.value, "source": p.source} for p in self.published],
             "published_trials": self.published_trials,
-            "targets": [{"metric": t.metric, "value": t.value, "at_least": t.at_least} for t in self.targets],
-            "time_limit_minutes": self.time_limit_minutes,
+            "targets": [{"metric": t.metric, "value": t.value, "at_least": t.at_least, "relative_to": t.relative_to,
+                         "text": str(t)} for t in self.targets],
+            "time_limit_minutes": self.time_limit_minutes, "requires": self.requires,
         }

@@ -29,15 +29,22 @@ def table(recipe: Recipe, trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
                "n": len(values), "values": values,
                "published": published[name].value if name in published else None,
                "target": str(targets[name]) if name in targets else None,
-               "met": targets[name].met(mean) if name in targets else None}
+               "met": targets[name].met(mean, _mean(done, targets[name].relative_to)) if name in targets else None}
         rows.append(row)
     return rows
+
+
+def _mean(trials: list[dict[str, Any]], name: str) -> float | None:
+    values = [t["metrics"][name] for t in trials if name and name in t["metrics"]]
+    return statistics.fmean(values) if values else None
 
 
 def number_text(value: float, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return f"{value:.1f}" if unit == "%" or value >= 10 or unit == "" else f"{value:.3f}"
+    # Counts (modes, classes) read as 8.0; shares below 10 without a unit (precision, coverage) keep 3 decimals.
+    whole = unit == "" and float(value).is_integer()
+    return f"{value:.1f}" if unit == "%" or value >= 10 or whole else f"{value:.3f}"
 
 
 def format_table(rows: list[dict[str, Any]]) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data import open_dataset
+from ..data import DatasetError, open_dataset
 from ..engine import Trainer, pick_device
 from ..engine.checkpoint import load_method
 from ..engine.config import ConfigError, RunConfig
@@ -22,7 +22,9 @@ from ..engine.metrics_columns import scan_metrics
 from ..engine.outputs import Console, run_outputs
 from ..engine.rundir import RunDirectory, atomic_write_bytes
 from ..engine.state import RunState
-from .protocols import PROTOCOLS
+from ..engine.trainer import chosen_data
+from ..methods.base import Method
+from .protocols import METRICS, PROTOCOLS, RAW, Evaluation
 from .recipe import Recipe
 from .report import markdown, table
 
@@ -80,6 +82,23 @@ def collapses_called(trial_dir: Path) -> list[dict[str, Any]]:
             for r in scan_metrics(RunDirectory(trial_dir).metrics_path).records if r.get("event") == "collapse"]
 
 
+def judge(protocol: Callable[[Method, Any, int, int], Evaluation], method: Method, data: Any, n: int,
+          seed: int) -> Evaluation:
+    """The protocol's evaluation of the trained `method` (raw weights in its nets): from its averaged
+    generator where it has one (as the studio samples by default), with the raw generator's figures
+    beside them as `<figure>_raw` and its sample grid as `<picture>-raw.png`."""
+    with method.averaged_generators() as averaged:
+        evaluation = protocol(method, data, n, seed)
+    if not averaged:
+        return evaluation
+    raw = protocol(method, data, n, seed)
+    evaluation.metrics.update({f"{name}{RAW}": value for name, value in raw.metrics.items()
+                               if f"{name}{RAW}" in METRICS})
+    evaluation.pictures.update({name.replace(".png", "-raw.png"): png for name, png in raw.pictures.items()})
+    evaluation.details["generator"] = "averaged (figures without _raw); raw (figures with _raw)"
+    return evaluation
+
+
 def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, dataset: str | None = None,
                    steps: int | None = None, device: str = "auto", amp: str | None = None, command: str = "",
                    console: Console = None, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
@@ -95,7 +114,13 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
     run_dir = Path(run_dir)
     protocol = PROTOCOLS[recipe.evaluation]
     first = recipe.run_config(dataset=dataset, steps=steps, device=device, amp=amp)
-    data = open_dataset(first.dataset, **first.load_options())
+    try:
+        # The data each trial trains on (its classes chosen as the trainer chooses them), judged on the same.
+        data = chosen_data(open_dataset(first.dataset, **first.load_options()), first)
+    except DatasetError as exc:
+        if not recipe.requires or dataset:
+            raise
+        raise DatasetError(f"{exc}; {recipe.name} needs it: {recipe.requires}") from None
     started, info, results = time.time(), machine(), []
     for k in range(1, trials + 1):
         config = recipe.run_config(seed=k - 1, dataset=dataset, steps=steps, device=device, amp=amp)
@@ -104,7 +129,7 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
         reused = _finished(trial_dir, config)
         if reused:
             log(f"trial {k}: {trial_dir} already holds the finished run; judging it again")
-            method, state = load_method(trial_dir, pick_device(config.device)).method, RunState.FINISHED
+            method, state = load_method(trial_dir, pick_device(config.device), raw=True).method, RunState.FINISHED
             timing = json.loads((trial_dir / TRIAL_JSON).read_text()) if (trial_dir / TRIAL_JSON).exists() else {}
             seconds, cpu_seconds = float(timing.get("seconds", 0.0)), float(timing.get("cpu_seconds", 0.0))
         else:
@@ -123,7 +148,7 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
                                 "message": trainer.message, "steps": trainer.step, "seconds": seconds,
                                 "cpu_seconds": cpu_seconds})
                 continue
-        evaluation = protocol(method, data, recipe.samples, 10_000 + k)
+        evaluation = judge(protocol, method, data, recipe.samples, 10_000 + k)
         pictures = []
         for name, png in evaluation.pictures.items():
             atomic_write_bytes(trial_dir / name, png)

@@ -55,7 +55,8 @@ def _row(recipe: Recipe, report: dict[str, Any], grid: str | None) -> dict[str, 
     trial = report["trials"][0]
     metrics = trial.get("metrics", {})
     targets = [{"metric": t.metric, "target": str(t), "measured": metrics.get(t.metric),
-                "met": t.met(metrics[t.metric]) if t.metric in metrics else False} for t in recipe.targets]
+                "met": t.met(metrics[t.metric], metrics.get(t.relative_to)) if t.metric in metrics else False}
+               for t in recipe.targets]
     return {"experiment": recipe.name, "method": recipe.method, "version": recipe.version, "dataset": report["dataset"],
             "steps": report["steps"], "state": trial["state"], "message": trial.get("message", ""),
             "metrics": metrics, "details": trial.get("details", {}), "targets": targets,

@@ -66,9 +66,18 @@ def encoder_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.encoder{out.suffix}")
 
 
+def _extra(fmt: str, opset: int, method, averaged: bool) -> dict | None:
+    """The sidecar's notes: the ONNX opset, and which weights a run with an averaged generator gave."""
+    extra = {"opset": opset} if fmt == "onnx" else {}
+    if method.average is not None:
+        extra["weights"] = "averaged (exponential moving average)" if averaged else "raw (the last trained weights)"
+    return extra or None
+
+
 def export_run(run: str | Path, out: str | Path, fmt: str | None = None, *, which: str = "last",
-               opset: int = 17, check: bool = True) -> ExportResult:
-    """Export the generator (and encoder) of the run or checkpoint `run` to `out`, with `out`.json."""
+               opset: int = 17, check: bool = True, raw: bool = False) -> ExportResult:
+    """Export the generator (and encoder) of the run or checkpoint `run` to `out`, with `out`.json: its
+    averaged generator where the run kept one (the `ema` setting), or the raw trained weights with `raw`."""
     out = Path(out)
     fmt = format_for(out, fmt)
     if fmt == "onnx":
@@ -77,7 +86,7 @@ def export_run(run: str | Path, out: str | Path, fmt: str | None = None, *, whic
         except OnnxMissing as exc:
             raise ExportError(str(exc)) from None
     try:
-        loaded = load_method(run, "cpu", which=which)
+        loaded = load_method(run, "cpu", which=which, raw=raw)
     except RunDirError as exc:
         raise ExportError(f"{exc}; train it first (studio train --run-dir {run}) or pick a run that has "
                           "checkpoints/last.pt") from None
@@ -91,7 +100,7 @@ def export_run(run: str | Path, out: str | Path, fmt: str | None = None, *, whic
         generator = _export_generator(job, method, out)
         encoder = _export_encoder(job, method, encoder_path(out)) if method.has_encoder else None
         doc = describe(method, fmt=fmt, step=loaded.step, source=str(loaded.path), generator=generator,
-                       encoder=encoder, extra={"opset": opset} if fmt == "onnx" else None)
+                       encoder=encoder, extra=_extra(fmt, opset, method, loaded.averaged))
         staged_sidecar = _staging_path(sidecar)
         job.staged.append((staged_sidecar, sidecar))
         try:

@@ -31,7 +31,7 @@ def describe_html(recipe: Any) -> str:
     """A recipe as rich text: what it trains, the figure it reproduces, published and target figures."""
     d = recipe.describe()
     published = "".join(f"<li>{html.escape(p['metric'])}: {p['value']:g}</li>" for p in d["published"]) or "<li>none</li>"
-    targets = "".join(f"<li>{html.escape(t['metric'])} {'≥' if t['at_least'] else '≤'} {t['value']:g}</li>"
+    targets = "".join(f"<li>{html.escape(t['metric'])} {html.escape(t['text'])}</li>"
                       for t in d["targets"]) or "<li>reproduce the published figures</li>"
     settings = ", ".join(f"{k}={v}" for k, v in d["params"].items()) or "the preset's"
     budget = (f"; the paper trained {d['published_steps']:,}" if d["published_steps"] and d["published_steps"] != d["steps"]

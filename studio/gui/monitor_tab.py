@@ -79,6 +79,7 @@ class MonitorTab(QWidget):
         self.view = view if view is not None else RunView()
         self.theme = "dark"
         self._panel_of: dict[str, str] = {}
+        self._lines_of: dict[str, dict[str, float]] = {}  # reference lines of charts made when their data comes
         self.method_plots: tuple = ()
         self.run_dir: Path | None = None
         self.step = 0
@@ -209,6 +210,7 @@ class MonitorTab(QWidget):
                 lines.setdefault(self._metric_panel(name), {}).update(figures)
         self.charts.clear(total_steps, lines)
         self._panel_of.clear()
+        self._lines_of.clear()
         self.last_values.clear()
         self.metrics.clear()
         self.rate.clear()
@@ -237,6 +239,10 @@ class MonitorTab(QWidget):
             self.charts.panel(plot.title, plot.reference_lines)
             for key in plot.scalars:
                 self._panel_of[key] = plot.title
+        for plot in self._method_plots(method, optional=True):  # charted once their scalars arrive
+            self._lines_of[plot.title] = plot.reference_lines
+            for key in plot.scalars:
+                self._panel_of.setdefault(key, plot.title)
         points = kind == "points"
         self.sample_stack.setCurrentWidget(self.scatter if points else self.sample_view)
         for w in self.real_column_widgets:
@@ -270,13 +276,14 @@ class MonitorTab(QWidget):
         self.scatter.fit_view()
 
     @staticmethod
-    def _method_plots(method: str | None) -> tuple:
+    def _method_plots(method: str | None, optional: bool = False) -> tuple:
         if not method:
             return ()
         from ..methods import get_method
 
         try:
-            return tuple(get_method(method).plots)
+            cls = get_method(method)
+            return tuple(cls.optional_plots() if optional else cls.plots)
         except Exception:  # noqa: BLE001 - an unknown method (a newer run) still shows its scalars in "Other"
             return ()
 
@@ -406,7 +413,7 @@ class MonitorTab(QWidget):
         if title is None:
             title = SPEED if key in SPEED_KEYS else OTHER
             self._panel_of[key] = title
-        return self.charts.panel(title)
+        return self.charts.panel(title, self._lines_of.get(title))
 
     def _on_metric(self, event: Metric) -> None:
         self.metric_updates += 1

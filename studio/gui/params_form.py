@@ -2,8 +2,10 @@
 
 Each field becomes a widget of its type: spin boxes with the declared range (scientific notation
 for log-scaled values such as learning rates), check boxes, combos for choices, and text for the
-rest; its help text is the tooltip. A preset chooser, Reset to defaults and an undo history of form
-changes sit on top.
+rest; its help text is the tooltip. Fields of a named group (the small-data aids) follow the method's
+own under a heading of their own. A preset chooser, Reset to defaults and an undo history of form
+changes sit on top; beside the preset box a hint offers the small-data preset when the loaded dataset
+is small (a suggestion the user clicks, never a silent change).
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ if TYPE_CHECKING:  # the methods package imports torch: loaded when a method is 
 
 DEFAULTS = "(defaults)"
 PRESET_KEY = "__preset__"  # the preset chooser's choice, kept in undo snapshots
+LINK_COLOUR = "#4a90e2"  # readable on the dark and the light theme
+SMALL_DATA_TIP = ("A dataset this small lets the discriminator memorise it and the generator collapse. The small-data "
+                  "preset turns on differentiable augmentation of what the discriminator sees (its probability "
+                  "adapted as in ADA where the method allows) and an averaged generator; see docs/METHODS.md. "
+                  "Click to choose it; nothing changes until you do.")
 INT_LIMIT = 2**31 - 1
 
 
@@ -180,6 +187,13 @@ class ParamsForm(QWidget):
         self.undo_button.setToolTip("Undo the last change to the form (Ctrl+Z)")
         self.undo_button.clicked.connect(self.undo)
         self.undo_button.setEnabled(False)
+        self.preset_hint = QLabel()
+        self.preset_hint.setObjectName("hint")
+        self.preset_hint.setToolTip(SMALL_DATA_TIP)
+        self.preset_hint.setWordWrap(True)
+        self.preset_hint.linkActivated.connect(self.choose_preset)
+        self.preset_hint.hide()
+        self._dataset_size: int | None = None
         top = QHBoxLayout()
         top.addWidget(QLabel("Preset"))
         top.addWidget(self.preset, 1)
@@ -194,6 +208,7 @@ class ParamsForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.preset_hint)  # under the preset box it suggests a preset for
         layout.addLayout(self.form)
         layout.addWidget(self.error)
 
@@ -208,7 +223,15 @@ class ParamsForm(QWidget):
             self.fields = {}
             from ..methods.params import describe_params
 
-            for info in describe_params(method_cls.Params):
+            infos = describe_params(method_cls.Params)
+            group = ""
+            for info in infos:  # the method's own settings first, then each group's under its heading
+                if info.group != group:
+                    group = info.group
+                    heading = QLabel(group)
+                    heading.setObjectName("paramGroup")
+                    heading.setStyleSheet("font-weight: bold; padding-top: 6px;")
+                    self.form.addRow(heading)
                 field = ParamField(info)
                 field.connect_changed(self._on_field_changed)
                 label = QLabel(info.name)
@@ -229,6 +252,31 @@ class ParamsForm(QWidget):
         self._current = self._snapshot()
         self.undo_button.setEnabled(False)
         self.error.hide()
+        self._update_preset_hint()
+
+    def set_dataset_size(self, count: int | None) -> None:
+        """The number of images loaded (None: no images): below SMALL_DATASET the hint offers small-data."""
+        self._dataset_size = count
+        self._update_preset_hint()
+
+    def choose_preset(self, name: str) -> None:
+        """Choose preset `name` in the preset box (undoable), as the user would."""
+        index = self.preset.findData(name)
+        if index >= 0:
+            self.preset.setCurrentIndex(index)  # _on_preset fills the form
+
+    def _update_preset_hint(self) -> None:
+        count, offer = self._dataset_size, False
+        if count is not None and self.method_cls is not None:  # the methods are loaded by now
+            from ..methods.aids import SMALL_DATA_PRESET, SMALL_DATASET
+
+            offer = (0 < count < SMALL_DATASET and SMALL_DATA_PRESET in self.method_cls.presets
+                     and self.preset_name != SMALL_DATA_PRESET)
+        if offer:
+            self.preset_hint.setText(
+                f'Only {count:,} images: the <a href="{SMALL_DATA_PRESET}" style="color: {LINK_COLOUR};">'
+                f"{SMALL_DATA_PRESET} preset</a> augments what the discriminator sees and averages the generator")
+        self.preset_hint.setVisible(offer)
 
     def defaults(self) -> dict[str, Any]:
         """The Params dataclass defaults of the current method."""
@@ -331,6 +379,7 @@ class ParamsForm(QWidget):
             self._record()
 
     def _on_preset(self, *_: Any) -> None:
+        self._update_preset_hint()
         if self._quiet or self.method_cls is None:
             return
         self._apply(self.preset_values(self.preset_name))

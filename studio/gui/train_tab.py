@@ -458,6 +458,7 @@ class TrainTab(QWidget):
         self.settingsChanged.emit()
 
     def _on_dataset(self, dataset: Any) -> None:
+        self.params_form.set_dataset_size(len(dataset) if dataset.is_images else None)
         self.condition_list.set_dataset(dataset)
         self.method_picker.set_kind(dataset.kind.value, dataset.label_dim)
         self.update_epochs_hint()

@@ -43,12 +43,13 @@ class BCEGAN(LatentGeneratorMethod):
         if phase == "discriminator":
             with torch.no_grad():
                 fake = self.fake(batch)
-            real_logits, fake_logits = D(batch.x, y), D(fake, y)
+            real_logits = self.observe_real(D(self.for_discriminator(batch.x), y))
+            fake_logits = D(self.for_discriminator(fake), y)
             loss = bce_discriminator_loss(real_logits, fake_logits)
             self.update("discriminator", loss)
             return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
                     "d_fake": torch.sigmoid(fake_logits).mean().detach()}
         fake = self.fake(batch)
-        loss = bce_generator_loss(D(fake, y))
+        loss = bce_generator_loss(D(self.for_discriminator(fake), y))
         self.update("generator", loss, inputs=list(self.nets["generator"].parameters()))
         return {"g_loss": loss.detach()}

@@ -19,14 +19,15 @@ from ..nn.blocks import MLPCritic
 from ..nn.losses import bce_discriminator_loss, bce_fake_loss, bce_generator_loss, bce_real_loss
 from ..nn.resnet import ResCritic, ResEncoder, ResGenerator
 from .adversarial import EQUILIBRIUM
+from .aids import AidParams
 from .autoencoding import AutoEncodingMethod
 from .base import Batch, Plot
-from .params import BaseParams, param
+from .params import param
 from .registry import register
 
 
 @dataclass
-class AlphaGANParams(BaseParams):
+class AlphaGANParams(AidParams):
     latent_dim: int = param(128, "Size of the latent code z.", low=1, high=1024)
     width: int = param(64, "Channels at full resolution in E, G and D; they double at each halving (capped at 512).",
                        low=4, high=512)
@@ -137,7 +138,7 @@ class AlphaGAN(AutoEncodingMethod):
             codes, fakes, y2 = self._fakes(batch)
             reconstruction = (fakes[:n] - batch.x).abs().mean()
             e_adv = bce_generator_loss(C(codes))  # E wants its codes called "real" (prior)
-            g_adv = self._fake_terms(bce_generator_loss, D(fakes, y2), n)  # G wants both fakes called real
+            g_adv = self._fake_terms(bce_generator_loss, D(self.for_discriminator(fakes), y2), n)  # G wants both fakes called real
             weighted = self.params.reconstruction_weight * reconstruction
             # Each network minimises its own objective: E's gradient comes only from e_loss, G's from g_loss.
             for name in ("encoder", "generator"):
@@ -150,7 +151,8 @@ class AlphaGAN(AutoEncodingMethod):
         y = batch.y if self.conditional else None
         with torch.no_grad():
             codes, fakes, y2 = self._fakes(batch)
-        real_logits, fake_logits = D(batch.x, y), D(fakes, y2)
+        real_logits = self.observe_real(D(self.for_discriminator(batch.x), y))
+        fake_logits = D(self.for_discriminator(fakes), y2)
         d_loss = bce_real_loss(real_logits) + self._fake_terms(bce_fake_loss, fake_logits, n)
         # Prior samples are "real", encodings "fake" (the v1 paper's eqs. 16-17 had them swapped).
         code_d_loss = bce_discriminator_loss(C(self.latent(n)), C(codes))

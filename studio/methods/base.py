@@ -6,6 +6,8 @@ logs the scalars a phase returns and saves `state_dict()`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -14,7 +16,11 @@ from torch import nn
 
 from ..data.dataset import Dataset, DatasetKind
 from ..fastpath import Performance, implementation_flags, keep_implementation
-from .params import BaseParams, build_params, params_to_dict, saved_params
+from ..nn.augment import Augmenter, parse_policy, parse_probability
+from ..nn.critics import spectral_normalize
+from .aids import SMALL_DATA_PRESET, AidParams, small_data_preset
+from .averaging import GeneratorAverage
+from .params import BaseParams, ConfigError, build_params, params_to_dict, saved_params
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,33 @@ class Method:
     amp_ok: ClassVar[bool] = True
     amp_reason: ClassVar[str] = ""
     no_compile: ClassVar[tuple[str, ...]] = ()
+    # The small-data aids (aids.py), for methods whose Params derive from AidParams: the discriminator's
+    # decision boundary on real images, for ADA's r_t = E[sign(D(real) - threshold)]: 0 for a logit, ½ for a
+    # least-squares output; None where there is none (a Wasserstein critic, BEGAN's auto-encoder).
+    real_threshold: ClassVar[float | None] = 0.0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.has_aids():
+            # Every method with the aids offers the small-data preset.
+            if SMALL_DATA_PRESET not in cls.presets:
+                cls.presets = {**cls.presets, SMALL_DATA_PRESET: small_data_preset(cls.real_threshold)}
+
+    @classmethod
+    def optional_plots(cls) -> tuple[Plot, ...]:
+        """Charts of scalars logged only with some settings, drawn once they arrive (the adaptive
+        augmentation's p and r_t); `scalars` and `plots` are what every run of the method logs."""
+        return (AUGMENT_PLOT,) if cls.has_aids() else ()
+
+    @classmethod
+    def optional_scalars(cls) -> dict[str, str]:
+        """The scalars of `optional_plots` and what each means."""
+        return dict(AUGMENT_SCALARS) if cls.has_aids() else {}
+
+    @classmethod
+    def has_aids(cls) -> bool:
+        """True for a method with the small-data aids (augmentation, averaged generator, spectral norm)."""
+        return isinstance(cls.Params, type) and issubclass(cls.Params, AidParams)
 
     def __init__(self, params: Any, spec: DataSpec, device: torch.device | str = "cpu",
                  perf: Performance | None = None):
@@ -105,8 +138,14 @@ class Method:
         self.nets: dict[str, nn.Module] = {}
         self.opts: dict[str, torch.optim.Optimizer] = {}
         self.build()
+        self.augmenter = self._build_augmenter()
+        if getattr(params, "spectral_norm", False):
+            for name in self.discriminator_nets():
+                spectral_normalize(self.nets[name])
         for net in self.nets.values():
             net.to(self.device, memory_format=self.perf.memory_format())
+        ema = getattr(params, "ema", 0.0)
+        self.average = GeneratorAverage({n: self.nets[n] for n in self.generator_nets()}, ema) if ema else None
         self.opts.update(self.build_optimizers())
         if self.perf.compile:
             for name, net in self.nets.items():
@@ -221,6 +260,71 @@ class Method:
         loss.backward(inputs=inputs)
         self.opts[opt].step()
 
+    # --- the small-data aids (aids.py): augmentation, the averaged generator, spectral norm ---------------
+    def _build_augmenter(self) -> Augmenter | None:
+        p = self.params
+        if not isinstance(p, AidParams):
+            return None
+        policy = parse_policy(p.augment)
+        probability = parse_probability(p.augment_p)
+        if policy and not self.spec.is_images:
+            raise ConfigError(f"augment={p.augment}: augmentation transforms images, but this data is 2-D points; "
+                              "set augment=none")
+        if policy and probability is None and self.real_threshold is None:
+            raise ConfigError(f"augment_p=auto: {self.name}'s discriminator has no real/fake boundary for ADA's "
+                              "r_t = E[sign(D(real))]; give augment_p a probability such as 1 (or 0.5)")
+        if not policy:
+            return None
+        return Augmenter(policy, probability, batch_size=p.batch_size, device=self.device, target=p.augment_target,
+                         speed_images=1000.0 * p.augment_kimg)
+
+    def discriminator_nets(self) -> list[str]:
+        """Names of the networks that judge images (spectral normalisation applies to them)."""
+        return [n for n in ("discriminator", "critic", "d_a", "d_b") if n in self.nets]
+
+    def for_discriminator(self, images: torch.Tensor) -> torch.Tensor:
+        """`images` as the discriminator sees them: augmented by the run's policy (aids.py), identity without one.
+        The one place every method hands images to its discriminator through; images joined along channels
+        (pix2pix's input beside its output) are transformed alike, and gradients flow through to the generator."""
+        return images if self.augmenter is None else self.augmenter(images, self.spec.channels)
+
+    def observe_real(self, scores: torch.Tensor) -> torch.Tensor:
+        """Note the discriminator's outputs on (augmented) real images for the adaptive probability; returns them."""
+        if self.augmenter is not None and self.real_threshold is not None:
+            self.augmenter.observe(scores, self.real_threshold)
+        return scores
+
+    def end_step(self) -> dict[str, torch.Tensor]:
+        """After every phase of a step: fold the generator into its average and let the augmentation adapt;
+        returns the scalars to log (augment_p and augment_rt when adaptive)."""
+        if self.average is not None:
+            self.average.update(self.nets)
+        return self.augmenter.step() if self.augmenter is not None else {}
+
+    @contextmanager
+    def averaged_generators(self) -> Iterator[bool]:
+        """Within the block the averaged generator stands in for the trained one (sample grids, evaluation);
+        yields whether there is one. Training must not run inside it."""
+        if self.average is None:
+            yield False
+            return
+        trained = {name: self.nets[name] for name in self.average.models}
+        self.nets.update(self.average.modules())
+        try:
+            yield True
+        finally:
+            self.nets.update(trained)
+
+    def use_average(self) -> bool:
+        """Copy the averaged generator's weights into the generator for good (a method loaded to sample);
+        False when there is no average."""
+        if self.average is None:
+            return False
+        with torch.no_grad():
+            for name, module in self.average.modules().items():
+                self.nets[name].load_state_dict(module.state_dict())
+        return True
+
     @property
     def conditional(self) -> bool:
         """True when the networks take a condition vector."""
@@ -239,15 +343,27 @@ class Method:
             net.train(mode)
 
     def state_dict(self) -> dict[str, Any]:
-        return {
+        state = {
             "nets": {k: v.state_dict() for k, v in self.nets.items()},
             "opts": {k: v.state_dict() for k, v in self.opts.items()},
             "extra": self.extra_state(),
         }
+        if self.average is not None:
+            state["average"] = self.average.state_dict()
+        if self.augmenter is not None:
+            state["augment"] = self.augmenter.state_dict()
+        return state
 
     def load_state_dict(self, state: dict[str, Any], *, optimizers: bool = True) -> None:
         for k, v in state["nets"].items():
             self.nets[k].load_state_dict(v)
+        if self.average is not None:
+            if "average" in state:
+                self.average.load_state_dict(state["average"])
+            else:  # saved before the average was on: it starts from the weights just loaded
+                self.average = GeneratorAverage({n: self.nets[n] for n in self.average.models}, self.average.decay)
+        if self.augmenter is not None and "augment" in state:
+            self.augmenter.load_state_dict(state["augment"])
         if optimizers:
             for k, v in state.get("opts", {}).items():
                 flags = implementation_flags(self.opts[k])
@@ -264,8 +380,6 @@ class Method:
     @classmethod
     def make_params(cls, preset: str | None = None, overrides: dict | None = None) -> Any:
         """Params from the defaults, a named preset, then user overrides (validated)."""
-        from .params import ConfigError
-
         layer: dict = {}
         if preset:
             if preset not in cls.presets:
@@ -278,6 +392,14 @@ class Method:
         """Params of a saved run (a checkpoint's complete settings), as it trained: settings added since it
         was saved take their `legacy` value where they have one."""
         return saved_params(cls.Params, saved)
+
+
+AUGMENT_PLOT = Plot("Adaptive augmentation", ("augment_p", "augment_rt"), {"target 0.6": 0.6})
+AUGMENT_SCALARS = {
+    "augment_p": "the probability each augmentation is applied to each image the discriminator sees (augment_p auto)",
+    "augment_rt": "ADA's overfitting heuristic r_t = E[sign(D(real))] over the last 4 steps: p rises while it is "
+                  "above augment_target (0.6), falls while below",
+}
 
 
 def linear_decay(step: int, total_steps: int, decay_start: float) -> float:

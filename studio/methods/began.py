@@ -19,13 +19,14 @@ import torch
 
 from ..nn.autoencoder import AutoEncoderDiscriminator, BEGANDecoder
 from ..nn.losses import began_convergence, began_k_update, reconstruction_loss
+from .aids import AidParams
 from .base import Batch, Method, Plot
-from .params import BaseParams, param
+from .params import param
 from .registry import register
 
 
 @dataclass
-class BEGANParams(BaseParams):
+class BEGANParams(AidParams):
     batch_size: int = param(16, "Images per training batch (the paper: 16).", low=1, high=4096)
     latent_dim: int = param(64, "Size of the noise vector z, drawn uniformly from [-1, 1].", low=1, high=1024)
     hidden_dim: int = param(64, "Size of the discriminator's embedding h (the auto-encoder's bottleneck).",
@@ -66,6 +67,7 @@ class BEGAN(Method):
         "it is a progress curve. ELU convolutions, no BatchNorm, uniform noise, one combined update."
     )
     Params = BEGANParams
+    real_threshold = None  # an auto-encoder judges by reconstruction, with no real/fake boundary for ADA's r_t
     scalars = {
         "k_t": "balance term k_t in [0, 1] after this step: how much D's loss pushes on generated images",
         "convergence": "M_global = L(x) + |γ·L(x) - L(G(z))|: falls as the samples improve",
@@ -115,12 +117,13 @@ class BEGAN(Method):
         G, D = self.nets["generator"], self.nets["discriminator"]
         y = batch.y if self.conditional else None
         n = batch.x.shape[0]
-        fake = G(self.latent(n), y)  # G(z_G)
-        recon_real = reconstruction_loss(batch.x, D(batch.x, y))
+        fake = self.for_discriminator(G(self.latent(n), y))  # G(z_G), as D sees it
+        real = self.for_discriminator(batch.x)
+        recon_real = reconstruction_loss(real, D(real, y))
         recon_fake = reconstruction_loss(fake, D(fake, y))  # L(G(z_G))
         if p.separate_noise:
             with torch.no_grad():
-                fake_d = G(self.latent(n), y)  # G(z_D): D's loss treats it as given data
+                fake_d = self.for_discriminator(G(self.latent(n), y))  # G(z_D): D's loss treats it as given data
             recon_fake_d = reconstruction_loss(fake_d, D(fake_d, y))
         else:
             recon_fake_d = recon_fake

@@ -93,6 +93,7 @@ class CycleGAN(TranslationMethod):
     kinds = (DatasetKind.UNPAIRED,)
     Params = CycleGANParams
     directions = {"ab": "g_ab", "ba": "g_ba"}
+    real_threshold = 0.5  # least squares: D aims at 1 for real, 0 for fake
     presets = {
         "paper": {"width": 64, "batch_size": 1, "norm": "instance", "generator": "resnet", "res_blocks": 6,
                   "cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 50, "d_layers": 3,
@@ -155,7 +156,8 @@ class CycleGAN(TranslationMethod):
         p, n = self.params, self.nets
         fake_b, fake_a = n["g_ab"](a), n["g_ba"](b)
         with self._frozen("d_a", "d_b"):
-            g_loss = lsgan_generator_loss(n["d_b"](fake_b)) + lsgan_generator_loss(n["d_a"](fake_a))
+            g_loss = (lsgan_generator_loss(n["d_b"](self.for_discriminator(fake_b)))
+                      + lsgan_generator_loss(n["d_a"](self.for_discriminator(fake_a))))
         cycle = F.l1_loss(n["g_ba"](fake_b), a) + F.l1_loss(n["g_ab"](fake_a), b)
         loss = g_loss + p.cycle_weight * cycle
         if p.identity_weight > 0:
@@ -171,9 +173,11 @@ class CycleGAN(TranslationMethod):
                              fake_b: torch.Tensor) -> dict[str, torch.Tensor]:
         # The fakes of the generators' step, through the pool (backward_D_A/B in the authors' code): not made
         # again by the generators just updated, which would also cost two more generator passes.
-        n = self.nets
-        d_a_loss = lsgan_discriminator_loss(n["d_a"](a), n["d_a"](self.pools["a"].query(fake_a)))
-        d_b_loss = lsgan_discriminator_loss(n["d_b"](b), n["d_b"](self.pools["b"].query(fake_b)))
+        n, seen = self.nets, self.for_discriminator
+        d_a_loss = lsgan_discriminator_loss(self.observe_real(n["d_a"](seen(a))),
+                                            n["d_a"](seen(self.pools["a"].query(fake_a))))
+        d_b_loss = lsgan_discriminator_loss(self.observe_real(n["d_b"](seen(b))),
+                                            n["d_b"](seen(self.pools["b"].query(fake_b))))
         self.update("discriminator", d_a_loss + d_b_loss)
         return {"d_a_loss": d_a_loss.detach(), "d_b_loss": d_b_loss.detach()}
 

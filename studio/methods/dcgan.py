@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from ..nn.blocks import ConvCritic, ConvGenerator, dcgan_init
 from ..nn.packing import with_packing
 from .adversarial import BCEGAN
-from .params import BaseParams, param
+from .aids import AidParams
+from .params import param
 from .registry import register
 
 
 @dataclass
-class DCGANParams(BaseParams):
+class DCGANParams(AidParams):
     latent_dim: int = param(100, "Size of the noise vector z.", low=1, high=1024)
     width: int = param(64, "Channels of the widest-but-one layer; G and D scale with it.", low=4, high=512)
     lr_g: float = param(2e-4, "Generator learning rate (Adam).", low=1e-6, high=1e-1, log=True)

@@ -10,12 +10,13 @@ from ..data.dataset import DatasetKind
 from ..nn.blocks import MaxoutCritic, MLPCritic, MLPGenerator
 from ..nn.packing import with_packing
 from .adversarial import BCEGAN
-from .params import BaseParams, param
+from .aids import AidParams
+from .params import param
 from .registry import register
 
 
 @dataclass
-class GANParams(BaseParams):
+class GANParams(AidParams):
     latent_dim: int = param(16, "Size of the noise vector z.", low=1, high=1024)
     hidden: int = param(128, "Units in each hidden layer of G and D.", low=4, high=4096)
     layers: int = param(3, "Hidden layers in G and D.", low=1, high=8)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,13 +18,17 @@ class ConfigError(ValueError):
 
 
 def param(default: Any, help: str, *, low: float | None = None, high: float | None = None,
-          choices: tuple | None = None, log: bool = False, legacy: Any = dataclasses.MISSING) -> Any:
-    """A hyperparameter field with its allowed range (inclusive), choices and help text.
+          choices: tuple | None = None, log: bool = False, normalize: Callable[[Any], Any] | None = None,
+          group: str = "", legacy: Any = dataclasses.MISSING) -> Any:
+    """A hyperparameter field with its allowed range (inclusive), choices and help text. `normalize` turns
+    what a user typed into the one stored spelling (raising ValueError with a message for bad input);
+    `group` names a section of the form the field is shown in ("" for the method's own settings).
 
     `legacy`: the value a run saved before this setting existed trained with, where that differs from
     today's default (see `saved_params`), so an old checkpoint rebuilds the networks it holds.
     """
-    meta = {"help": help, "low": low, "high": high, "choices": choices, "log": log}
+    meta = {"help": help, "low": low, "high": high, "choices": choices, "log": log, "normalize": normalize,
+            "group": group}
     if legacy is not dataclasses.MISSING:
         meta["legacy"] = legacy
     if isinstance(default, (list, dict)):
@@ -50,18 +55,22 @@ class ParamInfo:
     high: float | None
     choices: tuple | None
     log: bool
+    normalize: Callable[[Any], Any] | None = None
+    group: str = ""
 
 
 def describe_params(cls: type) -> list[ParamInfo]:
-    """Every field of a Params dataclass with its type, default, range and help."""
+    """Every field of a Params dataclass with its type, default, range and help: the method's own fields
+    first, then those of each named group (such as the small-data aids) in declaration order."""
     hints = typing.get_type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         m = f.metadata
         out.append(ParamInfo(f.name, _base_type(hints[f.name]), default, m.get("help", ""), m.get("low"),
-                             m.get("high"), m.get("choices"), m.get("log", False)))
-    return out
+                             m.get("high"), m.get("choices"), m.get("log", False), m.get("normalize"),
+                             m.get("group", "")))
+    return sorted(out, key=lambda info: bool(info.group))  # stable: declaration order within each part
 
 
 def _base_type(hint: Any) -> type:
@@ -97,6 +106,11 @@ def coerce(info: ParamInfo, value: Any) -> Any:
             value = str(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{info.name}={value!r} is not a valid {info.type.__name__}") from None
+    if info.normalize is not None:
+        try:
+            value = info.normalize(value)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if info.choices is not None and value not in info.choices:
         raise ConfigError(f"{info.name}={value!r} is not allowed: choose one of {', '.join(map(str, info.choices))}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):

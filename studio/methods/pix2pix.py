@@ -97,14 +97,15 @@ class Pix2Pix(TranslationMethod):
         # One generator pass (one dropout mask) serves both updates, D's then G's against the updated D, as
         # the authors' optimize_parameters does (junyanz/pytorch-CycleGAN-and-pix2pix, pix2pix_model.py).
         fake = G(x)
-        real_logits = D(torch.cat([x, target], dim=1))
-        fake_logits = D(torch.cat([x, fake.detach()], dim=1))
+        # Input and output transformed alike (one augmentation of the joined channels): D judges them together.
+        real_logits = self.observe_real(D(self.for_discriminator(torch.cat([x, target], dim=1))))
+        fake_logits = D(self.for_discriminator(torch.cat([x, fake.detach()], dim=1)))
         # Halved, as in the paper (§3.3): "we divide the objective by 2 while optimizing D, which slows
         # down the rate at which D learns relative to G".
         d_loss = 0.5 * bce_discriminator_loss(real_logits, fake_logits)
         self.update("discriminator", d_loss)
         with self._frozen("discriminator"):
-            g_gan = bce_generator_loss(D(torch.cat([x, fake], dim=1)))
+            g_gan = bce_generator_loss(D(self.for_discriminator(torch.cat([x, fake], dim=1))))
         l1 = (fake - target).abs().mean()
         self.update("generator", g_gan + self.params.l1_weight * l1, inputs=list(G.parameters()))
         return {"d_loss": d_loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),

@@ -54,9 +54,11 @@ def describe_methods() -> list[dict]:
         out.append({
             "name": name, "title": cls.title, "description": cls.description, "source": cls.source,
             "datasets": [k.value for k in cls.kinds], "presets": list(cls.presets),
-            "scalars": dict(cls.scalars), "has_encoder": cls.has_encoder, "needs_reference": cls.needs_reference,
+            "scalars": dict(cls.scalars), "optional_scalars": cls.optional_scalars(),
+            "has_encoder": cls.has_encoder, "needs_reference": cls.needs_reference,
             "params": [{"name": i.name, "type": i.type.__name__, "default": i.default, "help": i.help,
-                        "low": i.low, "high": i.high, "choices": list(i.choices) if i.choices else None}
+                        "low": i.low, "high": i.high, "choices": list(i.choices) if i.choices else None,
+                        "group": i.group}
                        for i in describe_params(cls.Params)],
         })
     return out

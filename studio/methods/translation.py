@@ -10,12 +10,13 @@ from typing import ClassVar
 import torch
 
 from ..nn.blocks import dcgan_init
+from .aids import AidParams
 from .base import Method
-from .params import BaseParams, param
+from .params import param
 
 
 @dataclass
-class TranslationParams(BaseParams):
+class TranslationParams(AidParams):
     """Settings both translation methods have."""
 
     width: int = param(64, "Channels of the first layer of G and D; deeper layers double it, up to 8×.",

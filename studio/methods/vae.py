@@ -15,6 +15,7 @@ from ..nn.blocks import ConvCritic, dcgan_init
 from ..nn.losses import bce_fake_loss, bce_generator_loss, bce_minimax_generator_loss, bce_real_loss
 from ..nn.resnet import ResEncoder, ResGenerator
 from .adversarial import BCEGAN, EQUILIBRIUM
+from .aids import AidParams
 from .autoencoding import AutoEncodingMethod
 from .base import Batch, Plot
 from .params import BaseParams, ConfigError, param
@@ -135,7 +136,7 @@ class VAE(VAEBase):
 
 
 @dataclass
-class VAEGANParams(VAEParams):
+class VAEGANParams(VAEParams, AidParams):
     # The defaults are seed 004's variant, so runs recorded before the `paper` preset resume unchanged.
     optimizer: str = param("adam", "Optimizer of all three networks (Larsen et al.: RMSProp).",
                            choices=("adam", "rmsprop"))
@@ -245,10 +246,13 @@ class VAEGAN(VAEBase):
         x_p = self._decode(self.latent(n), y, self._perturb(context))
         kl = gaussian_kl(mu, logvar)
 
-        real_logits, real_features = D.scores_and_features(x, y, p.feature_layer)
+        # As the discriminator sees them: x and its reconstruction transformed alike, so Dis_l compares like with like.
+        x_seen, tilde_seen = self.for_discriminator(torch.cat([x, x_tilde], dim=1)).chunk(2, dim=1)
+        real_logits, real_features = D.scores_and_features(x_seen, y, p.feature_layer)
+        self.observe_real(real_logits)
         tilde_logits = None
         if p.feature_reconstruction:
-            tilde_logits, tilde_features = D.scores_and_features(x_tilde, y, p.feature_layer)
+            tilde_logits, tilde_features = D.scores_and_features(tilde_seen, y, p.feature_layer)
             # L_llike = -log N(Dis_l(x); Dis_l(x̃), I) = ½ Σ (Dis_l(x̃) - Dis_l(x))² + const (Larsen et al., "Beyond
             # element-wise reconstruction error"):
             # the ½ sets how the encoder weighs it against L_prior, so it is not folded into γ.
@@ -256,8 +260,8 @@ class VAEGAN(VAEBase):
         else:
             reconstruction = summed_squared_error(x_tilde, x)
         if p.discriminate_reconstructions and tilde_logits is None:
-            tilde_logits = D(x_tilde, y)
-        p_logits = D(x_p, y)
+            tilde_logits = D(tilde_seen, y)
+        p_logits = D(self.for_discriminator(x_p), y)
         fake_logits = [p_logits] + ([tilde_logits] if p.discriminate_reconstructions else [])
 
         # -L_GAN = -log D(x) - Σ log(1 - D(fake)), each term a batch mean, as the paper writes it.

@@ -7,6 +7,7 @@ critic is kept 1-Lipschitz (clip its weights, or penalise its gradient norm) and
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,14 +19,15 @@ from ..nn.blocks import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator, dcga
 from ..nn.critics import clip_weights_
 from ..nn.losses import gradient_penalty, wasserstein_estimate, wasserstein_generator_loss
 from ..nn.packing import with_packing
+from .aids import AidParams
 from .base import Batch, Plot
 from .generators import LatentGeneratorMethod
-from .params import BaseParams, param
+from .params import param
 from .registry import register
 
 
 @dataclass
-class CriticParams(BaseParams):
+class CriticParams(AidParams):
     """Settings shared by the Wasserstein methods (defaults: the WGAN-GP paper's)."""
 
     latent_dim: int = param(128, "Size of the noise vector z.", low=1, high=1024)
@@ -49,6 +51,7 @@ class CriticGAN(LatentGeneratorMethod):
     # (at initialisation 0.0021 against float32's 0.00026), so both Wasserstein methods train in float32.
     amp_ok = False
     amp_reason = "its Wasserstein estimate, a small difference of critic means, is lost to bf16 rounding"
+    real_threshold = None  # a critic's score has no real/fake boundary: augment_p takes a fixed probability
     scalars = {
         "critic_loss": "critic loss, E[C(G(z))] - E[C(x)] (plus any penalty): the critic minimises it",
         "g_loss": "generator loss, -E[C(G(z))]",
@@ -101,15 +104,18 @@ class CriticGAN(LatentGeneratorMethod):
         if phase == "critic":
             with torch.no_grad():
                 fake = self.fake(batch)
-            wasserstein = wasserstein_estimate(C(batch.x, y), C(fake, y))
-            penalties = self.lipschitz_penalty(batch, fake)
+            # The penalty is taken between the images the critic judged, augmented as it saw them.
+            seen = dataclasses.replace(batch, x=self.for_discriminator(batch.x))
+            fake = self.for_discriminator(fake)
+            wasserstein = wasserstein_estimate(C(seen.x, y), C(fake, y))
+            penalties = self.lipschitz_penalty(seen, fake)
             loss = -wasserstein + sum(penalties.values())
             self.update("critic", loss)
             self.after_critic_update()
             return {"critic_loss": loss.detach(), "wasserstein": wasserstein.detach(),
                     **{k: v.detach() for k, v in penalties.items()}}
         G = self.nets["generator"]
-        loss = wasserstein_generator_loss(C(self.fake(batch), y))
+        loss = wasserstein_generator_loss(C(self.for_discriminator(self.fake(batch)), y))
         self.update("generator", loss, inputs=list(G.parameters()))
         return {"g_loss": loss.detach()}
 

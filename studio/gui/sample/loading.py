@@ -39,5 +39,6 @@ def describe(loaded: LoadedRun, device: torch.device) -> str:
     m, s = loaded.method, loaded.method.spec
     where = "live training snapshot" if str(loaded.path) == "<snapshot>" else str(loaded.path)
     labels = f" · {s.label_dim} {'attributes' if s.multi_label else 'classes'}" if m.conditional else ""
+    which = "" if m.average is None else " · averaged generator" if loaded.averaged else " · raw generator"
     return (f"{m.name} · step {loaded.step} · {s.image_size}×{s.image_size} "
-            f"{'grey' if s.channels == 1 else 'RGB'}{labels} · {device.type} · {where}")
+            f"{'grey' if s.channels == 1 else 'RGB'}{labels}{which} · {device.type} · {where}")

@@ -1,6 +1,6 @@
 """The Sample tab's top row: open a run, take a snapshot of the run training in this window (now,
-or every AUTO_REFRESH_MS while shown), and say which model is shown. Loading runs in the
-background, one load at a time; each model loaded goes out through `loaded`."""
+or every AUTO_REFRESH_MS while shown), choose the averaged or the raw generator, and say which model
+is shown. Loading runs in the background, one load at a time; each model loaded goes out through `loaded`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from ...engine.checkpoint import LoadedRun, load_method, method_from_state
 from .loading import Loaded, load_with_reference
@@ -17,6 +17,8 @@ from .protocol import Snapshot
 from .task_slot import TaskSlot
 
 AUTO_REFRESH_MS = 15_000
+RAW_TIP = ("Show the generator's own last weights instead of their moving average. Runs trained with an averaged "
+           "generator (the ema setting) are shown from the average by default: it is usually steadier and better.")
 
 
 class ModelBar(QWidget):
@@ -30,6 +32,7 @@ class ModelBar(QWidget):
         super().__init__(parent)
         self.device = device
         self.live_source: Snapshot | None = None
+        self._reload: Callable[[bool], Callable[[], LoadedRun | None]] | None = None  # the model shown, raw or not
         self._load = TaskSlot(self, "sample-load")
         self._shut_down = False
         self.open_button = QPushButton("Open run…")
@@ -43,14 +46,23 @@ class ModelBar(QWidget):
         self.auto_check.setToolTip(f"Take a fresh snapshot of training every {AUTO_REFRESH_MS // 1000} s "
                                    f"while this tab is visible")
         self.auto_check.toggled.connect(self._on_auto_toggled)
+        self.raw_check = QCheckBox("Raw generator")
+        self.raw_check.setObjectName("rawGenerator")
+        self.raw_check.setToolTip(RAW_TIP)
+        self.raw_check.setEnabled(False)  # until a model with an averaged generator is shown
+        self.raw_check.toggled.connect(self._on_raw_toggled)
         self.info_label = QLabel("No model: open a run or checkpoint, or drop one here.")
         self.info_label.setObjectName("sampleInfo")
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long checkpoint path is clipped at the right rather than widening the tab past the window.
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.info_label.setMinimumWidth(120)
         top = QHBoxLayout(self)
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.open_button)
         top.addWidget(self.refresh_button)
         top.addWidget(self.auto_check)
+        top.addWidget(self.raw_check)
         top.addSpacing(12)
         top.addWidget(self.info_label, 1)
         self.auto_timer = QTimer(self)
@@ -69,7 +81,11 @@ class ModelBar(QWidget):
     def load_run(self, path: str | Path) -> None:
         """Load a run directory or checkpoint in the background; `loaded` or `failed` follows."""
         path, device = Path(path), self.device
-        self._start(lambda report: load_with_reference(lambda: load_method(path, device)), f"Loading {path}…")
+
+        def load(raw: bool) -> Callable[[], LoadedRun]:
+            return lambda: load_method(path, device, raw=raw)
+
+        self._start_load(load, f"Loading {path}…")
 
     def set_live_source(self, fn: Snapshot | None) -> None:
         """Follow training: `fn()` returns a `Trainer.snapshot()` dict (or None before it has one)."""
@@ -84,11 +100,13 @@ class ModelBar(QWidget):
             return
         source, device = self.live_source, self.device
 
-        def take() -> LoadedRun | None:
-            snapshot = source()
-            return None if snapshot is None else method_from_state(snapshot, device)
+        def take(raw: bool) -> Callable[[], LoadedRun | None]:
+            def snapshot() -> LoadedRun | None:
+                state = source()
+                return None if state is None else method_from_state(state, device, raw=raw)
+            return snapshot
 
-        self._start(lambda report: load_with_reference(take), "Taking a snapshot of training…")
+        self._start_load(take, "Taking a snapshot of training…")
 
     def busy(self) -> bool:
         """True from the start of a load until its end has been handled."""
@@ -100,7 +118,20 @@ class ModelBar(QWidget):
         self.auto_timer.stop()
         self._load.shutdown()
 
-    def _start(self, fn: Callable, message: str) -> None:
+    def _start_load(self, load: Callable[[bool], Callable[[], LoadedRun | None]], message: str) -> None:
+        """Load `load(raw)()` in the background, raw as the check box says; remembered for the raw toggle."""
+        if self._shut_down or self._load.busy:
+            self._start(None, message)  # says why not
+            return
+        self._reload = load
+        fn = load(self.raw_check.isChecked())
+        self._start(lambda report: load_with_reference(fn), message)
+
+    def _on_raw_toggled(self, raw: bool) -> None:
+        if self._reload is not None:
+            self._start_load(self._reload, "Loading the raw generator…" if raw else "Loading the averaged generator…")
+
+    def _start(self, fn: Callable | None, message: str) -> None:
         if self._shut_down:
             return
         if self._load.busy:
@@ -117,6 +148,7 @@ class ModelBar(QWidget):
         if loaded is None:
             self.status.emit("Training has no model yet (it is still setting up); try again in a moment.")
         else:
+            self.raw_check.setEnabled(loaded.method.average is not None)
             self.loaded.emit(loaded, reference, note)
 
     def _on_auto_toggled(self, on: bool) -> None:
