@@ -29,6 +29,7 @@ from studio import fileio
 from studio.cli import main
 from studio.engine import RunConfig, RunDirectory, Trainer, load_checkpoint, load_method
 from studio.engine import trainer as trainer_mod
+from studio.latent import video
 from studio.engine.rundir import RunDirError
 
 STUDIO = Path(__file__).resolve().parents[1] / "studio"
@@ -84,6 +85,24 @@ class FullDisk:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
         monkeypatch.setattr(fileio, "write_in_halves", write)  # every atomic write and metrics line
+        disk = self
+
+        class Filling:  # a streamed file (the GIF writer's frames): half of a write, then ENOSPC
+            def __init__(self, fh):
+                self.fh = fh
+
+            def write(self, data):
+                if not disk.on:
+                    return self.fh.write(data)
+                disk.failed += 1
+                self.fh.write(bytes(data)[: len(data) // 2])
+                self.fh.flush()
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+            def __getattr__(self, name):
+                return getattr(self.fh, name)
+
+        monkeypatch.setattr(video, "open", lambda *a, **k: Filling(open(*a, **k)), raising=False)
 
     def inside(self, monkeypatch, owner, name: str, when=lambda call: True) -> list:
         """Fill the disk during the calls of owner.name for which when(call number) holds."""

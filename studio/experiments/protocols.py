@@ -274,7 +274,7 @@ def reference_images(dataset: Dataset) -> Dataset:
     run learns from), the 1,617 training digits it was taken from — the distribution, not only the few
     seen; for any other dataset, the images themselves."""
     from ..data import open_dataset
-    from ..data.sklearn_digits import TRAIN_DIGITS
+    from ..data.sources.sklearn_digits import TRAIN_DIGITS
 
     if dataset.source == "sklearn:digits" and len(dataset) < TRAIN_DIGITS:
         return open_dataset("sklearn:digits", size=dataset.image_size, channels=dataset.channels, count=TRAIN_DIGITS)
