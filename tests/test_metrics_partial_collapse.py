@@ -147,6 +147,18 @@ def test_the_judge_waits_out_the_warm_up_and_two_low_evaluations_and_re_arms():
     assert judge(800, [SimpleNamespace(name="kid", value=0.1, n=10, extra={})]) is None  # no recall measured
 
 
+def test_a_generator_still_climbing_towards_the_data_is_learning_not_collapsed():
+    """The MLP GAN's recall under bf16, as shares of its baseline: low for three evaluations, but rising."""
+    judge = PartialCollapseJudge(threshold=0.6, warmup=500, patience=3)
+    climbing = [(500, 0.03), (1000, 0.22), (1500, 0.55), (2000, 0.74)]
+    assert all(judge(step, evaluation(step, share * 0.9)) is None for step, share in climbing)
+    stalled = PartialCollapseJudge(threshold=0.6, warmup=500, patience=3)  # BEGAN's, rising and then falling back
+    calls = [stalled(step, evaluation(step, share * 0.9)) for step, share in
+             [(500, 0.003), (1000, 0.28), (1500, 0.33), (2000, 0.22), (2500, 0.15)]]
+    assert [c is not None for c in calls] == [False, False, False, True, False]
+    assert (calls[3].step, calls[3].since) == (2000, 500)
+
+
 def test_coverage_is_reported_but_not_judged():
     """Coverage falls with blurred samples too: healthy digit GANs sat as low as generators of three digits."""
     judge = PartialCollapseJudge(threshold=0.6, warmup=0)
@@ -313,7 +325,9 @@ def check_prdc_chart(monitor):
     assert 0.8 < coverage.value() <= 1 and coverage.pen.style() == Qt.PenStyle.DashLine
     assert coverage.pen.color() == panel.curves["coverage (N=400)"].opts["pen"].color()
     assert "density (N=400)" in monitor.metric_label.text()
-    assert panel.item.getAxis("left").labelText == "classifier features"
+    left = panel.item.getAxis("left")
+    assert left.labelText == "classifier features"
+    assert left.autoSIPrefixScale == 1.0 and left.labelUnitPrefix == ""  # 0.8 reads 0.8, not "800 (x0.001)"
     assert list(panel.legend_notes) == ["real vs real (dashed)"]
 
 

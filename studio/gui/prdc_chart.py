@@ -35,4 +35,6 @@ def show_baseline(panel: CurvePanel, name: str, label: str, extra: dict) -> None
     panel.set_baseline(f"{name}, real vs real", float(baseline), colour, legend="real vs real (dashed)")
     axis = f"{extra.get('features', '?')} features"
     if panel.item.getAxis("left").labelText != axis:  # once: a new label re-lays-out the chart
+        left = panel.item.getAxis("left")
+        left.enableAutoSIPrefix(False)  # shares of 0 to 1: pyqtgraph would print 0.8 as "800 (x0.001)"
         panel.item.setLabel("left", axis)
