@@ -15,6 +15,7 @@ from torch import nn
 
 from studio.cli import main as cli_main
 from studio.data import open_dataset
+from studio.engine import RunDirectory
 from studio.experiments import PROTOCOLS, RECIPES, Published, Recipe, Target, run_experiment
 from studio.experiments import protocols as protocols_mod
 from studio.methods import DataSpec, get_method
@@ -140,6 +141,11 @@ def test_a_tiny_experiment_runs_trials_as_run_directories_and_reports(tmp_path):
     assert len(again["trials"]) == 3
     assert (tmp_path / "exp" / "trial-1" / "checkpoints" / "last.pt").stat().st_mtime_ns == before
     assert again["trials"][0]["metrics"] == report["trials"][0]["metrics"]
+    # A trial of other settings (here: steps) is trained again from scratch, its old records gone, not appended to.
+    longer = run_experiment(recipe, tmp_path / "exp", trials=1, steps=30)
+    logged = [r["step"] for r in RunDirectory(tmp_path / "exp" / "trial-1").read_metrics() if "event" not in r
+              and "metric" not in r]
+    assert longer["trials"][0]["steps"] == 30 and logged == sorted(set(logged)) and logged[-1] == 30
 
 
 def test_cli_runs_an_experiment_shortened_and_samples_arrays(tmp_path, capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..engine.config import ConfigError, RunConfig
 from ..engine.metrics_columns import scan_metrics
 from ..engine.outputs import Console, run_outputs
 from ..engine.rundir import RunDirectory, atomic_write_bytes
+from ..engine.runlock import RunLock
 from ..engine.state import RunState
 from ..engine.trainer import chosen_data
 from ..methods.base import Method
@@ -63,6 +65,18 @@ def _finished(trial_dir: Path, config: RunConfig) -> bool:
         return False
     wanted = config.to_dict()
     return all(saved.get(k) == v for k, v in wanted.items() if k not in REUSE_IGNORES)
+
+
+def _clear_stale(trial_dir: Path) -> bool:
+    """Empty a trial folder that holds a run not to be reused (stopped part-way, or of other settings), so the
+    trial trains from scratch: a fresh run would otherwise append its records to the old metrics.jsonl.
+    Raises RunLocked while another process trains it. True when there was something to clear."""
+    if not RunDirectory(trial_dir).exists():
+        return False
+    with RunLock(trial_dir, "studio experiment"):
+        pass  # nobody writes it now
+    shutil.rmtree(trial_dir)
+    return True
 
 
 def _trained_amp(trial_dir: Path) -> str | None:
@@ -133,6 +147,9 @@ def run_experiment(recipe: Recipe, run_dir: str | Path, *, trials: int = 1, data
             timing = json.loads((trial_dir / TRIAL_JSON).read_text()) if (trial_dir / TRIAL_JSON).exists() else {}
             seconds, cpu_seconds = float(timing.get("seconds", 0.0)), float(timing.get("cpu_seconds", 0.0))
         else:
+            if _clear_stale(trial_dir):
+                log(f"trial {k}: {trial_dir} held a run of other steps or settings, or one stopped part-way; "
+                    "training it again from scratch")
             outputs = run_outputs(trial_dir, console=console, steps=config.steps)
             trainer = Trainer(config, run_dir=trial_dir, dataset=data, subscribers=outputs.subscribers)
             try:
