@@ -41,10 +41,12 @@ METRICS = {
     "translation_error": ("held-out translation error to the true target, mean |Δ|", "L1"),
     "input_error": ("held-out inputs' error to the true target (baseline)", "L1"),
     "target_accuracy": ("held-out true targets read as their digit (the ceiling)", "%"),
-    "precision": ("precision (k=3): samples inside the real digits' manifold", "share"),
-    "recall": ("recall (k=3): real digits inside the samples' manifold", "share"),
-    "density": ("density (k=5): real neighbourhoods around each sample / k", "balls / k"),
-    "coverage": ("coverage (k=5): real digits with a sample in their neighbourhood", "share"),
+    # k differs by protocol (digits: 3 for precision and recall, 5 for density and coverage; small-data: 5
+    # for all four, as the prdc package): each evaluation's details say which.
+    "precision": ("precision: samples within the real images' k-NN balls", "share"),
+    "recall": ("recall: real images within the samples' k-NN balls", "share"),
+    "density": ("density: real k-NN balls holding each sample, / k", "balls / k"),
+    "coverage": ("coverage: real images with a sample inside their k-NN ball", "share"),
     "precision_baseline": ("precision of real digits against real digits (the baseline)", "share"),
     "recall_baseline": ("recall of real digits against real digits (the baseline)", "share"),
     "density_baseline": ("density of real digits against real digits (the baseline)", "balls / k"),
@@ -52,10 +54,6 @@ METRICS = {
     "fid": ("FID (Inception), N = the samples", ""),
     "kid": ("KID (Inception) × 1000", ""),
     "judge_accuracy": ("judging classifier, held-out real digits", "%"),
-    "precision": ("precision: samples within the real images' k-NN balls (k = 5)", ""),
-    "recall": ("recall: real images within the samples' k-NN balls", ""),
-    "density": ("density: real k-NN balls holding each sample, / k", ""),
-    "coverage": ("coverage: real images with a sample inside their k-NN ball", ""),
     "two_sample": ("real-vs-generated classifier, held-out accuracy (50: indistinguishable)", "%"),
     "feature_accuracy": ("feature classifier, held-out real images", "%"),
 }

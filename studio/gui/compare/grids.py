@@ -169,7 +169,7 @@ class GridsPanel(QWidget):
     def _show(self) -> None:
         step = self.current_step()
         for cell in self.cells:
-            cell.show_at(step, reading=cell.run.path.resolve() in self.reading)
+            cell.show_at(step, reading=cell.run.path in self.reading)
         if step is None:
             self.label.setText("no grids yet")
             return

@@ -214,7 +214,7 @@ class CompareView(QWidget):
         """Compare exactly these runs."""
         wanted = {p.resolve() for path in paths for p in (find_runs(path) or [Path(path)])}
         for run in list(self.comparison.runs):
-            if run.path.resolve() not in wanted:
+            if run.path not in wanted:
                 self.remove_run(run.path)
         self.add_runs(list(paths))
 
@@ -223,7 +223,9 @@ class CompareView(QWidget):
         return self.loader.busy
 
     def is_ready(self, run: ComparedRun) -> bool:
-        return run.path.resolve() in self.ready
+        # run.path is resolved once, when the run is added (Comparison.add): resolving it again here stats
+        # every folder of the path, and this is asked for every run at each progress report of a read.
+        return run.path in self.ready
 
     def _on_toggled(self, path: str, on: bool) -> None:
         if on:
@@ -263,7 +265,7 @@ class CompareView(QWidget):
         for i, run in enumerate(self.comparison.runs):
             if run.path == fresh.path:  # still wanted: the read run takes the placeholder's place
                 self.comparison.runs[i] = fresh
-                self.ready.add(fresh.path.resolve())
+                self.ready.add(fresh.path)
                 self.loader.pause()  # the next run is read once this one's charts are made and drawn
                 self._show_grids()
                 self._update_table()
@@ -286,7 +288,7 @@ class CompareView(QWidget):
 
     def _show_grids(self) -> None:
         """A grid cell for every run (those being read say so)."""
-        self.grids.set_comparison(self.comparison, {r.path.resolve() for r in self.comparison.runs
+        self.grids.set_comparison(self.comparison, {r.path for r in self.comparison.runs
                                                     if not self.is_ready(r)})
 
     def _ready_comparison(self) -> Comparison:
