@@ -163,4 +163,4 @@ def test_mp4_timelapse(tmp_path):
     import imageio.v2 as imageio
 
     with imageio.get_reader(tmp_path / "t.mp4") as reader:
-        assert sum(1 for _ in reader) == 6
+        assert sum(1 for _ in reader) == len(choose_grids(list(range(12)), 2)) == 7  # 0, 2, ..., 10 and the last
