@@ -99,8 +99,8 @@ class PartialCollapseJudge:
         self.warmup = warmup
         self.patience = patience
         self.rising = rising
-        self.low: list[int] = []  # steps of the current run of low evaluations (past the warm-up)
-        self.shares: list[float] = []  # their shares of the baseline
+        # The current run of low evaluations past the warm-up: (step, share of the baseline) each.
+        self.low: list[tuple[int, float]] = []
         self.flagged = False
         self.last: tuple[int, dict[str, Any]] | None = None  # the last evaluation judged: (step, figures)
 
@@ -114,21 +114,20 @@ class PartialCollapseJudge:
         baseline = float(judged.extra["baseline"])
         share = judged.value / baseline if baseline > 0 else 1.0
         if share >= self.threshold:
-            self.low, self.shares, self.flagged = [], [], False  # recovered: a later collapse is a new one
+            self.low, self.flagged = [], False  # recovered: a later collapse is a new one
             return None
         if step < self.warmup:
             return None
-        self.low.append(step)
-        self.shares.append(share)
+        self.low.append((step, share))
         if self.flagged or len(self.low) < self.patience:
             return None
-        if self.shares[-1] - self.shares[-self.patience] >= self.rising:
+        if self.low[-1][1] - self.low[-self.patience][1] >= self.rising:
             return None  # still climbing towards the data: learning, not collapsed
         return self._called()
 
     def verdict(self) -> PartialCollapse | None:
         """At the run's end: a collapse when the last evaluation (past the warm-up) was low and none is called yet."""
-        if self.flagged or self.last is None or not self.low or self.low[-1] != self.last[0]:
+        if self.flagged or self.last is None or not self.low or self.low[-1][0] != self.last[0]:
             return None
         return self._called(final=True)
 
@@ -137,7 +136,7 @@ class PartialCollapseJudge:
         step, figures = self.last
         judged = figures[JUDGED]
         return PartialCollapse(
-            step=step, since=self.low[0], threshold=self.threshold,
+            step=step, since=self.low[0][0], threshold=self.threshold,
             figures={name: (float(m.value), float(m.extra["baseline"])) for name, m in figures.items()},
             features=str(judged.extra.get("features", "?")), n=int(judged.n),
             k={name: int(m.extra.get("k", 0)) for name, m in figures.items()}, final=final,
