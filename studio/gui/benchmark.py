@@ -27,6 +27,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,6 @@ def _window_run(window, config, data, run_dir: Path, batch: int,
 
 def measure_run_open(run_dir: str | Path, timeout: float = 300.0) -> dict[str, Any]:
     """Open `run_dir` in the window (offscreen) and measure it while its history loads (see `RunOpenMeasure`)."""
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from ..settings import isolated_settings
@@ -184,15 +184,13 @@ def measure_run_open(run_dir: str | Path, timeout: float = 300.0) -> dict[str, A
         window = _open_window()
         try:
             monitor = window.monitor_tab
-            stall = StallMeter()
-            memory = PeakMemory()
             seen: dict[str, float] = {}
-            loop = QEventLoop()
-            began = time.perf_counter()
 
-            def tick() -> None:
-                stall.tick()
-                now = time.perf_counter() - began
+            def open_now() -> None:
+                if not window.open_run(run_dir):
+                    raise RuntimeError(f"{run_dir}: the window did not open it ({window.last_error})")
+
+            def history_shown(now: float) -> float | None:
                 if "curves" not in seen and any(curve.xData is not None and len(curve.xData)
                                                 for panel in monitor.panels.values()
                                                 for curve in panel.curves.values()):
@@ -200,26 +198,14 @@ def measure_run_open(run_dir: str | Path, timeout: float = 300.0) -> dict[str, A
                 loading = window.runs.backend is not None and getattr(window.runs.backend, "loading", False)
                 if "history" not in seen and "curves" in seen and not loading:
                     seen["history"] = now
-                if "history" in seen and now > seen["history"] + 1.0 or now > timeout:
-                    loop.quit()  # a second more: the redraw of the whole history is measured too
+                return seen.get("history")
 
-            ticker = QTimer()
-            ticker.setTimerType(Qt.TimerType.PreciseTimer)
-            ticker.setInterval(round(StallMeter.INTERVAL * 1000))
-            ticker.timeout.connect(tick)
-            call = time.perf_counter()
-            if not window.open_run(run_dir):
-                raise RuntimeError(f"{run_dir}: the window did not open it ({window.last_error})")
-            call_ms = (time.perf_counter() - call) * 1000
-            stall.restart()
-            ticker.start()
-            loop.exec()
-            ticker.stop()
+            call_ms, stall, memory_mb = _watch_opening(open_now, history_shown, timeout)
             points = sum(len(s) for panel in monitor.panels.values() for s in panel.series.values())
-            result = {"open_call_ms": call_ms, "longest_block_ms": max(call_ms, stall.summary()["max_ms"]),
+            result = {"open_call_ms": call_ms, "longest_block_ms": max(call_ms, stall["max_ms"]),
                       "seconds_to_curves": seen.get("curves"),
-                      "seconds_to_history": seen.get("history"), "ui_stall": stall.summary(),
-                      "memory_growth_mb": memory.growth_mb(), "records_shown": monitor.scalar_updates,
+                      "seconds_to_history": seen.get("history"), "ui_stall": stall,
+                      "memory_growth_mb": memory_mb, "records_shown": monitor.scalar_updates,
                       "points_drawn": points}
             window.stop_following()
             QApplication.processEvents()
@@ -232,7 +218,6 @@ def measure_compare_open(run_dirs: list[str], timeout: float = 600.0) -> dict[st
     """Open `run_dirs` (up to 8 long runs) in the Compare view (offscreen) and measure it while they are read:
     how long the call held the GUI thread, a 10 ms timer's lateness until a second after the last run was
     drawn, when the first and the last run's curves showed, and the peak memory growth."""
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from .app import dispose, isolated_settings
@@ -248,43 +233,23 @@ def measure_compare_open(run_dirs: list[str], timeout: float = 600.0) -> dict[st
             # after torch and the methods were imported (514,000 and 320,000 objects) took 430-470 ms under
             # load; they belong to the start-up, not to opening runs.
             gc.collect()
-            stall = StallMeter()
-            memory = PeakMemory()
             seen: dict[str, float] = {}
-            loop = QEventLoop()
-            began = time.perf_counter()
 
-            def drawn_runs() -> int:
-                keys = {key for panel in view.charts.panels.values() for key, curve in panel.curves.items()
-                        if curve.xData is not None and len(curve.xData)}
-                return len(keys)
-
-            def tick() -> None:
-                stall.tick()
-                now = time.perf_counter() - began
-                drawn = drawn_runs()
+            def all_runs_drawn(now: float) -> float | None:
+                drawn = len({key for panel in view.charts.panels.values() for key, curve in panel.curves.items()
+                             if curve.xData is not None and len(curve.xData)})
                 if "first" not in seen and drawn:
                     seen["first"] = now
                 if "all" not in seen and drawn >= len(run_dirs) and not view.loading:
                     seen["all"] = now
-                if "all" in seen and now > seen["all"] + 1.0 or now > timeout:
-                    loop.quit()  # a second more: the last redraws are measured too
+                return seen.get("all")
 
-            ticker = QTimer()
-            ticker.setTimerType(Qt.TimerType.PreciseTimer)
-            ticker.setInterval(round(StallMeter.INTERVAL * 1000))
-            ticker.timeout.connect(tick)
-            call = time.perf_counter()
-            open_compare(window, list(run_dirs))
-            call_ms = (time.perf_counter() - call) * 1000
-            stall.restart()
-            ticker.start()
-            loop.exec()
-            ticker.stop()
+            call_ms, stall, memory_mb = _watch_opening(lambda: open_compare(window, list(run_dirs)),
+                                                       all_runs_drawn, timeout)
             result = {"runs": len(run_dirs), "open_call_ms": call_ms,
-                      "longest_block_ms": max(call_ms, stall.summary()["max_ms"]),
+                      "longest_block_ms": max(call_ms, stall["max_ms"]),
                       "seconds_to_first_run": seen.get("first"), "seconds_to_all_runs": seen.get("all"),
-                      "ui_stall": stall.summary(), "memory_growth_mb": memory.growth_mb(),
+                      "ui_stall": stall, "memory_growth_mb": memory_mb,
                       "records_read": sum(r.scalar_records for r in view.comparison.runs),
                       "charts": len(view.charts.panels)}
             view.clear()
@@ -294,10 +259,45 @@ def measure_compare_open(run_dirs: list[str], timeout: float = 600.0) -> dict[st
     return result
 
 
+def _watch_opening(open_now: Callable[[], None], done_at: Callable[[float], float | None],
+                   timeout: float) -> tuple[float, dict[str, Any], float]:
+    """Call `open_now()`, then serve a precise 10 ms timer until a second after `done_at(now)` names when the
+    last thing to show was shown (now: seconds since the call), or `timeout` seconds. Returns the call's own
+    milliseconds, the timer's lateness (`StallMeter.summary`) and the peak memory growth in MB over it all."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    stall, memory, loop = StallMeter(), PeakMemory(), QEventLoop()
+    try:
+        began = time.perf_counter()
+
+        def tick() -> None:
+            stall.tick()
+            now = time.perf_counter() - began
+            done = done_at(now)
+            if done is not None and now > done + 1.0 or now > timeout:
+                loop.quit()  # a second more: the last redraws are measured too
+
+        ticker = QTimer()
+        ticker.setTimerType(Qt.TimerType.PreciseTimer)
+        ticker.setInterval(round(StallMeter.INTERVAL * 1000))
+        ticker.timeout.connect(tick)
+        call = time.perf_counter()
+        open_now()
+        call_ms = (time.perf_counter() - call) * 1000
+        stall.restart()
+        ticker.start()
+        loop.exec()
+        ticker.stop()
+    finally:
+        memory_mb = memory.growth_mb()
+    return call_ms, stall.summary(), memory_mb
+
+
 class PeakMemory:
     """The process's peak resident memory, sampled every 10 ms on a thread of its own. Read on the GUI
-    thread, /proc/self/statm waited 50-90 ms at times while a reader thread mapped a 98 MB log (the kernel's
-    memory-map lock): the meter's own cost was being measured as the window's stall."""
+    thread, /proc/self/statm waited 50-90 ms at times while a reader thread parsed a 98 MB log (behind the
+    GIL the reader held in long calls, or the kernel's memory-map lock): the meter's own cost was being
+    measured as the window's stall."""
 
     def __init__(self, interval: float = 0.01):
         from .perf import process_rss_bytes
