@@ -36,7 +36,7 @@ from .curve_controls import with_curve_controls
 from .history import History
 from .imageview import ImageView
 from .livetext import LiveText
-from .perf import RateMeter, cuda_memory_bytes, format_bytes, process_rss_bytes
+from .perf import RateMeter, cuda_memory_bytes, format_bytes, resident_memory_bytes
 from .plots import CurvePanel, ScatterView
 from .prdc_chart import chart_title, is_prdc, show_baseline
 from .run_view import RunView
@@ -489,7 +489,7 @@ class MonitorTab(QWidget):
         ips = self.last_values.get("images_per_sec")
         if ips is not None:
             parts.append(f"{ips:,.0f} images/s")
-        rss = process_rss_bytes()
+        rss = resident_memory_bytes()  # read on the sampler's thread: never waits here
         if rss:
             parts.append(f"memory {format_bytes(rss)}")
         cuda = cuda_memory_bytes()
