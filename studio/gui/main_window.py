@@ -29,7 +29,7 @@ from ..engine.state import RunState, StatusNote
 from .actions import Actions, bind_button
 from .banner import Banner
 from .collapse_banner import show_collapse
-from .collector import collect_on_gui_thread
+from .collector import collect_on_gui_thread, freeze_start_up
 from .compare import install_compare
 from .dialogs import about_text, confirm_close_while_training, method_descriptions, studio_version
 from .exports import Exports
@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
             saved = self.train_tab.restore(user_settings.get_setting("last_train", {}))
             if dataset is None and run is None and saved and reopenable(saved):
                 self.train_tab.dataset_panel.load(saved)
+            freeze_start_up()  # what start-up made lives as long as the window: no collection walks it again
         if dataset:
             self.train_tab.dataset_panel.load(dataset)
         if run:
