@@ -379,3 +379,14 @@ def test_a_translator_is_measured_against_its_targets_in_their_own_classifiers_f
     assert len(trained_on) == 1 and trained_on[0] is paired.targets  # not the ink-form inputs
     [coverage] = [e for e in events if isinstance(e, Metric) and e.name == "coverage"]
     assert coverage.extra["features"] == "classifier" and coverage.n == 200
+
+
+def test_the_remedies_fit_the_method_and_the_kind_of_collapse():
+    from studio.metrics.collapse import collapse_remedies
+
+    cgan = collapse_remedies("cgan", "the button", "partial")
+    assert "small-data aids" in cgan and "packing" not in cgan
+    assert "packing" in collapse_remedies("dcgan", "the button", "partial")
+    assert "small-data" not in collapse_remedies("cgan", "the button", "total")
+    began = collapse_remedies("began", "none is written yet", "partial")
+    assert "gamma" in began and began.startswith("resume from the last checkpoint with a lower learning rate (none")
