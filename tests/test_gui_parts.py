@@ -304,3 +304,23 @@ def test_start_up_is_frozen_out_of_the_collectors_walks(window):
     assert gc.get_freeze_count() > 100_000
     walked = {id(o) for o in gc.get_objects()}
     assert id(sys.modules["torch"]) not in walked and id(sys.modules["studio.methods.dcgan"]) not in walked
+
+
+def test_the_monitors_memory_reading_is_made_off_the_gui_thread_and_leaves_no_thread(monkeypatch):
+    import threading
+    import time
+
+    from studio.gui import perf
+
+    readers: list[str] = []
+    monkeypatch.setattr(perf, "process_rss_bytes", lambda: readers.append(threading.current_thread().name) or 5000)
+    reading = perf.MemoryReading()
+    assert reading.request() in (0, 5000)  # 0 until the first read ends: the label then leaves memory out
+    deadline = time.monotonic() + 10
+    while reading.latest == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    reading._reading.join(10)
+    assert reading.request() == 5000 and readers[0] == "memory-reading"
+    reading._reading.join(10)
+    assert threading.main_thread().name not in readers
+    assert not any(t.name == "memory-reading" for t in threading.enumerate())  # forked decoding stays possible

@@ -36,7 +36,7 @@ from .curve_controls import with_curve_controls
 from .history import History
 from .imageview import ImageView
 from .livetext import LiveText
-from .perf import RateMeter, cuda_memory_bytes, format_bytes, resident_memory_bytes
+from .perf import MemoryReading, RateMeter, cuda_memory_bytes, format_bytes
 from .plots import CurvePanel, ScatterView
 from .prdc_chart import chart_title, is_prdc, show_baseline
 from .run_view import RunView
@@ -97,6 +97,7 @@ class MonitorTab(QWidget):
         self._reconstruction_frames: dict[int, Path] = {}  # step -> saved reconstruction grid
         self._last_timelapse_scan = 0.0
         self._last_perf = 0.0
+        self._memory = MemoryReading()
         self._last_redraw = 0.0
         self.export_task: BackgroundTask | None = None
         self._history_note = ""  # while an opened run's history is read: how far; after: "" or why it was not
@@ -489,7 +490,7 @@ class MonitorTab(QWidget):
         ips = self.last_values.get("images_per_sec")
         if ips is not None:
             parts.append(f"{ips:,.0f} images/s")
-        rss = resident_memory_bytes()  # read on the sampler's thread: never waits here
+        rss = self._memory.request()  # read on a thread of its own: the GUI thread never waits on /proc
         if rss:
             parts.append(f"memory {format_bytes(rss)}")
         cuda = cuda_memory_bytes()

@@ -51,18 +51,24 @@ class MemorySampler:
         self._sample()
 
 
-_shared: MemorySampler | None = None
-_shared_lock = threading.Lock()
+class MemoryReading:
+    """This process's resident memory for a label refreshed on the GUI thread, read on a short-lived thread per
+    `request()`, so the GUI thread never waits on /proc (see MemorySampler). No thread outlives its read: a
+    thread that stayed would keep forked data-decoding workers off (`parallel.can_fork`) in the process."""
 
+    def __init__(self) -> None:
+        self.latest = 0  # bytes, as the last finished read found them (0 before the first)
+        self._reading: threading.Thread | None = None
 
-def resident_memory_bytes() -> int:
-    """This process's resident memory as the process-wide sampler last read it (at most half a second old):
-    the figure for a label refreshed on the GUI thread. The first call starts the sampler."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = MemorySampler()
-    return _shared.latest
+    def request(self) -> int:
+        """Start a read unless one is under way; returns the last finished one (0 before the first)."""
+        if self._reading is None or not self._reading.is_alive():
+            self._reading = threading.Thread(target=self._read, name="memory-reading", daemon=True)
+            self._reading.start()
+        return self.latest
+
+    def _read(self) -> None:
+        self.latest = process_rss_bytes()
 
 
 def cuda_memory_bytes() -> tuple[int, int] | None:
