@@ -184,6 +184,9 @@ def test_monitor_groups_scalars_by_plot_and_labels_metrics_with_n(qtbot):
     assert curve.xData.tolist() == [1, 2, 3, 4, 5]  # drawn with setData on the buffer
     assert tab.sample_grids == 1 and tab.sample_view.image is not None
     assert tab.rate.steps_per_sec() == pytest.approx(10.0)
+    # The memory figure, read off the GUI thread, shows even when no other event follows.
+    qtbot.waitUntil(lambda: "memory" in tab.perf.text(), timeout=5000)
+    assert tab.perf.text().startswith("100 images/s · memory ")
     # The same curve objects are updated in place on the next tick.
     tab.consume([Scalars(6, {"d_loss": 0.5})])
     assert len(curve.xData) == 5  # redraws are limited to a few per second ...

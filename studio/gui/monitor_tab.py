@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -57,6 +57,7 @@ SAMPLE_TITLES = {"images": "Samples (fixed latent batch)", "points": "Generated 
 # Curves are redrawn at most this often: repainting the charts is the GUI's largest cost (tens of ms
 # of Python holding the GIL, and a core taken from training), and once a second looks live for loss curves.
 REDRAW_SECONDS = 1.0
+PERF_READ_MS = 100  # the memory figure is shown this long after its read starts (a read takes under a millisecond)
 
 
 def metric_label(name: str, n: int) -> str:
@@ -486,11 +487,16 @@ class MonitorTab(QWidget):
         if not force and now - self._last_perf < 0.5:
             return
         self._last_perf = now
+        self._memory.request()  # read on a thread of its own: the GUI thread never waits on /proc
+        self._show_perf()
+        QTimer.singleShot(PERF_READ_MS, self, self._show_perf)  # the figure the read just started finds
+
+    def _show_perf(self) -> None:
         parts = []
         ips = self.last_values.get("images_per_sec")
         if ips is not None:
             parts.append(f"{ips:,.0f} images/s")
-        rss = self._memory.request()  # read on a thread of its own: the GUI thread never waits on /proc
+        rss = self._memory.latest
         if rss:
             parts.append(f"memory {format_bytes(rss)}")
         cuda = cuda_memory_bytes()
