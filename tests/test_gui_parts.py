@@ -272,32 +272,6 @@ def test_monitor_shows_reconstructions_below_the_samples_and_in_the_timelapse(qt
         assert gif.size == (10 + 8 + 20, 10) and gif.n_frames == 2
 
 
-def test_memory_is_read_on_the_samplers_thread_not_the_callers(monkeypatch):
-    import threading
-    import time
-
-    from studio.gui import perf
-
-    readers: list[str] = []
-
-    def fake_read() -> int:
-        readers.append(threading.current_thread().name)
-        return 1000 * len(readers)
-
-    monkeypatch.setattr(perf, "process_rss_bytes", fake_read)
-    sampler = perf.MemorySampler(interval=0.01, name="sampler-under-test")
-    readers.clear()  # the one read at the start is the caller's
-    deadline = time.monotonic() + 10
-    while len(readers) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    figures = [sampler.latest for _ in range(100)]  # reading the figure makes no read
-    sampler.stop()
-    assert len(readers) >= 3 and set(readers[:-1]) == {"sampler-under-test"}
-    assert readers[-1] == threading.current_thread().name  # stop() takes one last read
-    assert sampler.latest == sampler.peak == 1000 * len(readers) and min(figures) >= 1000
-    assert not sampler._thread.is_alive()
-
-
 def test_start_up_is_frozen_out_of_the_collectors_walks(window):
     """What start-up made (torch, the methods, the widgets) is never walked again by a collection: walking
     it took 380-470 ms per full collection on the GUI thread (collector.freeze_start_up)."""

@@ -24,37 +24,11 @@ def process_rss_bytes() -> int:
         return 0
 
 
-class MemorySampler:
-    """This process's resident memory, read every `interval` seconds on a thread of its own: `latest` and
-    `peak` are plain attributes, so the GUI thread never makes the read. Read on the GUI thread,
-    /proc/self/statm waited 50-90 ms at times while a reader thread parsed a long run's log (behind the
-    GIL that thread held in long calls, or the kernel's memory-map lock)."""
-
-    def __init__(self, interval: float = 0.5, name: str = "memory-sampler"):
-        self.latest = self.peak = process_rss_bytes()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(interval,), name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            self._sample()
-
-    def _sample(self) -> None:
-        value = process_rss_bytes()
-        self.latest, self.peak = value, max(self.peak, value)
-
-    def stop(self) -> None:
-        """Stop sampling, after one last read (so `latest` and `peak` include this moment)."""
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-
-
 class MemoryReading:
     """This process's resident memory for a label refreshed on the GUI thread, read on a short-lived thread per
-    `request()`, so the GUI thread never waits on /proc (see MemorySampler). No thread outlives its read: a
-    thread that stayed would keep forked data-decoding workers off (`parallel.can_fork`) in the process."""
+    `request()`: read on the GUI thread, /proc/self/statm waited 50-90 ms at times while a reader thread parsed
+    a long run's log (as the bench's PeakMemory found). No thread outlives its read: a thread that stayed would
+    keep forked data-decoding workers off (`parallel.can_fork`) in the process."""
 
     def __init__(self) -> None:
         self.latest = 0  # bytes, as the last finished read found them (0 before the first)
