@@ -36,8 +36,9 @@ def _load() -> list[float] | None:
         return None
 
 
-def worker(go: str, seconds: float, warm: float, width: int, count: int) -> dict[str, Any]:
-    """One run in this process: set up, say READY, wait for `go` to exist, train, return its figures."""
+def worker(go: str, runs: int, seconds: float, warm: float, width: int, count: int) -> dict[str, Any]:
+    """One run in this process: set up, say READY, wait for `go` to exist, train, wait for the other `runs` - 1
+    to finish training too, return its figures."""
     import torch
 
     from ..data import open_dataset
@@ -60,6 +61,13 @@ def worker(go: str, seconds: float, warm: float, width: int, count: int) -> dict
     while time.perf_counter() - began < seconds:
         trainer.train_steps(2)
     elapsed = time.perf_counter() - began
+    # Leave the register only once every run has trained: a run that left first was missing from the last count
+    # of one still training (the tests saw [3, 3, 1] runs under load).
+    done = Path(go).with_name(f"done-{os.getpid()}")
+    done.touch()
+    deadline = time.perf_counter() + TIMEOUT_S
+    while len(list(done.parent.glob("done-*"))) < runs and time.perf_counter() < deadline:
+        time.sleep(0.005)
     trainer.cores.leave()
     return {"images_per_sec": (trainer.step - first) * BATCH / elapsed, "steps": trainer.step - first,
             "seconds": elapsed, "cpu_seconds": time.process_time() - cpu, "threads": torch.get_num_threads(),
@@ -74,7 +82,7 @@ def run_together(runs: int, share: bool, seconds: float, warm: float, width: int
         env["STUDIO_TRAINING_REGISTER"] = str(Path(work) / "register")
         env["STUDIO_SHARE_CORES"] = "1" if share else "0"
         go = Path(work) / "go"
-        options = json.dumps({"go": str(go), "seconds": seconds, "warm": warm, "width": width, "count": count})
+        options = json.dumps({"go": str(go), "runs": runs, "seconds": seconds, "warm": warm, "width": width, "count": count})
         procs = [subprocess.Popen([sys.executable, "-m", "studio.bench.concurrent", "worker", options],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                  for _ in range(runs)]
