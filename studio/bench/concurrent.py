@@ -82,7 +82,8 @@ def run_together(runs: int, share: bool, seconds: float, warm: float, width: int
         env["STUDIO_TRAINING_REGISTER"] = str(Path(work) / "register")
         env["STUDIO_SHARE_CORES"] = "1" if share else "0"
         go = Path(work) / "go"
-        options = json.dumps({"go": str(go), "runs": runs, "seconds": seconds, "warm": warm, "width": width, "count": count})
+        options = json.dumps({"go": str(go), "runs": runs, "seconds": seconds, "warm": warm, "width": width,
+                              "count": count})
         procs = [subprocess.Popen([sys.executable, "-m", "studio.bench.concurrent", "worker", options],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                  for _ in range(runs)]
