@@ -61,4 +61,3 @@ def freeze_start_up() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
-
